@@ -1,0 +1,168 @@
+// `npm run stack -- up | down [--wipe] | status [--json] | logs [service] [-f]`
+// A real Kafka broker and real search engines on 127.0.0.1, from Maven Central, without Docker.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ENGINE_NAMES, type EngineName, readLayout } from './layout.js';
+import { readPid, removeFile, startDetached, stopGroup } from './processes.js';
+import { elasticsearchService, kafkaService, openSearchService, type StackService } from './services.js';
+import { readState, stateFile, writeState } from './state.js';
+
+const layout = readLayout();
+const log = (line: string): void => console.log(`[stack] ${line}`);
+
+function requestedEngines(): { engines: EngineName[]; explicit: boolean } {
+  const raw = process.env.STACK_ENGINE?.trim();
+  if (!raw) return { engines: ['elasticsearch'], explicit: false };
+  const engines = raw.split(',').map((s) => s.trim()) as EngineName[];
+  for (const engine of engines) {
+    if (!ENGINE_NAMES.includes(engine)) throw new Error(`STACK_ENGINE: "${engine}" is not one of ${ENGINE_NAMES.join(', ')} (comma-separated)`);
+  }
+  return { engines, explicit: true };
+}
+
+function engineService(engine: EngineName, index: number): StackService {
+  const port = layout.enginePort + index;
+  return engine === 'elasticsearch' ? elasticsearchService(layout, port, port + 100) : openSearchService(layout, port);
+}
+
+/** Every service `down`/`status`/`logs` may find, whatever STACK_ENGINE says now. */
+function allServices(): StackService[] {
+  const state = existsSync(stateFile()) ? readState() : undefined;
+  const engines = state?.engines.map((e, i) => engineService(e.name, i)) ?? [];
+  for (const name of ENGINE_NAMES) if (!engines.some((s) => s.name === name)) engines.push(engineService(name, 0));
+  return [kafkaService(layout), ...engines];
+}
+
+async function waitHealthy(service: StackService, pid: number, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    if (await service.healthy()) return;
+    if (readPid(service.pidFile, service.marker) === undefined) {
+      throw new Error(`${service.name} exited during start (pid ${pid}); see ${service.logFile}:\n${tail(service.logFile, 30)}`);
+    }
+    await sleep(500);
+  }
+  throw new Error(`${service.name} not healthy after ${layout.upTimeoutMs / 1000}s (STACK_UP_TIMEOUT); see ${service.logFile}:\n${tail(service.logFile, 30)}`);
+}
+
+async function ensureUp(service: StackService, deadline: number): Promise<void> {
+  const running = readPid(service.pidFile, service.marker);
+  if (running !== undefined) {
+    if (await service.healthy()) return log(`${service.name} already up at ${service.address} (pid ${running})`);
+    log(`${service.name} starting (pid ${running}), waiting`);
+    return waitHealthy(service, running, deadline);
+  }
+  if (await service.healthy()) {
+    throw new Error(`${service.address} already answers but was not started by this stack; stop it or change the port`);
+  }
+  const spec = service.prepare(log);
+  const pid = startDetached(spec);
+  log(`${service.name} started (pid ${pid}), log ${service.logFile}`);
+  await waitHealthy(service, pid, deadline);
+  log(`${service.name} healthy at ${service.address}`);
+}
+
+async function up(): Promise<void> {
+  const started = Date.now();
+  const deadline = started + layout.upTimeoutMs;
+  const { engines, explicit } = requestedEngines();
+  const services: StackService[] = [kafkaService(layout)];
+  const chosen: { name: EngineName; url: string }[] = [];
+  for (const [index, engine] of engines.entries()) {
+    let service = engineService(engine, index);
+    try {
+      if (readPid(service.pidFile, service.marker) === undefined && !(await service.healthy())) service.prepare(log);
+    } catch (error) {
+      if (explicit || engine !== 'elasticsearch') throw error;
+      // Default choice: Elasticsearch when it can be assembled here, OpenSearch otherwise.
+      log(`Elasticsearch is not available (${(error as Error).message.split('\n')[0]}); using OpenSearch`);
+      service = engineService('opensearch', index);
+    }
+    services.push(service);
+    chosen.push({ name: service.name as EngineName, url: service.address });
+  }
+  await Promise.all(services.map((s) => ensureUp(s, deadline)));
+  writeState({ brokers: services[0]!.address, engines: chosen });
+  log(`up in ${((Date.now() - started) / 1000).toFixed(1)}s: kafka ${services[0]!.address}; ${chosen.map((e) => `${e.name} ${e.url}`).join('; ')}`);
+}
+
+async function down(wipe: boolean): Promise<void> {
+  for (const service of allServices()) {
+    const pid = readPid(service.pidFile, service.marker);
+    if (pid !== undefined) {
+      log(`stopping ${service.name} (pid ${pid})`);
+      await stopGroup(pid);
+    }
+    removeFile(service.pidFile);
+    if (wipe) for (const dir of service.dataDirs) rmSync(dir, { recursive: true, force: true });
+  }
+  removeFile(stateFile());
+  log(wipe ? 'stopped; data wiped (downloads kept)' : 'stopped');
+}
+
+async function status(json: boolean): Promise<boolean> {
+  const rows = await Promise.all(
+    allServices().map(async (s) => {
+      const pid = readPid(s.pidFile, s.marker);
+      return { name: s.name, address: s.address, pid: pid ?? null, healthy: pid !== undefined && (await s.healthy()) };
+    }),
+  );
+  const relevant = rows.filter((r) => r.pid !== null || r.name === 'kafka');
+  if (json) console.log(JSON.stringify(relevant, null, 2));
+  else for (const r of relevant) console.log(`${r.name.padEnd(14)} ${r.healthy ? 'healthy' : r.pid ? 'starting/unhealthy' : 'down'}  ${r.address}${r.pid ? `  pid ${r.pid}` : ''}`);
+  return relevant.every((r) => r.healthy);
+}
+
+function tail(file: string, lines: number): string {
+  if (!existsSync(file)) return '(no log yet)';
+  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+}
+
+function logs(name: string | undefined, follow: boolean): void {
+  const services = allServices().filter((s) => (name ? s.name === name : existsSync(s.logFile)));
+  if (services.length === 0) throw new Error(name ? `no service named ${name}` : 'no logs yet: run `npm run stack -- up`');
+  if (follow) {
+    spawn('tail', ['-n', '50', '-F', ...services.map((s) => s.logFile)], { stdio: 'inherit' });
+    return;
+  }
+  for (const s of services) console.log(`==> ${s.logFile} <==\n${tail(s.logFile, 50)}`);
+}
+
+const USAGE = `usage: npm run stack -- <command>
+  up               start Kafka and the search engine(s) on 127.0.0.1; no-op when healthy
+  down [--wipe]    stop what 'up' started; --wipe also deletes their data (not the downloads)
+  status [--json]  show each service; exit 1 unless all are healthy
+  logs [name] [-f] print (or follow) the logs: kafka, elasticsearch, opensearch
+environment: STACK_ENGINE=elasticsearch|opensearch|elasticsearch,opensearch (first on ENGINE_PORT, next +1),
+  STACK_HOME (${layout.home}), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), ENGINE_PORT (9200),
+  KAFKA_HEAP (512m), ENGINE_HEAP (1g), STACK_UP_TIMEOUT seconds (240), JAVA_HOME`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'up':
+      await up();
+      return 0;
+    case 'down':
+      await down(rest.includes('--wipe'));
+      return 0;
+    case 'status':
+      return (await status(rest.includes('--json'))) ? 0 : 1;
+    case 'logs':
+      logs(rest.find((a) => !a.startsWith('-')), rest.includes('-f') || rest.includes('--follow'));
+      return 0;
+    default:
+      console.log(USAGE);
+      return command === undefined || command === '--help' || command === 'help' ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`[stack] error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

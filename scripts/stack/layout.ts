@@ -1,0 +1,42 @@
+// Where the local stack keeps its artifacts, data and logs, and which ports it uses.
+// Everything is read from the environment so tests, benchmarks and the quick start share one stack.
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export type EngineName = 'elasticsearch' | 'opensearch';
+export const ENGINE_NAMES: readonly EngineName[] = ['elasticsearch', 'opensearch'];
+
+/** Repository root: this module runs compiled, from dist/scripts/stack/. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0 || value > 65535) {
+    throw new Error(`${name} must be a port-like positive integer, got "${raw}"`);
+  }
+  return value;
+}
+
+export interface StackLayout {
+  home: string;
+  kafkaPort: number;
+  kafkaControllerPort: number;
+  kafkaHeap: string;
+  enginePort: number;
+  engineHeap: string;
+  upTimeoutMs: number;
+}
+
+export function readLayout(): StackLayout {
+  return {
+    home: path.resolve(process.env.STACK_HOME ?? path.join(repoRoot, '.stack')),
+    kafkaPort: intFromEnv('KAFKA_PORT', 9092),
+    kafkaControllerPort: intFromEnv('KAFKA_CONTROLLER_PORT', 9093),
+    kafkaHeap: process.env.KAFKA_HEAP ?? '512m',
+    enginePort: intFromEnv('ENGINE_PORT', 9200),
+    engineHeap: process.env.ENGINE_HEAP ?? '1g',
+    upTimeoutMs: intFromEnv('STACK_UP_TIMEOUT', 240) * 1000,
+  };
+}

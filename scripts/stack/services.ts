@@ -1,0 +1,216 @@
+// The servers of the local stack: how each is fetched (Maven Central), prepared, started and probed.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { engineInfo, kafkaHealthy } from './health.js';
+import { findJava } from './java.js';
+import type { EngineName, StackLayout } from './layout.js';
+import { repoRoot } from './layout.js';
+import { resolveJars } from './maven.js';
+import type { StartSpec } from './processes.js';
+
+export interface StackService {
+  name: string;
+  /** Where clients reach it: a broker address or an HTTP URL. */
+  address: string;
+  logFile: string;
+  pidFile: string;
+  marker: string;
+  dataDirs: string[];
+  /** Downloads (once) and writes config; returns how to start it. */
+  prepare(log: (line: string) => void): StartSpec;
+  healthy(): Promise<boolean>;
+}
+
+const paths = (layout: StackLayout, name: string) => ({
+  dir: path.join(layout.home, name),
+  logFile: path.join(layout.home, 'logs', `${name}.log`),
+  pidFile: path.join(layout.home, 'run', `${name}.pid`),
+});
+
+export function kafkaService(layout: StackLayout): StackService {
+  const { dir, logFile, pidFile } = paths(layout, 'kafka');
+  const lib = path.join(dir, 'lib');
+  const dataDir = path.join(dir, 'data');
+  const configFile = path.join(dir, 'server.properties');
+  const address = `127.0.0.1:${layout.kafkaPort}`;
+  return {
+    name: 'kafka',
+    address,
+    logFile,
+    pidFile,
+    marker: configFile,
+    dataDirs: [dataDir],
+    prepare(log) {
+      resolveJars(path.join(repoRoot, 'stack', 'maven', 'kafka', 'pom.xml'), lib, log);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(configFile, kafkaServerProperties(layout, dataDir));
+      writeFileSync(path.join(dir, 'log4j2.properties'), LOG4J2_CONSOLE);
+      const java = findJava(17);
+      if (!existsSync(path.join(dataDir, 'meta.properties'))) {
+        log('formatting Kafka storage (KRaft)');
+        const clusterId = execFileSync(java, ['-cp', `${lib}/*`, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .pop()!;
+        execFileSync(java, ['-cp', `${lib}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+      }
+      return {
+        name: 'kafka',
+        command: java,
+        args: [
+          `-Xmx${layout.kafkaHeap}`,
+          `-Xms${layout.kafkaHeap}`,
+          `-Dlog4j2.configurationFile=${path.join(dir, 'log4j2.properties')}`,
+          '-cp',
+          `${lib}/*`,
+          'kafka.Kafka',
+          configFile,
+        ],
+        cwd: dir,
+        pidFile,
+        logFile,
+        marker: configFile,
+      };
+    },
+    healthy: () => kafkaHealthy(address),
+  };
+}
+
+function kafkaServerProperties(layout: StackLayout, dataDir: string): string {
+  return [
+    '# Written by `npm run stack -- up`: one combined KRaft broker+controller on loopback.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${layout.kafkaControllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${layout.kafkaPort},CONTROLLER://127.0.0.1:${layout.kafkaControllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${layout.kafkaPort}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    'num.partitions=1',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=10',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    // A test or a demo joins groups right away: no 3 s wait for more members.
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+    '',
+  ].join('\n');
+}
+
+const LOG4J2_CONSOLE = [
+  'status = error',
+  'appender.console.type = Console',
+  'appender.console.name = console',
+  'appender.console.layout.type = PatternLayout',
+  'appender.console.layout.pattern = [%d] %p %m (%c)%n',
+  'rootLogger.level = info',
+  'rootLogger.appenderRef.console.ref = console',
+  'logger.kafka.name = kafka',
+  'logger.kafka.level = warn',
+  'logger.kraft.name = org.apache.kafka',
+  'logger.kraft.level = warn',
+  '',
+].join('\n');
+
+function engineUrl(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
+async function engineIs(url: string, product: EngineName): Promise<boolean> {
+  const info = await engineInfo(url);
+  return info !== undefined && info.distribution === product && (info.status === 'green' || info.status === 'yellow');
+}
+
+export function openSearchService(layout: StackLayout, port: number): StackService {
+  const { dir, logFile, pidFile } = paths(layout, 'opensearch');
+  const lib = path.join(dir, 'lib');
+  const basePath = path.join(dir, 'data');
+  const url = engineUrl(port);
+  return {
+    name: 'opensearch',
+    address: url,
+    logFile,
+    pidFile,
+    marker: basePath,
+    dataDirs: [basePath],
+    prepare(log) {
+      resolveJars(path.join(repoRoot, 'stack', 'maven', 'opensearch', 'pom.xml'), lib, log);
+      mkdirSync(basePath, { recursive: true });
+      return {
+        name: 'opensearch',
+        command: findJava(21),
+        args: [
+          `-Xmx${layout.engineHeap}`,
+          `-Xms${layout.engineHeap}`,
+          '-cp',
+          `${lib}/*`,
+          'org.codelibs.opensearch.runner.OpenSearchRunner',
+          '-numOfNode',
+          '1',
+          '-basePath',
+          basePath,
+          // The runner gives node N the HTTP port base+N.
+          '-baseHttpPort',
+          String(port - 1),
+          '-clusterName',
+          'k2e-local',
+        ],
+        cwd: dir,
+        pidFile,
+        logFile,
+        marker: basePath,
+      };
+    },
+    healthy: () => engineIs(url, 'opensearch'),
+  };
+}
+
+export function elasticsearchService(layout: StackLayout, port: number, transportPort: number): StackService {
+  const { dir, logFile, pidFile } = paths(layout, 'elasticsearch');
+  const home = path.join(dir, 'home');
+  const dataDir = path.join(dir, 'data');
+  const scripts = path.join(repoRoot, 'stack', 'elasticsearch');
+  const url = engineUrl(port);
+  return {
+    name: 'elasticsearch',
+    address: url,
+    logFile,
+    pidFile,
+    marker: dataDir,
+    dataDirs: [dataDir],
+    prepare(log) {
+      log('assembling Elasticsearch from Maven Central (cached after the first time)');
+      execFileSync('bash', [path.join(scripts, 'assemble.sh'), home], { stdio: ['ignore', 'inherit', 'inherit'] });
+      mkdirSync(dataDir, { recursive: true });
+      return {
+        name: 'elasticsearch',
+        command: 'bash',
+        args: [path.join(scripts, 'run.sh'), home, dataDir],
+        cwd: dir,
+        env: {
+          ES_HTTP_PORT: String(port),
+          ES_TRANSPORT_PORT: String(transportPort),
+          ES_HEAP: layout.engineHeap,
+          ...javaHomeEnv(findJava(21)),
+        },
+        pidFile,
+        logFile,
+        marker: dataDir,
+      };
+    },
+    healthy: () => engineIs(url, 'elasticsearch'),
+  };
+}
+
+/** JAVA_HOME for a java binary found by path; none when it came from PATH (the script finds it). */
+function javaHomeEnv(javaBin: string): NodeJS.ProcessEnv {
+  return path.isAbsolute(javaBin) ? { JAVA_HOME: path.dirname(path.dirname(javaBin)) } : {};
+}
