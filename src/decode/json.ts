@@ -1,0 +1,16 @@
+// Decodes a record value as JSON. A decoding failure is a value, not an exception: the pipeline
+// decides what to do with bad input (fail now, dead-letter later).
+export type Decoded = { ok: true; value: Record<string, unknown> } | { ok: false; reason: string };
+
+export function decodeJson(value: Buffer): Decoded {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: `invalid JSON: ${(error as Error).message}` };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { ok: false, reason: `expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}` };
+  }
+  return { ok: true, value: parsed as Record<string, unknown> };
+}

@@ -1,0 +1,65 @@
+// Commits each partition's watermark to the group, one commit request at a time: acks that arrive
+// while a commit is in flight are folded into the next one, so commits never pile up.
+import type { CommitRequest } from '../source/kafka-source.js';
+import type { PartitionWatermark } from './watermark.js';
+
+export interface CommitTarget {
+  topic: string;
+  partition: number;
+  watermark: PartitionWatermark;
+}
+
+export class Committer {
+  /** Last offset committed per partition key. */
+  readonly committed = new Map<string, bigint>();
+  #inFlight: Promise<void> | undefined;
+  #again = false;
+
+  constructor(
+    private readonly targets: () => Iterable<CommitTarget>,
+    private readonly send: (offsets: CommitRequest[]) => Promise<void>,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  /** Requests a commit soon; returns the promise of the commit that will include current acks. */
+  request(): Promise<void> {
+    if (this.#inFlight) {
+      this.#again = true;
+      return this.#inFlight;
+    }
+    this.#inFlight = this.#commitLoop().finally(() => {
+      this.#inFlight = undefined;
+    });
+    return this.#inFlight;
+  }
+
+  /** Waits for any commit in flight, then commits whatever is acknowledged now. */
+  async flush(): Promise<void> {
+    await this.#inFlight;
+    await this.request();
+  }
+
+  async #commitLoop(): Promise<void> {
+    do {
+      this.#again = false;
+      const offsets = this.#changedOffsets();
+      if (offsets.length === 0) continue;
+      try {
+        await this.send(offsets);
+        for (const o of offsets) this.committed.set(`${o.topic}:${o.partition}`, o.offset);
+      } catch (error) {
+        // Not fatal: the next ack retries the commit; a crash now means redelivery, never loss.
+        this.onError(error as Error);
+      }
+    } while (this.#again);
+  }
+
+  #changedOffsets(): CommitRequest[] {
+    const changed: CommitRequest[] = [];
+    for (const { topic, partition, watermark } of this.targets()) {
+      const offset = watermark.committableOffset();
+      if (offset !== undefined && this.committed.get(`${topic}:${partition}`) !== offset) changed.push({ topic, partition, offset });
+    }
+    return changed;
+  }
+}

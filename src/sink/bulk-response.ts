@@ -1,0 +1,46 @@
+// Classifies each item of a `_bulk` response. A response with "errors": true is not one failure:
+// each item is acknowledged, retriable (429, 5xx) or rejected for good (mapping errors, 4xx).
+export type ItemOutcome =
+  | { kind: 'acked' }
+  | { kind: 'retriable'; status: number; reason: string }
+  | { kind: 'rejected'; status: number; errorType: string; reason: string };
+
+interface BulkItemResult {
+  _index?: string;
+  _id?: string;
+  result?: string;
+  status: number;
+  error?: { type?: string; reason?: string; caused_by?: { type?: string; reason?: string } };
+}
+
+export interface BulkResponseBody {
+  errors?: boolean;
+  items?: Record<string, BulkItemResult>[];
+}
+
+export function isRetriableStatus(status: number): boolean {
+  return status === 429 || status === 408 || status >= 500;
+}
+
+export function classifyItem(item: BulkItemResult, action: string): ItemOutcome {
+  const { status } = item;
+  if (status >= 200 && status < 300) return { kind: 'acked' };
+  // Deleting a document that is not there leaves the index as the record wants it.
+  if (action === 'delete' && status === 404) return { kind: 'acked' };
+  const errorType = item.error?.type ?? `http_${status}`;
+  const cause = item.error?.caused_by?.reason;
+  const reason = [item.error?.reason ?? `status ${status}`, cause].filter(Boolean).join(': ');
+  if (isRetriableStatus(status)) return { kind: 'retriable', status, reason: `${errorType}: ${reason}` };
+  return { kind: 'rejected', status, errorType, reason };
+}
+
+/** One outcome per operation sent, in order. Throws if the response does not match the request. */
+export function classifyBulkResponse(body: BulkResponseBody, sent: number): ItemOutcome[] {
+  const items = body.items ?? [];
+  if (items.length !== sent) throw new Error(`bulk response has ${items.length} items for ${sent} operations`);
+  return items.map((entry) => {
+    const [action, result] = Object.entries(entry)[0] ?? [];
+    if (action === undefined || result === undefined) throw new Error('bulk response item without an action');
+    return classifyItem(result, action);
+  });
+}

@@ -1,0 +1,106 @@
+// A small HTTP client for Elasticsearch and OpenSearch over undici: the `_bulk` API and the few
+// cluster/index calls the service needs. One transport for both products, because the official
+// Elasticsearch client refuses OpenSearch (see docs/decisions.md).
+import { Pool } from 'undici';
+import { type BulkOperation, bulkBody } from './bulk-request.js';
+import { type BulkResponseBody, type ItemOutcome, classifyBulkResponse, isRetriableStatus } from './bulk-response.js';
+
+export class SearchHttpError extends Error {
+  override name = 'SearchHttpError';
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly retriable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export interface EngineInfo {
+  product: 'elasticsearch' | 'opensearch';
+  version: string;
+}
+
+export class SearchClient {
+  readonly #pool: Pool;
+  readonly #timeoutMs: number;
+
+  constructor(url: string, options: { connections?: number; timeoutMs?: number } = {}) {
+    const { origin } = new URL(url);
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#pool = new Pool(origin, {
+      connections: options.connections ?? 8,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  /** Sends one HTTP request; network errors and 429/5xx become retriable SearchHttpErrors. */
+  async request<T>(method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; body: T }> {
+    let response;
+    try {
+      response = await this.#pool.request({
+        method: method as 'GET',
+        path,
+        body,
+        headers: body === undefined ? {} : { 'content-type': contentType },
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      throw new SearchHttpError(`${method} ${path}: ${(error as Error).message}`, undefined, true);
+    }
+    const text = await response.body.text();
+    const parsed = (text === '' ? {} : safeJson(text)) as T;
+    return { status: response.statusCode, body: parsed };
+  }
+
+  async #ok<T>(method: string, path: string, body?: string, contentType?: string): Promise<T> {
+    const response = await this.request<T>(method, path, body, contentType);
+    if (response.status >= 300) {
+      throw new SearchHttpError(`${method} ${path} answered ${response.status}: ${JSON.stringify(response.body).slice(0, 500)}`, response.status, isRetriableStatus(response.status));
+    }
+    return response.body;
+  }
+
+  async info(): Promise<EngineInfo> {
+    const body = await this.#ok<{ version?: { number?: string; distribution?: string } }>('GET', '/');
+    return { product: body.version?.distribution === 'opensearch' ? 'opensearch' : 'elasticsearch', version: body.version?.number ?? 'unknown' };
+  }
+
+  async clusterStatus(): Promise<string> {
+    return (await this.#ok<{ status: string }>('GET', '/_cluster/health')).status;
+  }
+
+  async indexExists(index: string): Promise<boolean> {
+    const { status } = await this.request('HEAD', `/${encodeURIComponent(index)}`);
+    if (status === 200) return true;
+    if (status === 404) return false;
+    throw new SearchHttpError(`HEAD /${index} answered ${status}`, status, isRetriableStatus(status));
+  }
+
+  async createIndex(index: string, definition: object = {}): Promise<void> {
+    const response = await this.request<{ error?: { type?: string } }>('PUT', `/${encodeURIComponent(index)}`, JSON.stringify(definition));
+    // Another instance may have created it a moment ago.
+    if (response.status === 400 && response.body.error?.type === 'resource_already_exists_exception') return;
+    if (response.status >= 300) throw new SearchHttpError(`PUT /${index} answered ${response.status}: ${JSON.stringify(response.body)}`, response.status, isRetriableStatus(response.status));
+  }
+
+  /** Sends a bulk request; one outcome per operation. Whole-request failures throw SearchHttpError. */
+  async bulk(ops: readonly BulkOperation[]): Promise<ItemOutcome[]> {
+    const body = await this.#ok<BulkResponseBody>('POST', '/_bulk', bulkBody(ops), 'application/x-ndjson');
+    return classifyBulkResponse(body, ops.length);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { raw: text.slice(0, 1000) };
+  }
+}

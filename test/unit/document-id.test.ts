@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeJson } from '../../src/decode/json.js';
+import { documentId } from '../../src/transform/document-id.js';
+import { toOperation } from '../../src/transform/to-operation.js';
+import { backoffDelay } from '../../src/util/backoff.js';
+
+const record = (key: string | null, value: string | null) => ({
+  topic: 't',
+  partition: 2,
+  offset: 41n,
+  timestamp: 0n,
+  key: key === null ? null : Buffer.from(key),
+  value: value === null ? null : Buffer.from(value),
+  headers: new Map<string, Buffer>(),
+});
+
+describe('documentId', () => {
+  it('uses the key, else topic-partition-offset', () => {
+    assert.equal(documentId(record('user-7', '{}')), 'user-7');
+    assert.equal(documentId(record(null, '{}')), 't-2-41');
+  });
+});
+
+describe('toOperation', () => {
+  it('indexes objects, deletes on tombstones, and reports undecodable values', () => {
+    assert.deepEqual(toOperation(record('k', '{"a":1}'), 'i'), { ok: true, op: { action: 'index', index: 'i', id: 'k', source: '{"a":1}' } });
+    assert.deepEqual(toOperation(record('k', null), 'i'), { ok: true, op: { action: 'delete', index: 'i', id: 'k' } });
+    const bad = toOperation(record('k', '{"a":'), 'i');
+    assert.equal(bad.ok, false);
+  });
+});
+
+describe('decodeJson', () => {
+  it('accepts objects only', () => {
+    assert.equal(decodeJson(Buffer.from('[1]')).ok, false);
+    assert.equal(decodeJson(Buffer.from('"s"')).ok, false);
+    assert.deepEqual(decodeJson(Buffer.from('{"x":{"y":2}}')), { ok: true, value: { x: { y: 2 } } });
+  });
+});
+
+describe('backoffDelay', () => {
+  it('grows exponentially up to the maximum, with jitter below the ceiling', () => {
+    const options = { initialDelayMs: 100, maxDelayMs: 1000 };
+    assert.equal(backoffDelay(0, options, () => 1), 100);
+    assert.equal(backoffDelay(3, options, () => 1), 800);
+    assert.equal(backoffDelay(10, options, () => 1), 1000);
+    assert.equal(backoffDelay(10, options, () => 0.5), 500);
+  });
+});
