@@ -2,6 +2,7 @@
 // A real Kafka broker and real search engines on 127.0.0.1, from Maven Central, without Docker.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ENGINE_NAMES, type EngineName, readLayout } from './layout.js';
 import { readPid, removeFile, startDetached, stopGroup } from './processes.js';
@@ -11,9 +12,16 @@ import { readState, stateFile, writeState } from './state.js';
 const layout = readLayout();
 const log = (line: string): void => console.log(`[stack] ${line}`);
 
+/**
+ * Which engines to start. Unset: Elasticsearch, or OpenSearch when Elasticsearch cannot be assembled
+ * here. `all`: every engine this machine can start (tests run against each). A list: exactly those.
+ */
 function requestedEngines(): { engines: EngineName[]; explicit: boolean } {
   const raw = process.env.STACK_ENGINE?.trim();
+  // Unset while a stack runs: keep the engines it runs (`up` stays a no-op).
+  if (!raw && existsSync(stateFile())) return { engines: readState().engines.map((e) => e.name), explicit: true };
   if (!raw) return { engines: ['elasticsearch'], explicit: false };
+  if (raw === 'all') return { engines: ['elasticsearch', 'opensearch'], explicit: false };
   const engines = raw.split(',').map((s) => s.trim()) as EngineName[];
   for (const engine of engines) {
     if (!ENGINE_NAMES.includes(engine)) throw new Error(`STACK_ENGINE: "${engine}" is not one of ${ENGINE_NAMES.join(', ')} (comma-separated)`);
@@ -23,7 +31,8 @@ function requestedEngines(): { engines: EngineName[]; explicit: boolean } {
 
 function engineService(engine: EngineName, index: number): StackService {
   const port = layout.enginePort + index;
-  return engine === 'elasticsearch' ? elasticsearchService(layout, port, port + 100) : openSearchService(layout, port);
+  // Elasticsearch's transport port sits far from 9300-9400, the range OpenSearch picks its own from.
+  return engine === 'elasticsearch' ? elasticsearchService(layout, port, port + 1100) : openSearchService(layout, port);
 }
 
 /** Every service `down`/`status`/`logs` may find, whatever STACK_ENGINE says now. */
@@ -52,8 +61,8 @@ async function ensureUp(service: StackService, deadline: number): Promise<void> 
     log(`${service.name} starting (pid ${running}), waiting`);
     return waitHealthy(service, running, deadline);
   }
-  if (await service.healthy()) {
-    throw new Error(`${service.address} already answers but was not started by this stack; stop it or change the port`);
+  if (await portInUse(service.address)) {
+    throw new Error(`${service.name}: ${service.address} is already in use by a process this stack did not start; stop it or change the port (see --help)`);
   }
   const spec = service.prepare(log);
   const pid = startDetached(spec);
@@ -68,14 +77,16 @@ async function up(): Promise<void> {
   const { engines, explicit } = requestedEngines();
   const services: StackService[] = [kafkaService(layout)];
   const chosen: { name: EngineName; url: string }[] = [];
-  for (const [index, engine] of engines.entries()) {
+  for (const engine of engines) {
+    const index = chosen.length; // the first engine started gets ENGINE_PORT, the next +1
     let service = engineService(engine, index);
     try {
       if (readPid(service.pidFile, service.marker) === undefined && !(await service.healthy())) service.prepare(log);
     } catch (error) {
       if (explicit || engine !== 'elasticsearch') throw error;
-      // Default choice: Elasticsearch when it can be assembled here, OpenSearch otherwise.
+      // Not asked for by name: Elasticsearch when it can be assembled here, OpenSearch otherwise.
       log(`Elasticsearch is not available (${(error as Error).message.split('\n')[0]}); using OpenSearch`);
+      if (engines.includes('opensearch')) continue;
       service = engineService('opensearch', index);
     }
     services.push(service);
@@ -113,6 +124,18 @@ async function status(json: boolean): Promise<boolean> {
   return relevant.every((r) => r.healthy);
 }
 
+async function portInUse(address: string): Promise<boolean> {
+  const { hostname, port } = new URL(address.includes('://') ? address : `tcp://${address}`);
+  return new Promise<boolean>((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 function tail(file: string, lines: number): string {
   if (!existsSync(file)) return '(no log yet)';
   return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
@@ -133,7 +156,8 @@ const USAGE = `usage: npm run stack -- <command>
   down [--wipe]    stop what 'up' started; --wipe also deletes their data (not the downloads)
   status [--json]  show each service; exit 1 unless all are healthy
   logs [name] [-f] print (or follow) the logs: kafka, elasticsearch, opensearch
-environment: STACK_ENGINE=elasticsearch|opensearch|elasticsearch,opensearch (first on ENGINE_PORT, next +1),
+environment: STACK_ENGINE=elasticsearch|opensearch|all|<comma list> (first on ENGINE_PORT, next +1;
+  unset: Elasticsearch, else OpenSearch when Elasticsearch cannot be assembled; all: every engine that can start),
   STACK_HOME (${layout.home}), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), ENGINE_PORT (9200),
   KAFKA_HEAP (512m), ENGINE_HEAP (1g), STACK_UP_TIMEOUT seconds (240), JAVA_HOME`;
 
