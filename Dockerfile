@@ -1,0 +1,20 @@
+# The service image: build the TypeScript once, ship the compiled JS with production dependencies.
+FROM node:20.19-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+COPY src ./src
+COPY scripts ./scripts
+COPY test ./test
+RUN npm ci --no-audit --no-fund
+
+FROM node:20.19-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+USER node
+EXPOSE 8080
+ENTRYPOINT ["node", "bin/kafka-to-elastic.js"]
+CMD ["run"]
