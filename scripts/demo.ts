@@ -41,7 +41,7 @@ service.stderr.pipe(serviceLog);
 
 const words = ['kafka', 'elasticsearch', 'opensearch', 'stream', 'index', 'consumer', 'offset', 'partition', 'bulk', 'search'];
 const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)]!;
-const producer = new Producer({ clientId: 'k2e-demo-producer', bootstrapBrokers: [state.brokers] });
+const producer = new Producer({ clientId: 'k2e-demo-producer', bootstrapBrokers: [state.brokers], idempotent: true });
 let produced = 0;
 let stopping = false;
 const stopAt = args.seconds ? Date.now() + Number(args.seconds) * 1000 : Infinity;

@@ -23,7 +23,8 @@ export interface TestMessage {
 }
 
 export async function produce(topic: string, messages: TestMessage[], chunk = 500): Promise<void> {
-  const producer = new Producer({ clientId: 'k2e-test-producer', bootstrapBrokers: [brokers] });
+  // Idempotent: a retried send after a slow broker answer must not write a record twice.
+  const producer = new Producer({ clientId: 'k2e-test-producer', bootstrapBrokers: [brokers], idempotent: true });
   try {
     for (let i = 0; i < messages.length; i += chunk) {
       await producer.send({
