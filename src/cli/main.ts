@@ -1,53 +1,178 @@
-// The `kafka-to-elastic` command line: run | status | lag | config check.
-import { ConfigError, configFromEnv } from '../config/env.js';
+// The `kafka-to-elastic` command line: run | status | lag | replay | config check.
+import { Admin } from '@platformatic/kafka';
+import { ConfigError, loadConfig, loadKafkaConfig, maskSecrets } from '../config/load.js';
+import { groupLag } from '../offsets/group-offsets.js';
+import { ReplayError, type ReplayTarget, parseOffsetList, resetGroupOffsets } from '../offsets/replay.js';
 import { runService } from './run.js';
 
-const USAGE = `usage: kafka-to-elastic <command>
+const CONFIG_HELP = `configuration, lowest precedence first:
+  --config FILE (or K2E_CONFIG)   YAML or JSON file with any key of docs/configuration.md
+  environment                     K2E_BROKERS, K2E_TOPICS, K2E_GROUP_ID, K2E_ELASTIC_URL, K2E_INDEX,
+                                  K2E_HTTP_PORT, K2E_DELIVERY, K2E_DOCUMENT_ID, K2E_LOG_LEVEL, ...
+  flags                           --brokers, --topics, --group, --elastic-url, --index, --delivery,
+                                  --http-port, --log-level, or any key as --section.key=value`;
+
+const HELP: Record<string, string> = {
+  main: `usage: kafka-to-elastic <command> [options]
+commands:
   run            consume the configured topics and index them (until SIGTERM/SIGINT)
-  status         print the running service's /status (http://127.0.0.1:$K2E_HTTP_PORT)
-  config check   validate the configuration and print the effective values
-configuration (environment):
-  K2E_BROKERS      Kafka bootstrap brokers, comma-separated (default 127.0.0.1:9092)
-  K2E_TOPICS       topics to consume, comma-separated (required)
-  K2E_GROUP_ID     consumer group id (default kafka-to-elastic)
-  K2E_ELASTIC_URL  Elasticsearch/OpenSearch URL (default http://127.0.0.1:9200)
-  K2E_INDEX        target index (required)
-  K2E_HTTP_PORT    port of /health, /ready, /status (default 8080)
-  K2E_LOG_LEVEL    fatal|error|warn|info|debug|trace (default info)`;
+  status         print the running service's /status
+  lag            print the consumer group's lag per partition, read from the broker
+  replay         reset the group's offsets (earliest, offsets or timestamp) so it re-reads
+  config check   validate the configuration and print it, secrets masked
+'kafka-to-elastic <command> --help' describes each.`,
+  run: `usage: kafka-to-elastic run [--config FILE] [flags]
+Waits until Kafka, the topics and the search engine are ready, then consumes and indexes until
+SIGTERM/SIGINT (flushes, commits, leaves the group, exits 0).
+${CONFIG_HELP}`,
+  status: `usage: kafka-to-elastic status [--url URL]
+Prints the JSON of a running service's /status (default http://127.0.0.1:$K2E_HTTP_PORT, port 8080).`,
+  lag: `usage: kafka-to-elastic lag [--group G] [--topics a,b] [--brokers host:port] [--json]
+Reads committed and end offsets from the broker; no service needs to run. Defaults from the configuration.`,
+  replay: `usage: kafka-to-elastic replay --group G (--to-earliest | --to-offset P:O[,P:O] | --to-timestamp T) [--topics a,b]
+Resets the group's committed offsets; the next 'run' with that group re-reads from there and
+overwrites the documents (ids are deterministic). Refused while the group has running members.
+  --to-offset     partition:offset, or topic:partition:offset when several topics are configured
+  --to-timestamp  ISO-8601 date or epoch milliseconds: the first offset at or after it, per partition
+A new --group id is the other way to re-read everything (with auto offset reset 'earliest').`,
+  config: `usage: kafka-to-elastic config check [--config FILE] [flags]
+Validates the configuration from all sources and prints the effective values, secrets masked.
+${CONFIG_HELP}`,
+};
+
+/** Flags as a map; `--name value` and `--name=value`; a bare flag is "true". */
+function flagMap(argv: string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) continue;
+    const eq = arg.indexOf('=');
+    if (eq > 0) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.set(arg.slice(2), argv[++i]!);
+    else flags.set(arg.slice(2), 'true');
+  }
+  return flags;
+}
+
+/** Flags the config loader reads: everything but the command's own options. */
+function configFlags(argv: string[], own: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!.replace(/^--/, '').split('=')[0]!;
+    const takesNext = !argv[i]!.includes('=') && i + 1 < argv.length && !argv[i + 1]!.startsWith('--');
+    if (own.includes(name)) {
+      if (takesNext) i++;
+      continue;
+    }
+    out.push(argv[i]!);
+  }
+  return out;
+}
+
+async function withAdmin<T>(brokers: string[], clientId: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Admin({ clientId: `${clientId}-cli`, bootstrapBrokers: brokers, retries: 2 });
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+function kafkaConfig(argv: string[], own: string[]): ReturnType<typeof loadKafkaConfig> {
+  const flags = flagMap(argv);
+  return loadKafkaConfig({ flags: configFlags(argv, [...own, 'config']), ...(flags.has('config') ? { file: flags.get('config')! } : {}) });
+}
+
+async function lag(argv: string[]): Promise<number> {
+  const flags = flagMap(argv);
+  const kafka = kafkaConfig(argv, ['json']);
+  const rows = await withAdmin(kafka.brokers, kafka.clientId, (admin) => groupLag(admin, kafka.groupId, kafka.topics));
+  if (flags.has('json')) {
+    console.log(JSON.stringify(rows.map((r) => ({ ...r, committed: r.committed?.toString() ?? null, end: r.end.toString(), lag: r.lag.toString() })), null, 2));
+    return 0;
+  }
+  console.log(`group ${kafka.groupId}`);
+  console.log(['topic'.padEnd(30), 'partition'.padStart(9), 'committed'.padStart(12), 'end'.padStart(12), 'lag'.padStart(10)].join(' '));
+  let total = 0n;
+  for (const r of rows) {
+    total += r.lag;
+    console.log([r.topic.padEnd(30), String(r.partition).padStart(9), (r.committed?.toString() ?? '-').padStart(12), r.end.toString().padStart(12), r.lag.toString().padStart(10)].join(' '));
+  }
+  console.log(`total lag ${total}`);
+  return 0;
+}
+
+async function replay(argv: string[]): Promise<number> {
+  const flags = flagMap(argv);
+  const own = ['to-earliest', 'to-offset', 'to-timestamp'];
+  const chosen = own.filter((f) => flags.has(f));
+  if (chosen.length !== 1) throw new ReplayError(`choose exactly one of --to-earliest, --to-offset, --to-timestamp\n\n${HELP.replay}`);
+  const kafka = kafkaConfig(argv, own);
+  let target: ReplayTarget;
+  if (flags.has('to-earliest')) target = { kind: 'earliest' };
+  else if (flags.has('to-offset')) target = { kind: 'offsets', offsets: parseOffsetList(flags.get('to-offset')!, kafka.topics) };
+  else {
+    const text = flags.get('to-timestamp')!;
+    const timestampMs = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+    if (Number.isNaN(timestampMs)) throw new ReplayError(`--to-timestamp "${text}": expected an ISO-8601 date or epoch milliseconds`);
+    target = { kind: 'timestamp', timestampMs };
+  }
+  const offsets = await withAdmin(kafka.brokers, kafka.clientId, (admin) => resetGroupOffsets(admin, kafka.groupId, kafka.topics, target));
+  for (const [key, offset] of offsets) console.log(`${kafka.groupId} ${key} -> ${offset}`);
+  console.log(`group "${kafka.groupId}" reset: the next run re-reads from these offsets`);
+  return 0;
+}
+
+async function status(argv: string[]): Promise<number> {
+  const url = flagMap(argv).get('url') ?? `http://127.0.0.1:${process.env.K2E_HTTP_PORT ?? '8080'}`;
+  const response = await fetch(new URL('/status', url)).catch(() => undefined);
+  if (!response) {
+    console.error(`no service answers on ${url}/status`);
+    return 1;
+  }
+  console.log(JSON.stringify(await response.json(), null, 2));
+  return 0;
+}
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, sub] = argv;
+  const [command, ...rest] = argv;
+  const args = command === 'config' ? rest.slice(1) : rest;
+  if (command === undefined || command === '--help' || command === 'help') {
+    console.log(HELP.main);
+    return 0;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(HELP[command] ?? HELP.main);
+    return HELP[command] ? 0 : 2;
+  }
   try {
     switch (command) {
-      case 'run':
-        return await runService(configFromEnv());
-      case 'config':
-        if (sub !== 'check') break;
-        console.log(JSON.stringify(configFromEnv(), null, 2));
-        return 0;
-      case 'status': {
-        const port = process.env.K2E_HTTP_PORT ?? '8080';
-        const response = await fetch(`http://127.0.0.1:${port}/status`).catch(() => undefined);
-        if (!response) {
-          console.error(`no service answers on http://127.0.0.1:${port}/status`);
-          return 1;
-        }
-        console.log(JSON.stringify(await response.json(), null, 2));
+      case 'run': {
+        const flags = flagMap(args);
+        return await runService(loadConfig({ flags: configFlags(args, ['config']), ...(flags.has('config') ? { file: flags.get('config')! } : {}) }));
+      }
+      case 'config': {
+        if (rest[0] !== 'check') break;
+        const flags = flagMap(args);
+        const config = loadConfig({ flags: configFlags(args, ['config']), ...(flags.has('config') ? { file: flags.get('config')! } : {}) });
+        console.log(JSON.stringify(maskSecrets(config), null, 2));
+        console.error('configuration is valid');
         return 0;
       }
-      case undefined:
-      case '--help':
-      case 'help':
-        console.log(USAGE);
-        return 0;
+      case 'status':
+        return await status(args);
+      case 'lag':
+        return await lag(args);
+      case 'replay':
+        return await replay(args);
     }
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof ReplayError) {
       console.error(error.message);
       return 2;
     }
     throw error;
   }
-  console.error(USAGE);
+  console.error(HELP.main);
   return 2;
 }

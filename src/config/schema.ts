@@ -1,40 +1,81 @@
 // The service's configuration: one schema, validated with zod, with defaults that suit a local stack.
+// Every key can come from a config file (YAML/JSON), an environment variable or a CLI flag.
 import { z } from 'zod';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
+const ms = z.number().int().nonnegative();
 
-export const configSchema = z.object({
-  kafka: z.object({
+/** `key` | `coordinate` | `none` | `field:<dotted.path>`: where a document's _id comes from. */
+export const idStrategy = z.union([
+  z.enum(['key', 'coordinate', 'none']),
+  z.string().regex(/^field:[^.\s][^\s]*$/, 'expected key, coordinate, none or field:<path>'),
+]);
+
+export const configSchema = z.strictObject({
+  kafka: z.strictObject({
     brokers: z.array(hostPort).min(1),
     topics: z.array(z.string().min(1)).min(1),
     groupId: z.string().min(1).default('kafka-to-elastic'),
     clientId: z.string().min(1).default('kafka-to-elastic'),
     /** Where a group without committed offsets starts (Kafka's auto.offset.reset). */
     autoOffsetReset: z.enum(['earliest', 'latest']).default('earliest'),
-    sessionTimeoutMs: z.number().int().positive().default(30_000),
-    heartbeatIntervalMs: z.number().int().positive().default(3_000),
-    maxWaitMs: z.number().int().positive().default(500),
+    sessionTimeoutMs: ms.default(30_000),
+    heartbeatIntervalMs: ms.default(3_000),
+    rebalanceTimeoutMs: ms.default(60_000),
+    maxWaitMs: ms.default(500),
     maxBytes: z.number().int().positive().default(8 * 1024 * 1024),
+    sasl: z
+      .object({ mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']), username: z.string(), password: z.string() })
+      .optional(),
+    tls: z.boolean().default(false),
+    /** Create missing topics at startup instead of waiting for them. */
+    createTopics: z
+      .object({ partitions: z.number().int().positive().default(6), replicationFactor: z.number().int().positive().default(1) })
+      .optional(),
   }),
-  elastic: z.object({
+  /** at-least-once: commit after the index acknowledged; at-most-once: commit before indexing; auto-commit: the client's timer. */
+  delivery: z.enum(['at-least-once', 'at-most-once', 'auto-commit']).default('at-least-once'),
+  autoCommitIntervalMs: z.number().int().positive().default(5_000),
+  document: z.strictObject({
+    id: idStrategy.default('key'),
+    action: z.enum(['index', 'create']).default('index'),
+  }),
+  elastic: z.strictObject({
     url: z.url(),
     index: z.string().min(1).regex(/^[^A-Z\s,"*\\<>|?/#]+$/, 'lowercase, without spaces or any of , " * \\ < > | ? / #'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    apiKey: z.string().optional(),
     requestTimeoutMs: z.number().int().positive().default(30_000),
+    /** JSON file with the index's settings and mappings, used when the index has to be created. */
+    indexDefinitionFile: z.string().optional(),
+    /** JSON file with an index template (PUT _index_template/<index>), installed at startup. */
+    templateFile: z.string().optional(),
   }),
-  batch: z.object({
+  batch: z.strictObject({
     maxDocs: z.number().int().positive().default(1000),
     maxBytes: z.number().int().positive().default(5 * 1024 * 1024),
-    lingerMs: z.number().int().nonnegative().default(50),
+    lingerMs: ms.default(50),
     maxInFlight: z.number().int().positive().default(4),
     /** Records held in memory across all partitions before fetching pauses. */
     maxBufferedRecords: z.number().int().positive().default(20_000),
   }),
-  retry: z.object({
+  retry: z.strictObject({
     initialDelayMs: z.number().int().positive().default(200),
     maxDelayMs: z.number().int().positive().default(30_000),
   }),
-  http: z.object({ port: z.number().int().min(0).max(65535).default(8080) }),
+  init: z.strictObject({
+    initialDelayMs: z.number().int().positive().default(500),
+    maxDelayMs: z.number().int().positive().default(10_000),
+    multiplier: z.number().min(1).default(2),
+    budgetMs: z.number().int().positive().default(120_000),
+  }),
+  shutdownTimeoutMs: z.number().int().positive().default(30_000),
+  http: z.strictObject({ port: z.number().int().min(0).max(65535).default(8080) }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Keys whose values never appear in output (config check, logs, /status). */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['kafka.sasl.password', 'elastic.password', 'elastic.apiKey']);

@@ -17,6 +17,7 @@ export interface Batch {
   offsets: bigint[][];
   bytes: number;
   records: number;
+  lastOffset: bigint;
 }
 
 export function prepare(offset: bigint, op: BulkOperation): PreparedRecord {
@@ -49,5 +50,5 @@ export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: nu
       offsets[slot]!.push(record.offset);
     }
   }
-  return { ops, offsets, bytes, records: taken.length };
+  return { ops, offsets, bytes, records: taken.length, lastOffset: taken.at(-1)!.offset };
 }

@@ -1,18 +1,15 @@
 // The initialization check: before consuming, wait (exponential backoff, bounded budget) until the
-// brokers answer, the topics exist, the search engine is reachable and at least yellow, and the
-// target index exists (created when missing). After the budget, fail naming what is missing.
+// brokers answer, the topics exist (or are created when configured), the search engine is reachable
+// and at least yellow, and the target index exists (created when missing, from the index definition
+// file when given; the index template installed first when given). After the budget: fail naming
+// everything that is still missing.
 import { Admin } from '@platformatic/kafka';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { SearchClient } from '../sink/search-client.js';
 import { backoffDelay } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
-import { setTimeout as sleep } from 'node:timers/promises';
-
-export interface InitCheckOptions {
-  initialDelayMs: number;
-  maxDelayMs: number;
-  budgetMs: number;
-}
 
 export class InitCheckError extends Error {
   override name = 'InitCheckError';
@@ -24,26 +21,32 @@ interface Check {
   probe(): Promise<string | undefined>;
 }
 
-export async function waitUntilReady(config: Config, logger: Logger, options: InitCheckOptions): Promise<void> {
+export async function waitUntilReady(config: Config, logger: Logger, signal?: AbortSignal): Promise<void> {
+  const { init } = config;
   const admin = new Admin({ clientId: `${config.kafka.clientId}-init`, bootstrapBrokers: config.kafka.brokers, timeout: 5000, retries: 0 });
-  const search = new SearchClient(config.elastic.url, { connections: 1, timeoutMs: 5000 });
+  const search = new SearchClient(config.elastic.url, { connections: 1, timeoutMs: 5000, auth: config.elastic });
+  const indexDefinition = readJsonFile(config.elastic.indexDefinitionFile, 'elastic.indexDefinitionFile');
+  const template = readJsonFile(config.elastic.templateFile, 'elastic.templateFile');
   const checks: Check[] = [
-    { name: 'kafka', probe: () => probeKafka(admin, config.kafka.topics) },
-    { name: 'search engine', probe: () => probeSearch(search, config.elastic.index, logger) },
+    { name: 'kafka', probe: () => probeKafka(admin, config.kafka, logger) },
+    { name: 'search engine', probe: () => probeSearch(search, config.elastic.index, indexDefinition, template, logger) },
   ];
-  const deadline = Date.now() + options.budgetMs;
+  const started = Date.now();
   try {
     for (let attempt = 0; ; attempt++) {
-      const missing = (await Promise.all(checks.map(async (c) => c.probe().catch((e: unknown) => `${c.name}: ${(e as Error).message}`)))).filter(
-        (m): m is string => m !== undefined,
-      );
-      if (missing.length === 0) return;
-      const delay = Math.max(options.initialDelayMs, backoffDelay(attempt, { initialDelayMs: options.initialDelayMs, maxDelayMs: options.maxDelayMs }));
-      if (Date.now() + delay > deadline) {
-        throw new InitCheckError(`not ready after ${Math.round(options.budgetMs / 1000)}s:\n  - ${missing.join('\n  - ')}`);
+      const results = await Promise.all(checks.map((c) => c.probe().catch((e: unknown) => `${c.name}: ${(e as Error).message}`)));
+      const missing = results.filter((m): m is string => m !== undefined);
+      if (missing.length === 0) {
+        if (attempt > 0) logger.info({ waitedMs: Date.now() - started }, 'dependencies ready');
+        return;
+      }
+      const delay = Math.max(init.initialDelayMs, backoffDelay(attempt, init));
+      if (Date.now() - started + delay > init.budgetMs) {
+        throw new InitCheckError(`initialization check failed after ${((Date.now() - started) / 1000).toFixed(0)}s (budget ${init.budgetMs} ms):\n  - ${missing.join('\n  - ')}`);
       }
       logger.warn({ missing, retryInMs: delay, attempt }, 'waiting for dependencies');
-      await sleep(delay);
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
+      if (signal?.aborted) return;
     }
   } finally {
     await admin.close().catch(() => undefined);
@@ -51,20 +54,33 @@ export async function waitUntilReady(config: Config, logger: Logger, options: In
   }
 }
 
-async function probeKafka(admin: Admin, topics: string[]): Promise<string | undefined> {
+function readJsonFile(file: string | undefined, key: string): object | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as object;
+  } catch (error) {
+    throw new InitCheckError(`${key}: ${file} is not a readable JSON file: ${(error as Error).message}`);
+  }
+}
+
+async function probeKafka(admin: Admin, kafka: Config['kafka'], logger: Logger): Promise<string | undefined> {
   let metadata;
   try {
     metadata = await admin.metadata({ topics: [], forceUpdate: true });
   } catch (error) {
-    return `kafka brokers not reachable: ${(error as Error).message}`;
+    return `kafka brokers ${kafka.brokers.join(',')} not reachable: ${(error as Error).message}`;
   }
   if (metadata.brokers.size === 0) return 'kafka: no brokers in metadata';
   const listed = new Set(await admin.listTopics());
-  const absent = topics.filter((t) => !listed.has(t));
-  return absent.length > 0 ? `kafka topics do not exist: ${absent.join(', ')}` : undefined;
+  const absent = kafka.topics.filter((t) => !listed.has(t));
+  if (absent.length === 0) return undefined;
+  if (!kafka.createTopics) return `kafka topics do not exist: ${absent.join(', ')} (create them, or set kafka.createTopics)`;
+  await admin.createTopics({ topics: absent, partitions: kafka.createTopics.partitions, replicas: kafka.createTopics.replicationFactor });
+  logger.info({ topics: absent, partitions: kafka.createTopics.partitions }, 'created topics');
+  return undefined;
 }
 
-async function probeSearch(search: SearchClient, index: string, logger: Logger): Promise<string | undefined> {
+async function probeSearch(search: SearchClient, index: string, definition: object | undefined, template: object | undefined, logger: Logger): Promise<string | undefined> {
   let status;
   try {
     status = await search.clusterStatus();
@@ -72,10 +88,11 @@ async function probeSearch(search: SearchClient, index: string, logger: Logger):
     return `search engine not reachable: ${(error as Error).message}`;
   }
   if (status !== 'green' && status !== 'yellow') return `search engine cluster is ${status}`;
+  if (template) await search.putIndexTemplate(index, template);
   if (!(await search.indexExists(index))) {
-    await search.createIndex(index);
+    await search.createIndex(index, definition ?? {});
     const info = await search.info();
-    logger.info({ index, engine: info.product, version: info.version }, 'created index');
+    logger.info({ index, engine: info.product, version: info.version, fromDefinition: definition !== undefined }, 'created index');
   }
   return undefined;
 }

@@ -20,6 +20,8 @@ export interface WorkerContext {
   /** Called after records left the worker (acked): frees buffer space and triggers a commit. */
   onAcked(worker: PartitionWorker, records: number): void;
   onRetry(reason: string): void;
+  /** at-most-once: commit this offset (the batch's last + 1) before sending the batch. */
+  commitBeforeSend?: ((offset: bigint) => Promise<void>) | undefined;
   /** A record that can never be indexed: the pipeline stops without committing past it. */
   onFatal(error: Error): void;
 }
@@ -72,6 +74,7 @@ export class PartitionWorker {
       if (this.#queue.length > 0 && this.#queue.length < maxDocs && lingerMs > 0) await this.#waitForRecords(lingerMs, maxDocs);
       if (this.#stopped || this.#queue.length === 0) continue;
       const batch = takeBatch(this.#queue, maxDocs, maxBytes);
+      if (this.ctx.commitBeforeSend) await this.ctx.commitBeforeSend(batch.lastOffset + 1n);
       await this.ctx.inFlight.acquire();
       try {
         await this.#send(batch);

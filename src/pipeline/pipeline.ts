@@ -37,8 +37,8 @@ export class Pipeline {
     private readonly config: Config,
     private readonly logger: Logger,
   ) {
-    this.#source = new KafkaSource(config.kafka, logger);
-    this.#client = new SearchClient(config.elastic.url, { connections: config.batch.maxInFlight * 2, timeoutMs: config.elastic.requestTimeoutMs });
+    this.#source = new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false);
+    this.#client = new SearchClient(config.elastic.url, { connections: config.batch.maxInFlight * 2, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic });
     this.#inFlight = new Semaphore(config.batch.maxInFlight);
     this.#committer = new Committer(
       () => this.#workers.values(),
@@ -63,7 +63,7 @@ export class Pipeline {
   #onRecord(record: SourceRecord): void {
     if (this.#stopping) return;
     this.#consumed++;
-    const transformed = toOperation(record, this.config.elastic.index);
+    const transformed = toOperation(record, { index: this.config.elastic.index, id: this.config.document.id, action: this.config.document.action });
     if (!transformed.ok) {
       this.#fail(new PermanentFailure(`${record.topic}[${record.partition}] offset ${record.offset}: ${transformed.reason}`));
       return;
@@ -85,6 +85,9 @@ export class Pipeline {
         inFlight: this.#inFlight,
         logger: this.logger,
         onAcked: (_worker, records) => this.#onAcked(records),
+        // at-most-once: the batch's offsets are committed before it is sent.
+        commitBeforeSend:
+          this.config.delivery === 'at-most-once' ? (offset) => this.#source.commit([{ topic, partition, offset }]) : undefined,
         onRetry: () => this.#retries++,
         onFatal: (error) => this.#fail(error),
       });
@@ -96,7 +99,7 @@ export class Pipeline {
   #onAcked(records: number): void {
     this.#buffered -= records;
     if (this.#source.paused && !this.#stopping && this.#buffered <= this.config.batch.maxBufferedRecords / 2) this.#source.resume();
-    void this.#committer.request();
+    if (this.config.delivery === 'at-least-once') void this.#committer.request();
   }
 
   stats(): PipelineStats {
@@ -118,7 +121,7 @@ export class Pipeline {
     this.#stopping = true;
     this.#source.pause();
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
-    await this.#committer.flush();
+    if (this.config.delivery === 'at-least-once') await this.#committer.flush();
     await this.#source.close();
     await this.#client.close();
   }

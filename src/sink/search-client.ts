@@ -16,6 +16,18 @@ export class SearchHttpError extends Error {
   }
 }
 
+export interface SearchAuth {
+  username?: string | undefined;
+  password?: string | undefined;
+  apiKey?: string | undefined;
+}
+
+function authorizationHeader(auth: SearchAuth | undefined): string | undefined {
+  if (auth?.apiKey) return `ApiKey ${auth.apiKey}`;
+  if (auth?.username !== undefined) return `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
+  return undefined;
+}
+
 export interface EngineInfo {
   product: 'elasticsearch' | 'opensearch';
   version: string;
@@ -25,9 +37,12 @@ export class SearchClient {
   readonly #pool: Pool;
   readonly #timeoutMs: number;
 
-  constructor(url: string, options: { connections?: number; timeoutMs?: number } = {}) {
+  readonly #authorization: string | undefined;
+
+  constructor(url: string, options: { connections?: number; timeoutMs?: number; auth?: SearchAuth } = {}) {
     const { origin } = new URL(url);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#authorization = authorizationHeader(options.auth);
     this.#pool = new Pool(origin, {
       connections: options.connections ?? 8,
       headersTimeout: this.#timeoutMs,
@@ -44,7 +59,10 @@ export class SearchClient {
         method: method as 'GET',
         path,
         body,
-        headers: body === undefined ? {} : { 'content-type': contentType },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': contentType }),
+          ...(this.#authorization ? { authorization: this.#authorization } : {}),
+        },
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {
@@ -84,6 +102,10 @@ export class SearchClient {
     // Another instance may have created it a moment ago.
     if (response.status === 400 && response.body.error?.type === 'resource_already_exists_exception') return;
     if (response.status >= 300) throw new SearchHttpError(`PUT /${index} answered ${response.status}: ${JSON.stringify(response.body)}`, response.status, isRetriableStatus(response.status));
+  }
+
+  async putIndexTemplate(name: string, template: object): Promise<void> {
+    await this.#ok('PUT', `/_index_template/${encodeURIComponent(name)}`, JSON.stringify(template));
   }
 
   /** Sends a bulk request; one outcome per operation. Whole-request failures throw SearchHttpError. */

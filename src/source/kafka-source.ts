@@ -16,9 +16,11 @@ export class KafkaSource {
   readonly #consumer: Consumer;
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
 
+  /** @param autocommit false, or the client's commit interval in ms (delivery: auto-commit) */
   constructor(
     private readonly config: Config['kafka'],
     private readonly logger: Logger,
+    private readonly autocommit: number | false = false,
   ) {
     this.#consumer = new Consumer({
       clientId: config.clientId,
@@ -28,7 +30,7 @@ export class KafkaSource {
       heartbeatInterval: config.heartbeatIntervalMs,
       maxWaitTime: config.maxWaitMs,
       maxBytes: config.maxBytes,
-      autocommit: false,
+      autocommit,
       // Bounded read-ahead inside the client; the pipeline adds its own bound on top.
       highWaterMark: 1024,
     });

@@ -1,16 +1,28 @@
 // Turns one Kafka record into one bulk operation: a tombstone (null value) deletes the document,
-// anything else is decoded and indexed under its deterministic id.
+// anything else is decoded and indexed (or created) under its id.
 import { decodeJson } from '../decode/json.js';
 import type { BulkOperation } from '../sink/bulk-request.js';
 import type { SourceRecord } from '../source/record.js';
-import { documentId } from './document-id.js';
+import { documentId, type IdStrategy } from './document-id.js';
 
 export type Transformed = { ok: true; op: BulkOperation } | { ok: false; reason: string };
 
-export function toOperation(record: SourceRecord, index: string): Transformed {
-  const id = documentId(record);
-  if (record.value === null) return { ok: true, op: { action: 'delete', index, id } };
+export interface TransformOptions {
+  index: string;
+  id: IdStrategy;
+  action: 'index' | 'create';
+}
+
+export function toOperation(record: SourceRecord, options: TransformOptions): Transformed {
+  if (record.value === null) {
+    const id = documentId(record, undefined, options.id);
+    if (!id.ok) return id;
+    if (id.id === undefined) return { ok: false, reason: 'tombstone ignored: with id strategy "none" there is no document to delete' };
+    return { ok: true, op: { action: 'delete', index: options.index, id: id.id } };
+  }
   const decoded = decodeJson(record.value);
   if (!decoded.ok) return decoded;
-  return { ok: true, op: { action: 'index', index, id, source: JSON.stringify(decoded.value) } };
+  const id = documentId(record, decoded.value, options.id);
+  if (!id.ok) return id;
+  return { ok: true, op: { action: options.action, index: options.index, ...(id.id === undefined ? {} : { id: id.id }), source: JSON.stringify(decoded.value) } };
 }

@@ -17,16 +17,28 @@ const record = (key: string | null, value: string | null) => ({
 
 describe('documentId', () => {
   it('uses the key, else topic-partition-offset', () => {
-    assert.equal(documentId(record('user-7', '{}')), 'user-7');
-    assert.equal(documentId(record(null, '{}')), 't-2-41');
+    assert.deepEqual(documentId(record('user-7', '{}'), {}), { ok: true, id: 'user-7' });
+    assert.deepEqual(documentId(record(null, '{}'), {}), { ok: true, id: 't-2-41' });
+  });
+
+  it('supports coordinate, none and field:<path>', () => {
+    const value = { user: { id: 42, name: 'x' }, empty: '' };
+    assert.deepEqual(documentId(record('k', '{}'), value, 'coordinate'), { ok: true, id: 't-2-41' });
+    assert.deepEqual(documentId(record('k', '{}'), value, 'none'), { ok: true, id: undefined });
+    assert.deepEqual(documentId(record('k', '{}'), value, 'field:user.id'), { ok: true, id: '42' });
+    assert.deepEqual(documentId(record('k', '{}'), value, 'field:user'), { ok: false, reason: 'document id field "user" is not a string or number ({"id":42,"name":"x"})' });
+    assert.deepEqual(documentId(record('k', '{}'), value, 'field:nope'), { ok: false, reason: 'document id field "nope" is missing' });
+    assert.deepEqual(documentId(record('k', null), undefined, 'field:user.id'), { ok: true, id: 'k' }, 'tombstones are deleted by key');
   });
 });
 
 describe('toOperation', () => {
   it('indexes objects, deletes on tombstones, and reports undecodable values', () => {
-    assert.deepEqual(toOperation(record('k', '{"a":1}'), 'i'), { ok: true, op: { action: 'index', index: 'i', id: 'k', source: '{"a":1}' } });
-    assert.deepEqual(toOperation(record('k', null), 'i'), { ok: true, op: { action: 'delete', index: 'i', id: 'k' } });
-    const bad = toOperation(record('k', '{"a":'), 'i');
+    const options = { index: 'i', id: 'key', action: 'index' as const };
+    assert.deepEqual(toOperation(record('k', '{"a":1}'), options), { ok: true, op: { action: 'index', index: 'i', id: 'k', source: '{"a":1}' } });
+    assert.deepEqual(toOperation(record('k', '{"a":1}'), { ...options, action: 'create', id: 'none' }), { ok: true, op: { action: 'create', index: 'i', source: '{"a":1}' } });
+    assert.deepEqual(toOperation(record('k', null), options), { ok: true, op: { action: 'delete', index: 'i', id: 'k' } });
+    const bad = toOperation(record('k', '{"a":'), options);
     assert.equal(bad.ok, false);
   });
 });
