@@ -10,11 +10,14 @@ export interface RunningService {
   output: () => string;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL: a crash, nothing flushed or committed. */
+  kill(): Promise<void>;
   exited: Promise<number | null>;
 }
 
-export function startService(env: Record<string, string>): RunningService {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'kafka-to-elastic.js'), 'run'], {
+/** Starts `kafka-to-elastic run` with this environment and extra flags (e.g. --kafka.sessionTimeoutMs=6000). */
+export function startService(env: Record<string, string>, flags: string[] = []): RunningService {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'kafka-to-elastic.js'), 'run', ...flags], {
     env: { ...process.env, K2E_HTTP_PORT: '0', K2E_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -30,6 +33,10 @@ export function startService(env: Record<string, string>): RunningService {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
     },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
@@ -42,3 +49,6 @@ export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, 
   }
   return false;
 }
+
+/** Short group timeouts so a killed instance's partitions move on quickly (the broker allows 6 s). */
+export const FAST_GROUP_FLAGS = ['--kafka.sessionTimeoutMs=6000', '--kafka.heartbeatIntervalMs=1000', '--kafka.rebalanceTimeoutMs=10000'];

@@ -1,0 +1,75 @@
+// kill -9 the service at random moments while 20,000 keyed events flow through 6 partitions, at
+// least 5 times, restarting each time. At-least-once + deterministic ids must leave exactly the
+// distinct keys, each with its last sequence number, and commits at the partitions' end offsets.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sequencedEvents } from '../helpers/events.js';
+import { createTopic, groupCommittedOffsets, produce, topicEndOffsets } from '../helpers/kafka.js';
+import { allDocuments, refreshAndCount } from '../helpers/search.js';
+import { FAST_GROUP_FLAGS, startService, waitFor } from '../helpers/service.js';
+import { brokers, stack, uniqueName } from '../helpers/stack.js';
+
+const engine = stack.engines[0]!;
+
+describe(`crash recovery on ${engine.name}`, () => {
+  it('survives repeated kill -9 with every key at its last sequence number', async () => {
+    const topic = uniqueName('crash');
+    const groupId = uniqueName('crash-group');
+    await createTopic(topic, 6);
+    const { messages, lastSeq } = sequencedEvents(20_000, 2_000);
+    const env = { K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: groupId, K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic, K2E_BATCH_MAX_DOCS: '100', K2E_BATCH_LINGER_MS: '20', K2E_BATCH_MAX_IN_FLIGHT: '2' };
+
+    // Produce in the background, in slices, so records keep arriving across the crashes.
+    const producing = (async () => {
+      for (let i = 0; i < messages.length; i += 1000) {
+        await produce(topic, messages.slice(i, i + 1000));
+        await sleep(1500);
+      }
+    })();
+
+    let kills = 0;
+    let inFlightKills = 0;
+    for (; kills < 6; kills++) {
+      const service = startService(env, FAST_GROUP_FLAGS);
+      const started = await waitFor(async () => /"msg":"consuming"/.test(service.output()), 60_000, 50);
+      assert.ok(started, `instance ${kills} did not start:\n${service.output().slice(-2000)}`);
+      // Kill while it works through the backlog (records buffered, bulks in flight), a random
+      // moment after it indexed its first records; or at a random moment when it never gets busy.
+      const busy = await waitFor(async () => {
+        const status = await fetchStatus(service.output());
+        return status !== undefined && status.indexed > 0 && status.buffered > 0;
+      }, 15_000, 20);
+      await sleep(Math.random() * (busy ? 60 : 500));
+      if (busy) inFlightKills++;
+      await service.kill();
+    }
+    await producing;
+
+    const finalRun = startService(env, FAST_GROUP_FLAGS);
+    assert.ok(await waitFor(async () => /"msg":"consuming"/.test(finalRun.output()), 60_000, 50), finalRun.output());
+    const ends = await topicEndOffsets(topic);
+    const caughtUp = await waitFor(async () => {
+      const committed = await groupCommittedOffsets(groupId, topic);
+      return [...ends].every(([key, end]) => committed.get(key) === end);
+    }, 120_000, 500);
+    const exitCode = await finalRun.stop();
+    assert.ok(caughtUp, `final run did not commit to the end:\n${finalRun.output().slice(-3000)}`);
+    assert.equal(exitCode, 0, finalRun.output().slice(-3000));
+
+    assert.ok(kills >= 5);
+    assert.ok(inFlightKills >= 3, `at least 3 kills must hit while records were in flight, got ${inFlightKills}`);
+    assert.deepEqual(await groupCommittedOffsets(groupId, topic), await topicEndOffsets(topic));
+    assert.equal(await refreshAndCount(engine.url, topic), lastSeq.size);
+    const docs = await allDocuments(engine.url, topic);
+    const wrong = [...lastSeq].filter(([key, seq]) => (docs.get(key) as { seq?: number } | undefined)?.seq !== seq);
+    assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} keys are not at their last sequence number`);
+  });
+});
+
+/** Reads /status of the instance whose log says where it listens. */
+async function fetchStatus(output: string): Promise<{ buffered: number; indexed: number } | undefined> {
+  const port = /"port":(\d+),"msg":"http endpoints listening"/.exec(output)?.[1];
+  if (!port) return undefined;
+  return (await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.json()).catch(() => undefined)) as { buffered: number; indexed: number } | undefined;
+}
