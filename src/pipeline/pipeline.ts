@@ -17,6 +17,7 @@ export interface PipelineStats {
   retries: number;
   buffered: number;
   paused: boolean;
+  assigned: string[];
   partitions: { topic: string; partition: number; committed: string | null; pending: number; indexed: number }[];
 }
 
@@ -112,7 +113,7 @@ export class Pipeline {
     }));
     let indexed = 0;
     for (const p of partitions) indexed += p.indexed;
-    return { consumed: this.#consumed, indexed, retries: this.#retries, buffered: this.#buffered, paused: this.#source.paused, partitions };
+    return { consumed: this.#consumed, indexed, retries: this.#retries, buffered: this.#buffered, paused: this.#source.paused, assigned: this.#source.assigned(), partitions };
   }
 
   /** Stops fetching, lets bulks in flight finish, commits what they acknowledged, leaves the group. */

@@ -59,6 +59,11 @@ export class KafkaSource {
     this.#stream?.resume();
   }
 
+  /** Partitions this member owns now, as "topic[p,q]". */
+  assigned(): string[] {
+    return describeAssignments(this.#consumer.assignments);
+  }
+
   get paused(): boolean {
     return this.#stream?.isPaused() ?? false;
   }

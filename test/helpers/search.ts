@@ -18,15 +18,31 @@ export async function refreshAndCount(url: string, index: string): Promise<numbe
   });
 }
 
-/** Every document of the index (up to 10,000), by id. */
+interface Hit {
+  _id: string;
+  _version?: number;
+  _source?: Record<string, unknown>;
+}
+
+/** Every hit of the index, through the scroll API (any size, both engines). */
+async function scrollAll(client: SearchClient, index: string, request: object): Promise<Hit[]> {
+  await client.request('POST', `/${index}/_refresh`);
+  const hits: Hit[] = [];
+  let { body } = await client.request<{ _scroll_id: string; hits: { hits: Hit[] } }>('POST', `/${index}/_search?scroll=1m`, JSON.stringify({ size: 5000, ...request }));
+  while (body.hits.hits.length > 0) {
+    hits.push(...body.hits.hits);
+    ({ body } = await client.request<{ _scroll_id: string; hits: { hits: Hit[] } }>('POST', '/_search/scroll', JSON.stringify({ scroll: '1m', scroll_id: body._scroll_id })));
+  }
+  await client.request('DELETE', '/_search/scroll', JSON.stringify({ scroll_id: body._scroll_id }));
+  return hits;
+}
+
+/** Every document of the index, by id. */
 export async function allDocuments(url: string, index: string): Promise<Map<string, Record<string, unknown>>> {
-  return withSearch(url, async (client) => {
-    await client.request('POST', `/${index}/_refresh`);
-    const { body } = await client.request<{ hits: { hits: { _id: string; _source: Record<string, unknown> }[] } }>(
-      'POST',
-      `/${index}/_search`,
-      JSON.stringify({ size: 10_000, query: { match_all: {} } }),
-    );
-    return new Map(body.hits.hits.map((h) => [h._id, h._source]));
-  });
+  return withSearch(url, async (client) => new Map((await scrollAll(client, index, { query: { match_all: {} } })).map((h) => [h._id, h._source ?? {}])));
+}
+
+/** How many documents were written more than once (their _version is above 1). */
+export async function rewrittenDocuments(url: string, index: string): Promise<number> {
+  return withSearch(url, async (client) => (await scrollAll(client, index, { version: true, _source: false })).filter((h) => (h._version ?? 1) > 1).length);
 }

@@ -5,6 +5,16 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../../scripts/stack/layout.js';
 
+export interface ServiceStatus {
+  ready: boolean;
+  consumed: number;
+  indexed: number;
+  buffered: number;
+  paused: boolean;
+  assigned?: string[];
+  partitions: { topic: string; partition: number; committed: string | null; pending: number; indexed: number }[];
+}
+
 export interface RunningService {
   child: ChildProcess;
   output: () => string;
@@ -12,6 +22,10 @@ export interface RunningService {
   stop(): Promise<number | null>;
   /** SIGKILL: a crash, nothing flushed or committed. */
   kill(): Promise<void>;
+  /** The instance's /status, once its HTTP endpoint listens. */
+  status(): Promise<ServiceStatus | undefined>;
+  /** Resolves true once the instance logged that it consumes. */
+  consuming(timeoutMs?: number): Promise<boolean>;
   exited: Promise<number | null>;
 }
 
@@ -36,6 +50,16 @@ export function startService(env: Record<string, string>, flags: string[] = []):
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+    },
+    async status() {
+      const port = /"port":(\d+),"msg":"http endpoints listening"/.exec(output)?.[1];
+      if (!port) return undefined;
+      return (await fetch(`http://127.0.0.1:${port}/status`)
+        .then((r) => r.json())
+        .catch(() => undefined)) as ServiceStatus | undefined;
+    },
+    consuming(timeoutMs = 60_000) {
+      return waitFor(async () => /"msg":"consuming"/.test(output), timeoutMs, 50);
     },
   };
 }

@@ -32,12 +32,11 @@ describe(`crash recovery on ${engine.name}`, () => {
     let inFlightKills = 0;
     for (; kills < 6; kills++) {
       const service = startService(env, FAST_GROUP_FLAGS);
-      const started = await waitFor(async () => /"msg":"consuming"/.test(service.output()), 60_000, 50);
-      assert.ok(started, `instance ${kills} did not start:\n${service.output().slice(-2000)}`);
+      assert.ok(await service.consuming(), `instance ${kills} did not start:\n${service.output().slice(-2000)}`);
       // Kill while it works through the backlog (records buffered, bulks in flight), a random
       // moment after it indexed its first records; or at a random moment when it never gets busy.
       const busy = await waitFor(async () => {
-        const status = await fetchStatus(service.output());
+        const status = await service.status();
         return status !== undefined && status.indexed > 0 && status.buffered > 0;
       }, 15_000, 20);
       await sleep(Math.random() * (busy ? 60 : 500));
@@ -47,7 +46,7 @@ describe(`crash recovery on ${engine.name}`, () => {
     await producing;
 
     const finalRun = startService(env, FAST_GROUP_FLAGS);
-    assert.ok(await waitFor(async () => /"msg":"consuming"/.test(finalRun.output()), 60_000, 50), finalRun.output());
+    assert.ok(await finalRun.consuming(), finalRun.output());
     const ends = await topicEndOffsets(topic);
     const caughtUp = await waitFor(async () => {
       const committed = await groupCommittedOffsets(groupId, topic);
@@ -66,10 +65,3 @@ describe(`crash recovery on ${engine.name}`, () => {
     assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} keys are not at their last sequence number`);
   });
 });
-
-/** Reads /status of the instance whose log says where it listens. */
-async function fetchStatus(output: string): Promise<{ buffered: number; indexed: number } | undefined> {
-  const port = /"port":(\d+),"msg":"http endpoints listening"/.exec(output)?.[1];
-  if (!port) return undefined;
-  return (await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.json()).catch(() => undefined)) as { buffered: number; indexed: number } | undefined;
-}

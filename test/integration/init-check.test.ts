@@ -1,0 +1,73 @@
+// The initialization check: started before its dependencies, the service waits and then proceeds;
+// a topic that never appears ends in a clear error and a non-zero exit after the budget.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createTopic, groupCommittedOffsets, produce, withAdmin } from '../helpers/kafka.js';
+import { refreshAndCount } from '../helpers/search.js';
+import { startService, waitFor } from '../helpers/service.js';
+import { brokers, stack, uniqueName } from '../helpers/stack.js';
+import { forwardPort, freePort } from '../helpers/tcp-forwarder.js';
+
+const engine = stack.engines[0]!;
+
+describe(`initialization check on ${engine.name}`, () => {
+  it('waits for brokers and search engine that come up later, then proceeds', async () => {
+    const topic = uniqueName('init');
+    await createTopic(topic, 2);
+    await produce(topic, Array.from({ length: 50 }, (_, i) => ({ key: `k-${i}`, value: JSON.stringify({ i }) })));
+    // Nothing listens on these ports yet: to the service, Kafka and the engine are down.
+    const [kafkaPort, enginePort] = [await freePort(), await freePort()];
+    const service = startService(
+      { K2E_BROKERS: `127.0.0.1:${kafkaPort}`, K2E_TOPICS: topic, K2E_GROUP_ID: uniqueName('init-group'), K2E_ELASTIC_URL: `http://127.0.0.1:${enginePort}`, K2E_INDEX: topic },
+      ['--init.initialDelayMs=200', '--init.maxDelayMs=1000'],
+    );
+    const forwarders = [];
+    try {
+      assert.ok(await waitFor(async () => /waiting for dependencies/.test(service.output()), 20_000), service.output());
+      await sleep(2500);
+      assert.equal(service.child.exitCode, null, 'it must keep waiting, not exit');
+      const waiting = service.output();
+      assert.match(waiting, /kafka brokers 127\.0\.0\.1:\d+ not reachable/);
+      assert.match(waiting, /search engine not reachable/);
+      assert.equal((await service.status())?.ready, false);
+
+      forwarders.push(await forwardPort(kafkaPort, brokers), await forwardPort(enginePort, engine.url));
+      assert.ok(await waitFor(async () => (await refreshAndCount(engine.url, topic).catch(() => 0)) === 50, 60_000), service.output().slice(-2000));
+      assert.match(service.output(), /dependencies ready/);
+      assert.equal((await service.status())?.ready, true);
+    } finally {
+      assert.equal(await service.stop(), 0, service.output().slice(-2000));
+      for (const f of forwarders) await f.close();
+    }
+  });
+
+  it('fails with a message naming the missing topic after the budget', async () => {
+    const topic = uniqueName('never-created');
+    const service = startService({ K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: uniqueName('g'), K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic }, [
+      '--init.budgetMs=3000',
+      '--init.initialDelayMs=200',
+    ]);
+    const started = Date.now();
+    const code = await service.exited;
+    assert.equal(code, 1, service.output());
+    assert.ok(Date.now() - started < 20_000);
+    assert.match(service.output(), new RegExp(`initialization check failed after \\d+s .*kafka topics do not exist: ${topic} \\(create them, or set kafka.createTopics\\)`));
+  });
+
+  it('creates missing topics when configured', async () => {
+    const topic = uniqueName('created');
+    const groupId = uniqueName('created-group');
+    const service = startService({ K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: groupId, K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic }, ['--kafka.createTopics.partitions=4']);
+    try {
+      assert.ok(await service.consuming(), service.output());
+      const metadata = await withAdmin((admin) => admin.metadata({ topics: [topic] }));
+      assert.equal(metadata.topics.get(topic)?.partitionsCount, 4);
+      await produce(topic, [{ key: 'a', value: '{"a":1}' }]);
+      assert.ok(await waitFor(async () => (await refreshAndCount(engine.url, topic).catch(() => 0)) === 1, 30_000));
+      assert.ok(await waitFor(async () => [...(await groupCommittedOffsets(groupId, topic)).values()].reduce((a, b) => a + b, 0n) === 1n, 30_000));
+    } finally {
+      assert.equal(await service.stop(), 0);
+    }
+  });
+});
