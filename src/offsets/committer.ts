@@ -33,6 +33,24 @@ export class Committer {
     return this.#inFlight;
   }
 
+  /** Commits these partitions' watermarks now (a worker handing over after a rebalance). */
+  async commitTargets(targets: CommitTarget[]): Promise<void> {
+    await this.#inFlight;
+    const offsets = this.#changedOffsets(targets);
+    if (offsets.length === 0) return;
+    try {
+      await this.send(offsets);
+      for (const o of offsets) this.committed.set(`${o.topic}:${o.partition}`, o.offset);
+    } catch (error) {
+      this.onError(error as Error);
+    }
+  }
+
+  /** Drops what it remembers of partitions this member no longer owns. */
+  forget(notOwned: (key: string) => boolean): void {
+    for (const key of [...this.committed.keys()]) if (notOwned(key)) this.committed.delete(key);
+  }
+
   /** Waits for any commit in flight, then commits whatever is acknowledged now. */
   async flush(): Promise<void> {
     await this.#inFlight;
@@ -54,9 +72,9 @@ export class Committer {
     } while (this.#again);
   }
 
-  #changedOffsets(): CommitRequest[] {
+  #changedOffsets(targets: Iterable<CommitTarget> = this.targets()): CommitRequest[] {
     const changed: CommitRequest[] = [];
-    for (const { topic, partition, watermark } of this.targets()) {
+    for (const { topic, partition, watermark } of targets) {
       const offset = watermark.committableOffset();
       if (offset !== undefined && this.committed.get(`${topic}:${partition}`) !== offset) changed.push({ topic, partition, offset });
     }

@@ -19,6 +19,11 @@ export class PartitionWatermark {
     this.#committable = undefined;
   }
 
+  /** Highest offset tracked so far, -1 when none. */
+  get highest(): bigint {
+    return this.#highest;
+  }
+
   get pendingCount(): number {
     return this.#pending.size;
   }

@@ -38,24 +38,44 @@ export class PartitionWorker {
   #loop: Promise<void> | undefined;
   indexedRecords = 0;
 
+  #firstBulkAt: number | undefined;
+  #skipBelow: bigint | undefined;
+
+  /**
+   * @param predecessor after a rebalance, the previous worker of this partition in this instance:
+   *   resolves, once its last bulk finished, to the offset below which it acknowledged everything.
+   *   This worker sends nothing before that, and skips what is already acknowledged.
+   */
   constructor(
     readonly topic: string,
     readonly partition: number,
     private readonly ctx: WorkerContext,
+    private readonly predecessor?: Promise<bigint | undefined>,
   ) {}
+
+  /** When this worker sent its first bulk (epoch ms), for the ownership log. */
+  get firstBulkAt(): number | undefined {
+    return this.#firstBulkAt;
+  }
 
   get queued(): number {
     return this.#queue.length;
   }
 
-  push(record: PreparedRecord): void {
+  /** Queues a record; false when it is already acknowledged (redelivered) and was dropped. */
+  push(record: PreparedRecord): boolean {
+    if (record.offset <= this.watermark.highest || (this.#skipBelow !== undefined && record.offset < this.#skipBelow)) return false;
     this.watermark.track(record.offset);
     this.#queue.push(record);
     this.#wake?.();
     this.#loop ??= this.#run().catch((error: unknown) => this.ctx.onFatal(error as Error));
+    return true;
   }
 
-  /** Stops after the bulk in flight; queued records stay uncommitted and will be redelivered. */
+  /**
+   * Stops taking batches and retrying at once; resolves when the bulk in flight has finished.
+   * Queued records stay uncommitted and will be redelivered.
+   */
   async stop(): Promise<void> {
     this.#abort.abort();
     this.#wake?.();
@@ -68,6 +88,7 @@ export class PartitionWorker {
 
   async #run(): Promise<void> {
     const { maxDocs, maxBytes, lingerMs } = this.ctx.config.batch;
+    if (this.predecessor) this.#skipAcknowledged(await this.predecessor);
     while (!this.#stopped) {
       if (this.#queue.length === 0) await this.#waitForRecords(undefined);
       // Linger a little for a fuller batch, unless one is already full.
@@ -76,12 +97,25 @@ export class PartitionWorker {
       const batch = takeBatch(this.#queue, maxDocs, maxBytes);
       if (this.ctx.commitBeforeSend) await this.ctx.commitBeforeSend(batch.lastOffset + 1n);
       await this.ctx.inFlight.acquire();
+      this.#firstBulkAt ??= Date.now();
       try {
         await this.#send(batch);
       } finally {
         this.ctx.inFlight.release();
       }
     }
+  }
+
+  /** Drops queued records the predecessor already acknowledged (redelivered after the rebalance). */
+  #skipAcknowledged(below: bigint | undefined): void {
+    if (below === undefined) return;
+    this.#skipBelow = below;
+    let skipped = 0;
+    while (this.#queue.length > 0 && this.#queue[0]!.offset < below) {
+      this.watermark.ack(this.#queue.shift()!.offset);
+      skipped++;
+    }
+    if (skipped > 0) this.ctx.onAcked(this, skipped);
   }
 
   /** Resolves when `count` records are queued, after `timeoutMs`, or on stop. */

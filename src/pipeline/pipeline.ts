@@ -1,5 +1,7 @@
 // Wires the stages: Kafka source → decode/transform → per-partition workers → bulk sink → commit.
 // Fetching pauses when the records held in memory reach the configured bound, and resumes at half.
+// On a rebalance every worker stops at once (no new bulks, no retries); after the join, each assigned
+// partition gets a fresh worker that waits for its predecessor's last bulk before sending anything.
 import type { Config } from '../config/schema.js';
 import { Committer } from '../offsets/committer.js';
 import { SearchClient } from '../sink/search-client.js';
@@ -17,20 +19,26 @@ export interface PipelineStats {
   retries: number;
   buffered: number;
   paused: boolean;
+  generation: number;
   assigned: string[];
   partitions: { topic: string; partition: number; committed: string | null; pending: number; indexed: number }[];
 }
 
 export class Pipeline {
   readonly #workers = new Map<string, PartitionWorker>();
+  /** Workers of the previous generation still finishing their last bulk, by partition. */
+  readonly #retiring = new Map<string, Promise<bigint | undefined>>();
   readonly #source: KafkaSource;
   readonly #client: SearchClient;
   readonly #committer: Committer;
   readonly #inFlight: Semaphore;
   readonly #failed: Promise<Error>;
   #fail!: (error: Error) => void;
+  #assigned = new Set<string>();
+  #generation = -1;
   #buffered = 0;
   #consumed = 0;
+  #indexedBefore = 0;
   #retries = 0;
   #stopping = false;
 
@@ -47,6 +55,10 @@ export class Pipeline {
       (error) => this.logger.warn({ err: error }, 'offset commit failed; will retry with the next acknowledgement'),
     );
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
+    this.#source.onGroupChange(
+      () => this.#onRebalance(),
+      (partitions, generation, memberId) => this.#onAssigned(partitions, generation, memberId),
+    );
   }
 
   /** Starts consuming; the promise returned by `failed` settles if the pipeline must stop. */
@@ -61,15 +73,51 @@ export class Pipeline {
     return this.#failed;
   }
 
+  #onRebalance(): void {
+    this.logger.info({ generation: this.#generation }, 'group rebalancing: stopping work on all partitions');
+    for (const worker of this.#workers.values()) void worker.stop();
+  }
+
+  #onAssigned(partitions: string[], generation: number, memberId: string): void {
+    const previous = [...this.#workers.entries()];
+    this.#workers.clear();
+    this.#assigned = new Set(partitions);
+    this.#generation = generation;
+    for (const [key, worker] of previous) {
+      // Only this instance may still own the partition: hand its progress to the next worker.
+      const handOver = worker.stop().then(async () => {
+        this.#buffered -= worker.watermark.pendingCount;
+        this.#indexedBefore += worker.indexedRecords;
+        this.logger.info({ partition: key, generation, startedAt: worker.firstBulkAt, releasedAt: Date.now() }, 'partition released');
+        if (!this.#assigned.has(key)) return undefined;
+        await this.#committer.commitTargets([worker]);
+        return worker.watermark.committableOffset();
+      });
+      this.#retiring.set(key, handOver);
+      void handOver.finally(() => {
+        if (this.#retiring.get(key) === handOver) this.#retiring.delete(key);
+      });
+    }
+    this.#committer.forget((key) => !this.#assigned.has(key));
+    if (partitions.length === 0) {
+      this.logger.warn({ generation, memberId }, 'no partitions assigned: this instance is idle (the group has more instances than partitions)');
+    } else {
+      this.logger.info({ generation, memberId, partitions }, 'partitions assigned');
+    }
+  }
+
   #onRecord(record: SourceRecord): void {
     if (this.#stopping) return;
-    this.#consumed++;
+    const key = partitionKey(record.topic, record.partition);
+    // Records fetched before a rebalance for partitions this member no longer owns.
+    if (!this.#assigned.has(key)) return;
     const transformed = toOperation(record, { index: this.config.elastic.index, id: this.config.document.id, action: this.config.document.action });
     if (!transformed.ok) {
       this.#fail(new PermanentFailure(`${record.topic}[${record.partition}] offset ${record.offset}: ${transformed.reason}`));
       return;
     }
-    this.#worker(record.topic, record.partition).push(prepare(record.offset, transformed.op));
+    if (!this.#worker(record.topic, record.partition).push(prepare(record.offset, transformed.op))) return; // redelivered
+    this.#consumed++;
     if (++this.#buffered >= this.config.batch.maxBufferedRecords && !this.#source.paused) {
       this.logger.debug({ buffered: this.#buffered }, 'buffer full: pausing fetch');
       this.#source.pause();
@@ -80,18 +128,22 @@ export class Pipeline {
     const key = partitionKey(topic, partition);
     let worker = this.#workers.get(key);
     if (!worker) {
-      worker = new PartitionWorker(topic, partition, {
-        config: this.config,
-        client: this.#client,
-        inFlight: this.#inFlight,
-        logger: this.logger,
-        onAcked: (_worker, records) => this.#onAcked(records),
-        // at-most-once: the batch's offsets are committed before it is sent.
-        commitBeforeSend:
-          this.config.delivery === 'at-most-once' ? (offset) => this.#source.commit([{ topic, partition, offset }]) : undefined,
-        onRetry: () => this.#retries++,
-        onFatal: (error) => this.#fail(error),
-      });
+      worker = new PartitionWorker(
+        topic,
+        partition,
+        {
+          config: this.config,
+          client: this.#client,
+          inFlight: this.#inFlight,
+          logger: this.logger,
+          onAcked: (_worker, records) => this.#onAcked(records),
+          onRetry: () => this.#retries++,
+          onFatal: (error) => this.#fail(error),
+          // at-most-once: the batch's offsets are committed before it is sent.
+          commitBeforeSend: this.config.delivery === 'at-most-once' ? (offset) => this.#source.commit([{ topic, partition, offset }]) : undefined,
+        },
+        this.#retiring.get(key),
+      );
       this.#workers.set(key, worker);
     }
     return worker;
@@ -111,9 +163,18 @@ export class Pipeline {
       pending: w.watermark.pendingCount,
       indexed: w.indexedRecords,
     }));
-    let indexed = 0;
+    let indexed = this.#indexedBefore;
     for (const p of partitions) indexed += p.indexed;
-    return { consumed: this.#consumed, indexed, retries: this.#retries, buffered: this.#buffered, paused: this.#source.paused, assigned: this.#source.assigned(), partitions };
+    return {
+      consumed: this.#consumed,
+      indexed,
+      retries: this.#retries,
+      buffered: this.#buffered,
+      paused: this.#source.paused,
+      generation: this.#generation,
+      assigned: [...this.#assigned].sort(),
+      partitions,
+    };
   }
 
   /** Stops fetching, lets bulks in flight finish, commits what they acknowledged, leaves the group. */
@@ -122,6 +183,7 @@ export class Pipeline {
     this.#stopping = true;
     this.#source.pause();
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
+    await Promise.all(this.#retiring.values());
     if (this.config.delivery === 'at-least-once') await this.#committer.flush();
     await this.#source.close();
     await this.#client.close();

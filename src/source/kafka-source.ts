@@ -34,8 +34,17 @@ export class KafkaSource {
       // Bounded read-ahead inside the client; the pipeline adds its own bound on top.
       highWaterMark: 1024,
     });
+  }
+
+  /**
+   * Group membership events. `onRebalance`: the group is rebalancing (classic protocol), stop work;
+   * `onAssigned`: this member's partitions ("topic:partition") after a join.
+   */
+  onGroupChange(onRebalance: () => void, onAssigned: (partitions: string[], generation: number, memberId: string) => void): void {
+    this.#consumer.on('consumer:group:rebalance', onRebalance);
     this.#consumer.on('consumer:group:join', (payload) => {
-      this.logger.info({ memberId: payload.memberId, assignments: describeAssignments(this.#consumer.assignments) }, 'joined consumer group');
+      const partitions = (this.#consumer.assignments ?? []).flatMap((a) => a.partitions.map((p) => `${a.topic}:${p}`));
+      onAssigned(partitions, payload.generationId ?? this.#consumer.generationId, payload.memberId);
     });
   }
 

@@ -11,7 +11,7 @@ export interface ServiceStatus {
   indexed: number;
   buffered: number;
   paused: boolean;
-  assigned?: string[];
+  assigned: string[];
   partitions: { topic: string; partition: number; committed: string | null; pending: number; indexed: number }[];
 }
 

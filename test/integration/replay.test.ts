@@ -46,7 +46,7 @@ describe(`replay on ${engine.name}`, () => {
     // replay: refused while the group has a running member.
     const running = startService({ ...env, K2E_GROUP_ID: groupA }, FAST_GROUP_FLAGS);
     assert.ok(await running.consuming());
-    assert.ok(await waitFor(async () => ((await running.status())?.assigned?.length ?? 0) > 0, 30_000));
+    assert.ok(await waitFor(async () => ((await running.status())?.assigned.length ?? 0) > 0, 30_000));
     const refused = cli(['replay', '--group', groupA, '--to-earliest'], env);
     assert.equal(await running.stop(), 0);
     assert.equal(refused.status, 2, refused.stdout + refused.stderr);
