@@ -5,6 +5,7 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY scripts ./scripts
 COPY test ./test
+COPY bench ./bench
 RUN npm ci --no-audit --no-fund
 
 FROM node:20.19-bookworm-slim

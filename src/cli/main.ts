@@ -1,7 +1,9 @@
 // The `kafka-to-elastic` command line: run | status | lag | replay | config check.
 import { Admin } from '@platformatic/kafka';
 import { ConfigError, loadConfig, loadKafkaConfig, maskSecrets } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { groupLag } from '../offsets/group-offsets.js';
+import { kafkaClientOptions } from '../source/connection.js';
 import { ReplayError, type ReplayTarget, parseOffsetList, resetGroupOffsets } from '../offsets/replay.js';
 import { runService } from './run.js';
 
@@ -69,8 +71,8 @@ function configFlags(argv: string[], own: string[]): string[] {
   return out;
 }
 
-async function withAdmin<T>(brokers: string[], clientId: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Admin({ clientId: `${clientId}-cli`, bootstrapBrokers: brokers, retries: 2 });
+async function withAdmin<T>(kafka: Config['kafka'], fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Admin({ ...kafkaClientOptions(kafka, '-cli'), retries: 2 });
   try {
     return await fn(admin);
   } finally {
@@ -86,7 +88,7 @@ function kafkaConfig(argv: string[], own: string[]): ReturnType<typeof loadKafka
 async function lag(argv: string[]): Promise<number> {
   const flags = flagMap(argv);
   const kafka = kafkaConfig(argv, ['json']);
-  const rows = await withAdmin(kafka.brokers, kafka.clientId, (admin) => groupLag(admin, kafka.groupId, kafka.topics));
+  const rows = await withAdmin(kafka, (admin) => groupLag(admin, kafka.groupId, kafka.topics));
   if (flags.has('json')) {
     console.log(JSON.stringify(rows.map((r) => ({ ...r, committed: r.committed?.toString() ?? null, end: r.end.toString(), lag: r.lag.toString() })), null, 2));
     return 0;
@@ -117,7 +119,7 @@ async function replay(argv: string[]): Promise<number> {
     if (Number.isNaN(timestampMs)) throw new ReplayError(`--to-timestamp "${text}": expected an ISO-8601 date or epoch milliseconds`);
     target = { kind: 'timestamp', timestampMs };
   }
-  const offsets = await withAdmin(kafka.brokers, kafka.clientId, (admin) => resetGroupOffsets(admin, kafka.groupId, kafka.topics, target));
+  const offsets = await withAdmin(kafka, (admin) => resetGroupOffsets(admin, kafka.groupId, kafka.topics, target));
   for (const [key, offset] of offsets) console.log(`${kafka.groupId} ${key} -> ${offset}`);
   console.log(`group "${kafka.groupId}" reset: the next run re-reads from these offsets`);
   return 0;

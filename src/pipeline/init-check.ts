@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { SearchClient } from '../sink/search-client.js';
+import { kafkaClientOptions } from '../source/connection.js';
 import { backoffDelay } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 
@@ -23,7 +24,7 @@ interface Check {
 
 export async function waitUntilReady(config: Config, logger: Logger, signal?: AbortSignal): Promise<void> {
   const { init } = config;
-  const admin = new Admin({ clientId: `${config.kafka.clientId}-init`, bootstrapBrokers: config.kafka.brokers, timeout: 5000, retries: 0 });
+  const admin = new Admin({ ...kafkaClientOptions(config.kafka, '-init'), timeout: 5000, retries: 0 });
   const search = new SearchClient(config.elastic.url, { connections: 1, timeoutMs: 5000, auth: config.elastic });
   const indexDefinition = readJsonFile(config.elastic.indexDefinitionFile, 'elastic.indexDefinitionFile');
   const template = readJsonFile(config.elastic.templateFile, 'elastic.templateFile');

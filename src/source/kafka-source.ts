@@ -3,6 +3,7 @@
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../util/logger.js';
+import { kafkaClientOptions } from './connection.js';
 import type { SourceRecord } from './record.js';
 
 export interface CommitRequest {
@@ -23,9 +24,9 @@ export class KafkaSource {
     private readonly autocommit: number | false = false,
   ) {
     this.#consumer = new Consumer({
-      clientId: config.clientId,
+      ...kafkaClientOptions(config),
       groupId: config.groupId,
-      bootstrapBrokers: config.brokers,
+      rebalanceTimeout: config.rebalanceTimeoutMs,
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
       maxWaitTime: config.maxWaitMs,

@@ -38,3 +38,21 @@ describe('PartitionWatermark', () => {
     assert.throws(() => w.ack(4n));
   });
 });
+
+describe('PartitionWatermark across a revocation', () => {
+  it('hands the next owner the first unacknowledged offset, however far fetching went', () => {
+    const before = new PartitionWatermark();
+    for (let o = 100n; o < 110n; o++) before.track(o);
+    for (const o of [100n, 101n, 102n, 105n, 106n]) before.ack(o); // 103 still in a bulk when revoked
+    const handedOver = before.committableOffset();
+    assert.equal(handedOver, 103n, 'acks after the gap (105, 106) must not be committed');
+
+    // The next owner (another instance, or this one after the rejoin) resumes at the committed offset
+    // and re-reads 103..109: 105 and 106 are written again, never skipped.
+    const after = new PartitionWatermark();
+    for (let o = handedOver; o < 110n; o++) after.track(o);
+    assert.equal(after.committableOffset(), 103n);
+    for (let o = handedOver; o < 110n; o++) after.ack(o);
+    assert.equal(after.committableOffset(), 110n);
+  });
+});
