@@ -29,6 +29,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   K2E_BATCH_LINGER_MS: 'batch.lingerMs',
   K2E_BATCH_MAX_IN_FLIGHT: 'batch.maxInFlight',
   K2E_INIT_BUDGET_MS: 'init.budgetMs',
+  K2E_ERROR_POLICY: 'errors.policy',
+  K2E_DLQ_TOPIC: 'errors.dlqTopic',
   K2E_HTTP_PORT: 'http.port',
   K2E_LOG_LEVEL: 'logLevel',
 };
@@ -98,7 +100,7 @@ function collect(options: LoadOptions): { raw: Record<string, unknown>; origins:
     set(key, coerce(key, value), `--${flag}`);
   }
 
-  for (const section of ['kafka', 'elastic', 'batch', 'retry', 'init', 'http', 'document']) raw[section] ??= {};
+  for (const section of ['kafka', 'elastic', 'batch', 'retry', 'init', 'http', 'document', 'errors']) raw[section] ??= {};
   return { raw, origins };
 }
 

@@ -70,6 +70,14 @@ export const configSchema = z.strictObject({
     multiplier: z.number().min(1).default(2),
     budgetMs: z.number().int().positive().default(120_000),
   }),
+  errors: z.strictObject({
+    /** What happens to a record that can never be indexed: dead-letter it, stop, or log and skip it. */
+    policy: z.enum(['dlq', 'fail', 'skip']).default('dlq'),
+    /** Dead-letter topic; {topic} is the source topic. Created at start when missing. */
+    dlqTopic: z.string().min(1).default('{topic}.dlq'),
+  }),
+  /** Names this instance in dead-letter headers and /status; default host-pid. */
+  instanceId: z.string().min(1).optional(),
   shutdownTimeoutMs: z.number().int().positive().default(30_000),
   http: z.strictObject({ port: z.number().int().min(0).max(65535).default(8080) }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

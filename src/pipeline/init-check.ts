@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { SearchClient } from '../sink/search-client.js';
 import { kafkaClientOptions } from '../source/connection.js';
+import { partitionCounts } from '../offsets/group-offsets.js';
+import { dlqTopicFor } from '../sink/dead-letter.js';
 import { backoffDelay } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 
@@ -29,7 +31,7 @@ export async function waitUntilReady(config: Config, logger: Logger, signal?: Ab
   const indexDefinition = readJsonFile(config.elastic.indexDefinitionFile, 'elastic.indexDefinitionFile');
   const template = readJsonFile(config.elastic.templateFile, 'elastic.templateFile');
   const checks: Check[] = [
-    { name: 'kafka', probe: () => probeKafka(admin, config.kafka, logger) },
+    { name: 'kafka', probe: () => probeKafka(admin, config, logger) },
     { name: 'search engine', probe: () => probeSearch(search, config.elastic.index, indexDefinition, template, logger) },
   ];
   const started = Date.now();
@@ -64,7 +66,8 @@ function readJsonFile(file: string | undefined, key: string): object | undefined
   }
 }
 
-async function probeKafka(admin: Admin, kafka: Config['kafka'], logger: Logger): Promise<string | undefined> {
+async function probeKafka(admin: Admin, config: Config, logger: Logger): Promise<string | undefined> {
+  const { kafka } = config;
   let metadata;
   try {
     metadata = await admin.metadata({ topics: [], forceUpdate: true });
@@ -74,11 +77,29 @@ async function probeKafka(admin: Admin, kafka: Config['kafka'], logger: Logger):
   if (metadata.brokers.size === 0) return 'kafka: no brokers in metadata';
   const listed = new Set(await admin.listTopics());
   const absent = kafka.topics.filter((t) => !listed.has(t));
-  if (absent.length === 0) return undefined;
-  if (!kafka.createTopics) return `kafka topics do not exist: ${absent.join(', ')} (create them, or set kafka.createTopics)`;
-  await admin.createTopics({ topics: absent, partitions: kafka.createTopics.partitions, replicas: kafka.createTopics.replicationFactor });
-  logger.info({ topics: absent, partitions: kafka.createTopics.partitions }, 'created topics');
+  if (absent.length > 0) {
+    if (!kafka.createTopics) return `kafka topics do not exist: ${absent.join(', ')} (create them, or set kafka.createTopics)`;
+    await admin.createTopics({ topics: absent, partitions: kafka.createTopics.partitions, replicas: kafka.createTopics.replicationFactor });
+    logger.info({ topics: absent, partitions: kafka.createTopics.partitions }, 'created topics');
+  }
+  if (config.errors.policy === 'dlq') await ensureDeadLetterTopics(admin, config, listed, logger);
   return undefined;
+}
+
+/** Dead-letter topics are created like their source topics (same partition count) when missing. */
+async function ensureDeadLetterTopics(admin: Admin, config: Config, listed: Set<string>, logger: Logger): Promise<void> {
+  const missing = config.kafka.topics.map((t) => [t, dlqTopicFor(config.errors.dlqTopic, t)] as const).filter(([, dlq]) => !listed.has(dlq));
+  if (missing.length === 0) return;
+  const counts = await partitionCounts(admin, missing.map(([source]) => source));
+  for (const [source, dlq] of missing) {
+    try {
+      await admin.createTopics({ topics: [dlq], partitions: counts.get(source) || 1, replicas: config.kafka.createTopics?.replicationFactor ?? -1 });
+      logger.info({ topic: dlq, source }, 'created dead-letter topic');
+    } catch (error) {
+      // Another instance created it first.
+      if (!/already exists/i.test(String((error as Error & { errors?: unknown[] }).errors ?? (error as Error).message))) throw error;
+    }
+  }
 }
 
 async function probeSearch(search: SearchClient, index: string, definition: object | undefined, template: object | undefined, logger: Logger): Promise<string | undefined> {

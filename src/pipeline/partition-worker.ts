@@ -10,6 +10,8 @@ import { SearchHttpError } from '../sink/search-client.js';
 import { backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import type { Semaphore } from '../util/semaphore.js';
+import type { Failure } from '../sink/dead-letter.js';
+import type { SourceRecord } from '../source/record.js';
 import { type Batch, type PreparedRecord, takeBatch } from './batch.js';
 
 export interface WorkerContext {
@@ -22,13 +24,18 @@ export interface WorkerContext {
   onRetry(reason: string): void;
   /** at-most-once: commit this offset (the batch's last + 1) before sending the batch. */
   commitBeforeSend?: ((offset: bigint) => Promise<void>) | undefined;
-  /** A record that can never be indexed: the pipeline stops without committing past it. */
+  /** A record that can never be indexed: dead-letter / skip it (resolves), or stop (rejects). */
+  onFailure(record: SourceRecord, failure: Failure): Promise<void>;
+  /** The worker cannot go on: the pipeline stops without committing past the failing record. */
   onFatal(error: Error): void;
 }
 
 export class PermanentFailure extends Error {
   override name = 'PermanentFailure';
 }
+
+export const describeFailure = (record: SourceRecord, failure: Failure): string =>
+  `${record.topic}[${record.partition}] offset ${record.offset}: ${failure.errorClass === 'rejected' ? 'rejected by the search engine' : failure.errorClass} (${failure.errorType}): ${failure.reason}`;
 
 export class PartitionWorker {
   readonly watermark = new PartitionWatermark();
@@ -110,12 +117,9 @@ export class PartitionWorker {
   #skipAcknowledged(below: bigint | undefined): void {
     if (below === undefined) return;
     this.#skipBelow = below;
-    let skipped = 0;
-    while (this.#queue.length > 0 && this.#queue[0]!.offset < below) {
-      this.watermark.ack(this.#queue.shift()!.offset);
-      skipped++;
-    }
-    if (skipped > 0) this.ctx.onAcked(this, skipped);
+    const skipped: PreparedRecord[] = [];
+    while (this.#queue.length > 0 && this.#queue[0]!.offset < below) skipped.push(this.#queue.shift()!);
+    if (skipped.length > 0) this.#ack(skipped);
   }
 
   /** Resolves when `count` records are queued, after `timeoutMs`, or on stop. */
@@ -134,45 +138,82 @@ export class PartitionWorker {
     this.#wake = undefined;
   }
 
-  /** Sends the batch until every operation is acknowledged; retries only what failed retriably. */
+  /** Dead-letters the batch's failed records, then sends its operations until all are settled. */
   async #send(batch: Batch): Promise<void> {
-    let ops: BulkOperation[] = batch.ops;
-    let offsets: bigint[][] = batch.offsets;
-    for (let attempt = 0; ; attempt++) {
+    for (const failed of batch.failed) {
+      if (this.#stopped) return;
+      await this.ctx.onFailure(failed.record, failed.failure!);
+      this.#ack([failed]);
+    }
+    await this.#sendOps(batch.ops, batch.members);
+  }
+
+  #ack(records: PreparedRecord[]): void {
+    for (const r of records) this.watermark.ack(r.offset);
+    this.ctx.onAcked(this, records.length);
+  }
+
+  /** Sends operations until each is acknowledged or dead-lettered; retries only what failed retriably. */
+  async #sendOps(firstOps: BulkOperation[], firstMembers: PreparedRecord[][]): Promise<void> {
+    let ops = firstOps;
+    let members = firstMembers;
+    for (let attempt = 0; ops.length > 0; attempt++) {
       if (this.#stopped) return;
       const retryOps: BulkOperation[] = [];
-      const retryOffsets: bigint[][] = [];
+      const retryMembers: PreparedRecord[][] = [];
+      let outcomes;
       try {
-        const outcomes = await this.ctx.client.bulk(ops);
-        let acked = 0;
-        outcomes.forEach((outcome, i) => {
-          const opOffsets = offsets[i]!;
-          if (outcome.kind === 'acked') {
-            for (const offset of opOffsets) this.watermark.ack(offset);
-            acked += opOffsets.length;
-          } else if (outcome.kind === 'retriable') {
-            retryOps.push(ops[i]!);
-            retryOffsets.push(opOffsets);
-            this.ctx.onRetry(outcome.reason);
-          } else {
-            throw new PermanentFailure(
-              `${this.topic}[${this.partition}] offset ${opOffsets.at(-1)}: rejected by the search engine (${outcome.status} ${outcome.errorType}): ${outcome.reason}`,
-            );
-          }
-        });
-        this.indexedRecords += acked;
-        if (acked > 0) this.ctx.onAcked(this, acked);
-        if (retryOps.length === 0) return;
+        outcomes = await this.ctx.client.bulk(ops);
       } catch (error) {
-        if (!(error instanceof SearchHttpError) || !error.retriable) throw error;
+        if (!(error instanceof SearchHttpError)) throw error;
+        if (error.status === 413) {
+          await this.#splitTooLarge(ops, members, error);
+          return;
+        }
+        if (!error.retriable) throw error;
         this.ctx.onRetry(error.message);
-        retryOps.push(...ops);
-        retryOffsets.push(...offsets);
+        this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, retrying: ops.length, reason: error.message }, 'bulk request failed; retrying');
+        await backoffSleep(attempt, this.ctx.config.retry, this.#abort.signal);
+        continue;
       }
-      this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, retrying: retryOps.length }, 'bulk retry');
+      const acked: PreparedRecord[] = [];
+      for (const [i, outcome] of outcomes.entries()) {
+        const opMembers = members[i]!;
+        if (outcome.kind === 'acked') {
+          acked.push(...opMembers);
+        } else if (outcome.kind === 'retriable') {
+          retryOps.push(ops[i]!);
+          retryMembers.push(opMembers);
+          this.ctx.onRetry(outcome.reason);
+        } else {
+          // The superseded versions of this document would have been overwritten: only the last
+          // record carries the content the engine refused.
+          const rejected = opMembers.at(-1)!;
+          await this.ctx.onFailure(rejected.record, { errorClass: 'rejected', errorType: outcome.errorType, reason: `${outcome.status} ${outcome.errorType}: ${outcome.reason}` });
+          acked.push(...opMembers);
+        }
+      }
+      const sent = acked.filter((r) => r.op !== undefined).length;
+      this.indexedRecords += sent;
+      if (acked.length > 0) this.#ack(acked);
+      if (retryOps.length === 0) return;
+      this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, retrying: retryOps.length }, 'bulk items failed; retrying them');
       ops = retryOps;
-      offsets = retryOffsets;
+      members = retryMembers;
       await backoffSleep(attempt, this.ctx.config.retry, this.#abort.signal);
     }
+  }
+
+  /** 413 Request Entity Too Large: send each half on its own; a single document that is still too large is a failure. */
+  async #splitTooLarge(ops: BulkOperation[], members: PreparedRecord[][], error: SearchHttpError): Promise<void> {
+    if (ops.length === 1) {
+      const rejected = members[0]!.at(-1)!;
+      await this.ctx.onFailure(rejected.record, { errorClass: 'oversize', errorType: 'request_entity_too_large', reason: error.message.slice(0, 500) });
+      this.#ack(members[0]!);
+      return;
+    }
+    const half = Math.ceil(ops.length / 2);
+    await this.#sendOps(ops.slice(0, half), members.slice(0, half));
+    await this.#sendOps(ops.slice(half), members.slice(half));
   }
 }

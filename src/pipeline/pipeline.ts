@@ -11,12 +11,16 @@ import { toOperation } from '../transform/to-operation.js';
 import type { Logger } from '../util/logger.js';
 import { Semaphore } from '../util/semaphore.js';
 import { prepare } from './batch.js';
-import { PartitionWorker, PermanentFailure } from './partition-worker.js';
+import { DeadLetterQueue, type Failure } from '../sink/dead-letter.js';
+import { describeFailure, PartitionWorker, PermanentFailure } from './partition-worker.js';
 
 export interface PipelineStats {
   consumed: number;
   indexed: number;
   retries: number;
+  /** Records that could not be indexed (dead-lettered or skipped). */
+  failed: number;
+  deadLettered: number;
   buffered: number;
   paused: boolean;
   generation: number;
@@ -40,7 +44,11 @@ export class Pipeline {
   #consumed = 0;
   #indexedBefore = 0;
   #retries = 0;
+  #failures = 0;
+  #deadLettered = 0;
   #stopping = false;
+  readonly #stopSignal = new AbortController();
+  readonly #deadLetters: DeadLetterQueue;
 
   constructor(
     private readonly config: Config,
@@ -55,6 +63,7 @@ export class Pipeline {
       (error) => this.logger.warn({ err: error }, 'offset commit failed; will retry with the next acknowledgement'),
     );
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
+    this.#deadLetters = new DeadLetterQueue(config, logger, this.#stopSignal.signal);
     this.#source.onGroupChange(
       () => this.#onRebalance(),
       (partitions, generation, memberId) => this.#onAssigned(partitions, generation, memberId),
@@ -112,11 +121,12 @@ export class Pipeline {
     // Records fetched before a rebalance for partitions this member no longer owns.
     if (!this.#assigned.has(key)) return;
     const transformed = toOperation(record, { index: this.config.elastic.index, id: this.config.document.id, action: this.config.document.action });
-    if (!transformed.ok) {
-      this.#fail(new PermanentFailure(`${record.topic}[${record.partition}] offset ${record.offset}: ${transformed.reason}`));
-      return;
-    }
-    if (!this.#worker(record.topic, record.partition).push(prepare(record.offset, transformed.op))) return; // redelivered
+    const prepared = prepare(
+      record,
+      transformed.ok ? { op: transformed.op } : { failure: { errorClass: transformed.errorClass, errorType: transformed.errorType, reason: transformed.reason } },
+      this.config.batch.maxBytes,
+    );
+    if (!this.#worker(record.topic, record.partition).push(prepared)) return; // redelivered
     this.#consumed++;
     if (++this.#buffered >= this.config.batch.maxBufferedRecords && !this.#source.paused) {
       this.logger.debug({ buffered: this.#buffered }, 'buffer full: pausing fetch');
@@ -138,6 +148,7 @@ export class Pipeline {
           logger: this.logger,
           onAcked: (_worker, records) => this.#onAcked(records),
           onRetry: () => this.#retries++,
+          onFailure: (record, failure) => this.#onFailure(record, failure),
           onFatal: (error) => this.#fail(error),
           // at-most-once: the batch's offsets are committed before it is sent.
           commitBeforeSend: this.config.delivery === 'at-most-once' ? (offset) => this.#source.commit([{ topic, partition, offset }]) : undefined,
@@ -147,6 +158,20 @@ export class Pipeline {
       this.#workers.set(key, worker);
     }
     return worker;
+  }
+
+  /** A record that can never be indexed, handled by errors.policy. */
+  async #onFailure(record: SourceRecord, failure: Failure): Promise<void> {
+    const description = describeFailure(record, failure);
+    if (this.config.errors.policy === 'fail') throw new PermanentFailure(description);
+    this.#failures++;
+    if (this.config.errors.policy === 'skip') {
+      this.logger.error({ topic: record.topic, partition: record.partition, offset: String(record.offset), ...failure }, `skipped: ${description}`);
+      return;
+    }
+    await this.#deadLetters.send(record, failure);
+    this.#deadLettered++;
+    this.logger.warn({ topic: record.topic, partition: record.partition, offset: String(record.offset), ...failure }, `dead-lettered: ${description}`);
   }
 
   #onAcked(records: number): void {
@@ -169,6 +194,8 @@ export class Pipeline {
       consumed: this.#consumed,
       indexed,
       retries: this.#retries,
+      failed: this.#failures,
+      deadLettered: this.#deadLettered,
       buffered: this.#buffered,
       paused: this.#source.paused,
       generation: this.#generation,
@@ -181,11 +208,13 @@ export class Pipeline {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#stopSignal.abort();
     this.#source.pause();
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
     await Promise.all(this.#retiring.values());
     if (this.config.delivery === 'at-least-once') await this.#committer.flush();
     await this.#source.close();
+    await this.#deadLetters.close();
     await this.#client.close();
   }
 }

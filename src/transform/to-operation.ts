@@ -5,7 +5,9 @@ import type { BulkOperation } from '../sink/bulk-request.js';
 import type { SourceRecord } from '../source/record.js';
 import { documentId, type IdStrategy } from './document-id.js';
 
-export type Transformed = { ok: true; op: BulkOperation } | { ok: false; reason: string };
+export type Transformed =
+  | { ok: true; op: BulkOperation }
+  | { ok: false; errorClass: 'decode' | 'transform'; errorType: string; reason: string };
 
 export interface TransformOptions {
   index: string;
@@ -16,13 +18,13 @@ export interface TransformOptions {
 export function toOperation(record: SourceRecord, options: TransformOptions): Transformed {
   if (record.value === null) {
     const id = documentId(record, undefined, options.id);
-    if (!id.ok) return id;
-    if (id.id === undefined) return { ok: false, reason: 'tombstone ignored: with id strategy "none" there is no document to delete' };
+    if (!id.ok) return { ok: false, errorClass: 'transform', errorType: 'no_document_id', reason: id.reason };
+    if (id.id === undefined) return { ok: false, errorClass: 'transform', errorType: 'no_document_id', reason: 'tombstone with document.id "none": there is no document to delete' };
     return { ok: true, op: { action: 'delete', index: options.index, id: id.id } };
   }
   const decoded = decodeJson(record.value);
-  if (!decoded.ok) return decoded;
+  if (!decoded.ok) return { ok: false, errorClass: 'decode', errorType: decoded.errorType, reason: decoded.reason };
   const id = documentId(record, decoded.value, options.id);
-  if (!id.ok) return id;
+  if (!id.ok) return { ok: false, errorClass: 'transform', errorType: 'no_document_id', reason: id.reason };
   return { ok: true, op: { action: options.action, index: options.index, ...(id.id === undefined ? {} : { id: id.id }), source: JSON.stringify(decoded.value) } };
 }

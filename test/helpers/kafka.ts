@@ -1,5 +1,5 @@
 // Test-side Kafka helpers over the real broker: topics, producing, and reading the group's offsets.
-import { Admin, Producer } from '@platformatic/kafka';
+import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { committedOffsets, endOffsets } from '../../src/offsets/group-offsets.js';
 import { brokers } from './stack.js';
 
@@ -47,3 +47,33 @@ export const topicEndOffsets = (topic: string): Promise<Map<string, bigint>> => 
 /** The offsets the group committed on the topic, keyed "topic:partition" (absent when none). */
 export const groupCommittedOffsets = (groupId: string, topic: string): Promise<Map<string, bigint>> =>
   withAdmin((admin) => committedOffsets(admin, groupId, [topic]));
+
+export interface ConsumedRecord {
+  key: string | null;
+  value: string | null;
+  offset: bigint;
+  headers: Record<string, string>;
+}
+
+/** Reads a topic from the beginning until `expected` records arrived (or the timeout passed). */
+export async function readTopic(topic: string, expected: number, timeoutMs = 20_000): Promise<ConsumedRecord[]> {
+  const consumer = new Consumer({ clientId: 'k2e-test-reader', groupId: `k2e-test-reader-${Date.now()}-${Math.random()}`, bootstrapBrokers: [brokers], maxWaitTime: 200 });
+  const records: ConsumedRecord[] = [];
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+    const deadline = setTimeout(() => void stream.close(), timeoutMs);
+    for await (const message of stream) {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of message.headers) headers[k.toString()] = v.toString();
+      const key = message.key as Buffer | undefined;
+      const value = message.value as Buffer | null | undefined;
+      records.push({ key: key && key.length > 0 ? key.toString() : null, value: value ? value.toString() : null, offset: message.offset, headers });
+      if (records.length >= expected) break;
+    }
+    clearTimeout(deadline);
+    await stream.close();
+  } finally {
+    await consumer.close(true);
+  }
+  return records;
+}

@@ -9,6 +9,8 @@ export interface ServiceStatus {
   ready: boolean;
   consumed: number;
   indexed: number;
+  retries: number;
+  deadLettered: number;
   buffered: number;
   paused: boolean;
   assigned: string[];

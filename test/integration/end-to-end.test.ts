@@ -65,7 +65,7 @@ for (const engine of stack.engines) {
       }
     });
 
-    it('stops at a document the engine rejects, without committing past it', async () => {
+    it('with errors.policy "fail", stops at a document the engine rejects without committing past it', async () => {
       const topic = uniqueName('reject');
       const groupId = uniqueName('reject-group');
       await createTopic(topic, 1);
@@ -74,11 +74,11 @@ for (const engine of stack.engines) {
       const events = Array.from({ length: 100 }, (_, i) => ({ key: `k-${i}`, value: JSON.stringify(i === 60 ? { seq: i, extra: true } : { seq: i }) }));
       await produce(topic, events);
 
-      const service = startService({ K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: groupId, K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic, K2E_BATCH_MAX_DOCS: '10' });
+      const service = startService({ K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: groupId, K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic, K2E_BATCH_MAX_DOCS: '10', K2E_ERROR_POLICY: 'fail' });
       const code = await Promise.race([service.exited, sleep(60_000, undefined, { ref: false }).then(() => 'timeout' as const)]);
       if (code === 'timeout') await service.stop();
       assert.equal(code, 1, `expected exit 1:\n${service.output().slice(-3000)}`);
-      assert.match(service.output(), /offset 60: rejected by the search engine \(400 strict_dynamic_mapping_exception\)/);
+      assert.match(service.output(), /offset 60: rejected by the search engine \(strict_dynamic_mapping_exception\): 400/);
       const committed = (await groupCommittedOffsets(groupId, topic)).get(`${topic}:0`) ?? 0n;
       assert.ok(committed <= 60n, `committed ${committed}, past the rejected offset 60`);
       assert.ok(committed >= 50n, `records 0..59 were acknowledged, but only ${committed} committed`);

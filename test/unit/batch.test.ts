@@ -1,25 +1,45 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { prepare, takeBatch } from '../../src/pipeline/batch.js';
+import type { BulkOperation } from '../../src/sink/bulk-request.js';
 
-const indexOp = (id: string, seq: number) => ({ action: 'index' as const, index: 'i', id, source: JSON.stringify({ seq }) });
+const indexOp = (id: string, seq: number): BulkOperation => ({ action: 'index', index: 'i', id, source: JSON.stringify({ seq }) });
+const rec = (offset: bigint) => ({ topic: 't', partition: 0, offset, timestamp: 0n, key: null, value: Buffer.from('{}'), headers: new Map<string, Buffer>() });
+const at = (offset: bigint, op: BulkOperation) => prepare(rec(offset), { op }, 1_000_000);
 
 describe('takeBatch', () => {
-  it('keeps only the last operation per id and remembers every offset it stands for', () => {
-    const queue = [prepare(0n, indexOp('a', 0)), prepare(1n, indexOp('b', 1)), prepare(2n, indexOp('a', 2)), prepare(3n, { action: 'delete' as const, index: 'i', id: 'b' })];
+  it('keeps only the last operation per id and remembers every record it stands for', () => {
+    const queue = [at(0n, indexOp('a', 0)), at(1n, indexOp('b', 1)), at(2n, indexOp('a', 2)), at(3n, { action: 'delete', index: 'i', id: 'b' })];
     const batch = takeBatch(queue, 100, 1_000_000);
     assert.equal(queue.length, 0);
     assert.equal(batch.records, 4);
+    assert.equal(batch.lastOffset, 3n);
     assert.deepEqual(batch.ops, [indexOp('a', 2), { action: 'delete', index: 'i', id: 'b' }]);
-    assert.deepEqual(batch.offsets, [[0n, 2n], [1n, 3n]]);
+    assert.deepEqual(batch.members.map((m) => m.map((r) => r.offset)), [[0n, 2n], [1n, 3n]]);
+  });
+
+  it('never merges engine-generated ids', () => {
+    const noId: BulkOperation = { action: 'index', index: 'i', source: '{}' };
+    assert.equal(takeBatch([at(0n, noId), at(1n, noId)], 10, 1_000_000).ops.length, 2);
   });
 
   it('is bounded by documents and bytes, but always takes one record', () => {
-    const queue = Array.from({ length: 10 }, (_, i) => prepare(BigInt(i), indexOp(`k${i}`, i)));
+    const queue = Array.from({ length: 10 }, (_, i) => at(BigInt(i), indexOp(`k${i}`, i)));
     const one = queue[0]!.bytes;
     assert.equal(takeBatch(queue, 3, 1_000_000).records, 3);
     assert.equal(takeBatch(queue, 100, one * 2).records, 2);
     assert.equal(takeBatch(queue, 100, 1).records, 1, 'an oversized record still leaves the queue');
     assert.equal(queue.length, 4);
+  });
+
+  it('carries failed records apart, and turns a document over the byte limit into a failure', () => {
+    const big = prepare(rec(1n), { op: { action: 'index', index: 'i', id: 'big', source: JSON.stringify({ x: 'y'.repeat(500) }) } }, 200);
+    assert.equal(big.op, undefined);
+    assert.equal(big.failure?.errorClass, 'oversize');
+    assert.match(big.failure!.reason, /document of \d+ bytes exceeds batch.maxBytes \(200\)/);
+    const bad = prepare(rec(2n), { failure: { errorClass: 'decode', errorType: 'invalid_json', reason: 'x' } }, 200);
+    const batch = takeBatch([at(0n, indexOp('a', 0)), big, bad, at(3n, indexOp('b', 3))], 100, 1_000_000);
+    assert.deepEqual(batch.failed.map((r) => r.offset), [1n, 2n]);
+    assert.deepEqual(batch.members.map((m) => m.map((r) => r.offset)), [[0n], [3n]]);
   });
 });

@@ -46,6 +46,7 @@ describe('toOperation', () => {
 describe('decodeJson', () => {
   it('accepts objects only', () => {
     assert.equal(decodeJson(Buffer.from('[1]')).ok, false);
+    assert.deepEqual(decodeJson(Buffer.alloc(0)), { ok: false, errorType: 'empty_value', reason: 'empty value (a tombstone has a null value, not an empty one)' });
     assert.equal(decodeJson(Buffer.from('"s"')).ok, false);
     assert.deepEqual(decodeJson(Buffer.from('{"x":{"y":2}}')), { ok: true, value: { x: { y: 2 } } });
   });

@@ -1,0 +1,90 @@
+// The dead-letter topic: a record that can never be indexed is produced there unchanged (key, value,
+// headers) with headers saying why, so nothing is lost and it can be re-driven after a fix.
+import { Producer } from '@platformatic/kafka';
+import { hostname } from 'node:os';
+import type { Config } from '../config/schema.js';
+import { kafkaClientOptions } from '../source/connection.js';
+import type { SourceRecord } from '../source/record.js';
+import { backoffSleep } from '../util/backoff.js';
+import type { Logger } from '../util/logger.js';
+
+/** Why a record could not be indexed. */
+export interface Failure {
+  /** decode: not valid input; transform: no id or unconvertible; rejected: the engine refused it; oversize: too large to send. */
+  errorClass: 'decode' | 'transform' | 'rejected' | 'oversize';
+  /** The engine's error type (mapper_parsing_exception, ...) or our own. */
+  errorType: string;
+  reason: string;
+}
+
+export const DLQ_HEADERS = {
+  errorClass: 'k2e.error.class',
+  errorType: 'k2e.error.type',
+  reason: 'k2e.error.reason',
+  topic: 'k2e.source.topic',
+  partition: 'k2e.source.partition',
+  offset: 'k2e.source.offset',
+  timestamp: 'k2e.source.timestamp',
+  instance: 'k2e.instance',
+} as const;
+
+export const dlqTopicFor = (template: string, topic: string): string => template.replaceAll('{topic}', topic);
+
+export const defaultInstanceId = (): string => `${hostname()}-${process.pid}`;
+
+export class DeadLetterQueue {
+  readonly #producer: Producer;
+  readonly #instance: string;
+  /** Sends one at a time: concurrent sends through @platformatic/kafka's idempotent producer were
+   *  seen to lose a record (acknowledged, never written). Dead letters are rare; order is cheap. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+    private readonly signal: AbortSignal,
+  ) {
+    this.#producer = new Producer({ ...kafkaClientOptions(config.kafka, '-dlq'), idempotent: true, acks: -1 });
+    this.#instance = config.instanceId ?? defaultInstanceId();
+  }
+
+  /** Produces the record to its dead-letter topic; retries until the broker acknowledges (never drops). */
+  send(record: SourceRecord, failure: Failure): Promise<void> {
+    const sent = this.#queue.then(() => this.#send(record, failure));
+    this.#queue = sent.catch(() => undefined);
+    return sent;
+  }
+
+  async #send(record: SourceRecord, failure: Failure): Promise<void> {
+    const topic = dlqTopicFor(this.config.errors.dlqTopic, record.topic);
+    const headers = new Map<Buffer, Buffer>();
+    for (const [key, value] of record.headers) headers.set(Buffer.from(key), value);
+    const ours: Record<string, string> = {
+      [DLQ_HEADERS.errorClass]: failure.errorClass,
+      [DLQ_HEADERS.errorType]: failure.errorType,
+      [DLQ_HEADERS.reason]: failure.reason.slice(0, 4000),
+      [DLQ_HEADERS.topic]: record.topic,
+      [DLQ_HEADERS.partition]: String(record.partition),
+      [DLQ_HEADERS.offset]: String(record.offset),
+      [DLQ_HEADERS.timestamp]: String(record.timestamp),
+      [DLQ_HEADERS.instance]: this.#instance,
+    };
+    for (const [key, value] of Object.entries(ours)) headers.set(Buffer.from(key), Buffer.from(value));
+    for (let attempt = 0; !this.signal.aborted; attempt++) {
+      try {
+        await this.#producer.send({
+          messages: [{ topic, key: record.key ?? undefined, value: record.value as Buffer, headers, timestamp: record.timestamp }],
+        });
+        return;
+      } catch (error) {
+        this.logger.warn({ err: error, topic, attempt }, 'dead-letter produce failed; retrying');
+        await backoffSleep(attempt, this.config.retry, this.signal);
+      }
+    }
+    throw new Error('stopped before the dead-letter record was acknowledged');
+  }
+
+  async close(): Promise<void> {
+    await this.#producer.close().catch(() => undefined);
+  }
+}
