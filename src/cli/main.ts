@@ -6,6 +6,7 @@ import { groupLag } from '../offsets/group-offsets.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import { ReplayError, type ReplayTarget, parseOffsetList, resetGroupOffsets } from '../offsets/replay.js';
 import { runService } from './run.js';
+import { runInWorker } from './run-worker.js';
 
 const CONFIG_HELP = `configuration, lowest precedence first:
   --config FILE (or K2E_CONFIG)   YAML or JSON file with any key of docs/configuration.md
@@ -151,7 +152,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run': {
         const flags = flagMap(args);
-        return await runService(loadConfig({ flags: configFlags(args, ['config']), ...(flags.has('config') ? { file: flags.get('config')! } : {}) }));
+        const config = loadConfig({ flags: configFlags(args, ['config']), ...(flags.has('config') ? { file: flags.get('config')! } : {}) });
+        return config.maxHeapMb > 0 ? await runInWorker(config, config.maxHeapMb) : await runService(config);
       }
       case 'config': {
         if (rest[0] !== 'check') break;

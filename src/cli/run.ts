@@ -5,15 +5,34 @@ import type { Config } from '../config/schema.js';
 import { boundPort, startHttpServer } from '../http/server.js';
 import { InitCheckError, waitUntilReady } from '../pipeline/init-check.js';
 import { Pipeline } from '../pipeline/pipeline.js';
+import { HealthMonitor } from '../pipeline/health-monitor.js';
+import { defaultInstanceId } from '../sink/dead-letter.js';
 import { createLogger } from '../util/logger.js';
 
-export async function runService(config: Config): Promise<number> {
+/**
+ * @param shutdown aborted (with the signal's name) to stop gracefully; without it, the process's own
+ *   SIGTERM/SIGINT do (when running in the main thread).
+ */
+export async function runService(config: Config, shutdown?: AbortSignal): Promise<number> {
   const logger = createLogger(config.logLevel);
   let pipeline: Pipeline | undefined;
-  let ready = false;
+  let consuming = false;
+  const health = new HealthMonitor(config, logger, config.http.healthIntervalMs);
+  // Ready: initialized, consuming, and both the broker and the search engine answer.
+  const ready = (): boolean => consuming && health.healthy;
   const http = await startHttpServer(config.http.port, {
-    ready: () => ready,
-    status: () => ({ groupId: config.kafka.groupId, topics: config.kafka.topics, index: config.elastic.index, ready, ...pipeline?.stats() }),
+    ready,
+    status: () => ({
+      instance: config.instanceId ?? defaultInstanceId(),
+      groupId: config.kafka.groupId,
+      topics: config.kafka.topics,
+      index: config.elastic.index,
+      delivery: config.delivery,
+      ready: ready(),
+      reachable: health.state,
+      memory: process.memoryUsage(),
+      ...pipeline?.stats(),
+    }),
   });
   logger.info({ port: boundPort(http) }, 'http endpoints listening');
 
@@ -22,8 +41,13 @@ export async function runService(config: Config): Promise<number> {
     logger.info({ signal }, 'shutting down');
     signals.abort();
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  if (shutdown) {
+    if (shutdown.aborted) onSignal(String(shutdown.reason));
+    else shutdown.addEventListener('abort', () => onSignal(String(shutdown.reason)), { once: true });
+  } else {
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
 
   try {
     if (config.document.id === 'none') {
@@ -34,10 +58,11 @@ export async function runService(config: Config): Promise<number> {
     if (signals.signal.aborted) return 0;
     pipeline = new Pipeline(config, logger);
     await pipeline.start();
-    ready = true;
+    consuming = true;
+    health.start();
     logger.info({ topics: config.kafka.topics, groupId: config.kafka.groupId, index: config.elastic.index }, 'consuming');
     const outcome = await Promise.race([pipeline.failed, once(signals.signal, 'abort').then(() => undefined)]);
-    ready = false;
+    consuming = false;
     // Bounded shutdown: a search engine that never answers must not keep the process alive forever.
     const stopped = await Promise.race([pipeline.stop().then(() => true), sleep(config.shutdownTimeoutMs, false, { ref: false })]);
     if (!stopped) {
@@ -58,5 +83,6 @@ export async function runService(config: Config): Promise<number> {
     throw error;
   } finally {
     http.close();
+    await health.stop();
   }
 }

@@ -23,7 +23,7 @@ export const configSchema = z.strictObject({
     heartbeatIntervalMs: ms.default(3_000),
     rebalanceTimeoutMs: ms.default(60_000),
     maxWaitMs: ms.default(500),
-    maxBytes: z.number().int().positive().default(8 * 1024 * 1024),
+    maxBytes: z.number().int().positive().default(4 * 1024 * 1024),
     sasl: z
       .object({ mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']), username: z.string(), password: z.string() })
       .optional(),
@@ -57,8 +57,10 @@ export const configSchema = z.strictObject({
     maxBytes: z.number().int().positive().default(5 * 1024 * 1024),
     lingerMs: ms.default(50),
     maxInFlight: z.number().int().positive().default(4),
-    /** Records held in memory across all partitions before fetching pauses. */
-    maxBufferedRecords: z.number().int().positive().default(20_000),
+    /** Records held in memory across all partitions before fetching pauses (resumes at half). */
+    maxBufferedRecords: z.number().int().positive().default(10_000),
+    /** Bytes of documents held in memory before fetching pauses (resumes at half). */
+    maxBufferedBytes: z.number().int().positive().default(16 * 1024 * 1024),
   }),
   retry: z.strictObject({
     initialDelayMs: z.number().int().positive().default(200),
@@ -79,7 +81,13 @@ export const configSchema = z.strictObject({
   /** Names this instance in dead-letter headers and /status; default host-pid. */
   instanceId: z.string().min(1).optional(),
   shutdownTimeoutMs: z.number().int().positive().default(30_000),
-  http: z.strictObject({ port: z.number().int().min(0).max(65535).default(8080) }),
+  /** V8 heap cap of the service (it runs in a worker thread with this limit); 0 = Node's default. */
+  maxHeapMb: z.number().int().min(0).default(128),
+  http: z.strictObject({
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** How often /ready re-checks that the broker and the search engine answer. */
+    healthIntervalMs: z.number().int().positive().default(5_000),
+  }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -20,7 +20,7 @@ export interface WorkerContext {
   inFlight: Semaphore;
   logger: Logger;
   /** Called after records left the worker (acked): frees buffer space and triggers a commit. */
-  onAcked(worker: PartitionWorker, records: number): void;
+  onAcked(worker: PartitionWorker, records: number, bytes: number): void;
   onRetry(reason: string): void;
   /** at-most-once: commit this offset (the batch's last + 1) before sending the batch. */
   commitBeforeSend?: ((offset: bigint) => Promise<void>) | undefined;
@@ -47,6 +47,7 @@ export class PartitionWorker {
 
   #firstBulkAt: number | undefined;
   #skipBelow: bigint | undefined;
+  #pendingBytes = 0;
 
   /**
    * @param predecessor after a rebalance, the previous worker of this partition in this instance:
@@ -73,6 +74,7 @@ export class PartitionWorker {
   push(record: PreparedRecord): boolean {
     if (record.offset <= this.watermark.highest || (this.#skipBelow !== undefined && record.offset < this.#skipBelow)) return false;
     this.watermark.track(record.offset);
+    this.#pendingBytes += record.bytes;
     this.#queue.push(record);
     this.#wake?.();
     this.#loop ??= this.#run().catch((error: unknown) => this.ctx.onFatal(error as Error));
@@ -149,8 +151,18 @@ export class PartitionWorker {
   }
 
   #ack(records: PreparedRecord[]): void {
-    for (const r of records) this.watermark.ack(r.offset);
-    this.ctx.onAcked(this, records.length);
+    let bytes = 0;
+    for (const r of records) {
+      this.watermark.ack(r.offset);
+      bytes += r.bytes;
+    }
+    this.#pendingBytes -= bytes;
+    this.ctx.onAcked(this, records.length, bytes);
+  }
+
+  /** Bytes of the records pushed and not yet acknowledged. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
   }
 
   /** Sends operations until each is acknowledged or dead-lettered; retries only what failed retriably. */

@@ -22,11 +22,14 @@ export interface PipelineStats {
   failed: number;
   deadLettered: number;
   buffered: number;
+  bufferedBytes: number;
   paused: boolean;
   generation: number;
   assigned: string[];
   partitions: { topic: string; partition: number; committed: string | null; pending: number; indexed: number }[];
 }
+
+const LOST = 'lost';
 
 export class Pipeline {
   readonly #workers = new Map<string, PartitionWorker>();
@@ -41,6 +44,7 @@ export class Pipeline {
   #assigned = new Set<string>();
   #generation = -1;
   #buffered = 0;
+  #bufferedBytes = 0;
   #consumed = 0;
   #indexedBefore = 0;
   #retries = 0;
@@ -54,7 +58,7 @@ export class Pipeline {
     private readonly config: Config,
     private readonly logger: Logger,
   ) {
-    this.#source = new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false);
+    this.#source = new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false, config.retry);
     this.#client = new SearchClient(config.elastic.url, { connections: config.batch.maxInFlight * 2, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic });
     this.#inFlight = new Semaphore(config.batch.maxInFlight);
     this.#committer = new Committer(
@@ -64,18 +68,17 @@ export class Pipeline {
     );
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
     this.#deadLetters = new DeadLetterQueue(config, logger, this.#stopSignal.signal);
-    this.#source.onGroupChange(
-      () => this.#onRebalance(),
-      (partitions, generation, memberId) => this.#onAssigned(partitions, generation, memberId),
-    );
   }
 
   /** Starts consuming; the promise returned by `failed` settles if the pipeline must stop. */
   async start(): Promise<void> {
-    await this.#source.start(
-      (record) => this.#onRecord(record),
-      (error) => this.#fail(error),
-    );
+    await this.#source.start({
+      onRecord: (record) => this.#onRecord(record),
+      onRebalance: () => this.#onRebalance(),
+      onAssigned: (partitions, generation, memberId) => this.#onAssigned(partitions, generation, memberId),
+      // Like a rebalance that takes every partition away; the next join hands them out again.
+      onLost: () => this.#onAssigned([], this.#generation, LOST),
+    });
   }
 
   get failed(): Promise<Error> {
@@ -96,6 +99,7 @@ export class Pipeline {
       // Only this instance may still own the partition: hand its progress to the next worker.
       const handOver = worker.stop().then(async () => {
         this.#buffered -= worker.watermark.pendingCount;
+        this.#bufferedBytes -= worker.pendingBytes;
         this.#indexedBefore += worker.indexedRecords;
         this.logger.info({ partition: key, generation, startedAt: worker.firstBulkAt, releasedAt: Date.now() }, 'partition released');
         if (!this.#assigned.has(key)) return undefined;
@@ -108,7 +112,9 @@ export class Pipeline {
       });
     }
     this.#committer.forget((key) => !this.#assigned.has(key));
-    if (partitions.length === 0) {
+    if (memberId === LOST) {
+      this.logger.warn({ generation }, 'consumer lost: released every partition until the group is joined again');
+    } else if (partitions.length === 0) {
       this.logger.warn({ generation, memberId }, 'no partitions assigned: this instance is idle (the group has more instances than partitions)');
     } else {
       this.logger.info({ generation, memberId, partitions }, 'partitions assigned');
@@ -128,8 +134,10 @@ export class Pipeline {
     );
     if (!this.#worker(record.topic, record.partition).push(prepared)) return; // redelivered
     this.#consumed++;
-    if (++this.#buffered >= this.config.batch.maxBufferedRecords && !this.#source.paused) {
-      this.logger.debug({ buffered: this.#buffered }, 'buffer full: pausing fetch');
+    this.#buffered++;
+    this.#bufferedBytes += prepared.bytes;
+    if ((this.#buffered >= this.config.batch.maxBufferedRecords || this.#bufferedBytes >= this.config.batch.maxBufferedBytes) && !this.#source.paused) {
+      this.logger.debug({ buffered: this.#buffered, bufferedBytes: this.#bufferedBytes }, 'buffer full: pausing fetch');
       this.#source.pause();
     }
   }
@@ -146,7 +154,7 @@ export class Pipeline {
           client: this.#client,
           inFlight: this.#inFlight,
           logger: this.logger,
-          onAcked: (_worker, records) => this.#onAcked(records),
+          onAcked: (_worker, records, bytes) => this.#onAcked(records, bytes),
           onRetry: () => this.#retries++,
           onFailure: (record, failure) => this.#onFailure(record, failure),
           onFatal: (error) => this.#fail(error),
@@ -174,9 +182,11 @@ export class Pipeline {
     this.logger.warn({ topic: record.topic, partition: record.partition, offset: String(record.offset), ...failure }, `dead-lettered: ${description}`);
   }
 
-  #onAcked(records: number): void {
+  #onAcked(records: number, bytes: number): void {
     this.#buffered -= records;
-    if (this.#source.paused && !this.#stopping && this.#buffered <= this.config.batch.maxBufferedRecords / 2) this.#source.resume();
+    this.#bufferedBytes -= bytes;
+    const { maxBufferedRecords, maxBufferedBytes } = this.config.batch;
+    if (this.#source.paused && !this.#stopping && this.#buffered <= maxBufferedRecords / 2 && this.#bufferedBytes <= maxBufferedBytes / 2) this.#source.resume();
     if (this.config.delivery === 'at-least-once') void this.#committer.request();
   }
 
@@ -197,6 +207,7 @@ export class Pipeline {
       failed: this.#failures,
       deadLettered: this.#deadLettered,
       buffered: this.#buffered,
+      bufferedBytes: this.#bufferedBytes,
       paused: this.#source.paused,
       generation: this.#generation,
       assigned: [...this.#assigned].sort(),

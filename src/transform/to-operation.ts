@@ -26,5 +26,9 @@ export function toOperation(record: SourceRecord, options: TransformOptions): Tr
   if (!decoded.ok) return { ok: false, errorClass: 'decode', errorType: decoded.errorType, reason: decoded.reason };
   const id = documentId(record, decoded.value, options.id);
   if (!id.ok) return { ok: false, errorClass: 'transform', errorType: 'no_document_id', reason: id.reason };
-  return { ok: true, op: { action: options.action, index: options.index, ...(id.id === undefined ? {} : { id: id.id }), source: JSON.stringify(decoded.value) } };
+  // The original text is valid JSON: send it as is (no re-serialization), unless it spans lines,
+  // which NDJSON cannot carry.
+  const text = record.value.toString('utf8');
+  const source = /[\r\n]/.test(text) ? JSON.stringify(decoded.value) : text;
+  return { ok: true, op: { action: options.action, index: options.index, ...(id.id === undefined ? {} : { id: id.id }), source } };
 }

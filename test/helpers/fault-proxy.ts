@@ -4,7 +4,14 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = { kind: 'pass' } | { kind: 'status'; status: number } | { kind: 'reset' } | { kind: 'delay'; ms: number } | { kind: 'hang' };
+export type Fault =
+  | { kind: 'pass' }
+  | { kind: 'status'; status: number }
+  | { kind: 'reset' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hang' }
+  /** Forward, then answer 429 for every `every`-th item of the bulk response (as if the engine rejected it). */
+  | { kind: 'fail-items'; every: number };
 
 export interface FaultProxy {
   url: string;
@@ -52,8 +59,33 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         req.resume();
         hung.add(res);
         return;
+      case 'fail-items':
+        return failItems(req, res, active.every);
     }
   });
+  /** The engine really receives the request; the items chosen are reported as rejected with 429. */
+  const failItems = (req: IncomingMessage, res: ServerResponse, every: number): void => {
+    const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      const chunks: Buffer[] = [];
+      answer.on('data', (c: Buffer) => chunks.push(c));
+      answer.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString()) as { errors: boolean; items: Record<string, { status: number; error?: unknown }>[] };
+        body.items.forEach((item, i) => {
+          if (i % every !== 0) return;
+          const result = Object.values(item)[0]!;
+          result.status = 429;
+          result.error = { type: 'es_rejected_execution_exception', reason: 'injected by the fault proxy' };
+          body.errors = true;
+        });
+        const text = JSON.stringify(body);
+        res.writeHead(answer.statusCode ?? 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      });
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  };
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -13,6 +13,7 @@ export interface ServiceStatus {
   deadLettered: number;
   buffered: number;
   paused: boolean;
+  memory: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
   assigned: string[];
   partitions: { topic: string; partition: number; committed: string | null; pending: number; indexed: number }[];
 }

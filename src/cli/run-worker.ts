@@ -1,0 +1,33 @@
+// Runs the service in a worker thread with a capped V8 heap. The pipeline creates short-lived garbage
+// at a high rate; with Node's default (very large) heap limit V8 lets it pile up to hundreds of MB
+// before collecting. A cap keeps RSS bounded whatever the backlog (see docs/decisions.md).
+// The main thread only forwards SIGTERM/SIGINT and reports the worker's exit code.
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { Config } from '../config/schema.js';
+import { runService } from './run.js';
+
+export async function runInWorker(config: Config, maxHeapMb: number): Promise<number> {
+  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: config, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
+  const forward = (signal: NodeJS.Signals): void => worker.postMessage({ shutdown: signal });
+  process.on('SIGTERM', forward);
+  process.on('SIGINT', forward);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', resolve);
+    });
+  } finally {
+    process.off('SIGTERM', forward);
+    process.off('SIGINT', forward);
+  }
+}
+
+if (!isMainThread && parentPort) {
+  const shutdown = new AbortController();
+  parentPort.on('message', (message: { shutdown?: string }) => {
+    if (message.shutdown) shutdown.abort(message.shutdown);
+  });
+  const code = await runService(workerData as Config, shutdown.signal);
+  process.exit(code);
+}

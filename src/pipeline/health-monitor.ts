@@ -1,0 +1,64 @@
+// Watches whether the broker and the search engine are reachable, for /ready: a cheap probe of each
+// every `intervalMs` (a metadata request, a cluster-health request), never more than one in flight.
+import { Admin } from '@platformatic/kafka';
+import type { Config } from '../config/schema.js';
+import { SearchClient } from '../sink/search-client.js';
+import { kafkaClientOptions } from '../source/connection.js';
+import type { Logger } from '../util/logger.js';
+
+export interface Reachability {
+  kafka: boolean;
+  searchEngine: boolean;
+  since: number;
+}
+
+export class HealthMonitor {
+  readonly #admin: Admin;
+  readonly #search: SearchClient;
+  #timer: NodeJS.Timeout | undefined;
+  #state: Reachability = { kafka: true, searchEngine: true, since: Date.now() };
+
+  constructor(
+    config: Config,
+    private readonly logger: Logger,
+    private readonly intervalMs: number,
+  ) {
+    this.#admin = new Admin({ ...kafkaClientOptions(config.kafka, '-health'), timeout: 2000, retries: 0 });
+    this.#search = new SearchClient(config.elastic.url, { connections: 1, timeoutMs: 2000, auth: config.elastic });
+  }
+
+  get state(): Reachability {
+    return this.#state;
+  }
+
+  get healthy(): boolean {
+    return this.#state.kafka && this.#state.searchEngine;
+  }
+
+  start(): void {
+    const tick = async (): Promise<void> => {
+      await this.probe();
+      this.#timer = setTimeout(() => void tick(), this.intervalMs);
+      this.#timer.unref();
+    };
+    this.#timer = setTimeout(() => void tick(), this.intervalMs);
+    this.#timer.unref();
+  }
+
+  async probe(): Promise<void> {
+    const [kafka, searchEngine] = await Promise.all([
+      this.#admin.metadata({ topics: [], forceUpdate: true }).then((m) => m.brokers.size > 0, () => false),
+      this.#search.clusterStatus().then((status) => status === 'green' || status === 'yellow', () => false),
+    ]);
+    if (kafka !== this.#state.kafka || searchEngine !== this.#state.searchEngine) {
+      this.#state = { kafka, searchEngine, since: Date.now() };
+      (kafka && searchEngine ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger))({ kafka, searchEngine }, 'reachability changed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    await this.#admin.close().catch(() => undefined);
+    await this.#search.close();
+  }
+}
