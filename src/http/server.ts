@@ -2,6 +2,7 @@
 // /status (JSON snapshot of the pipeline).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { STATUS_PAGE_HTML } from './status-page.js';
 
 export interface StatusSource {
   ready(): boolean;
@@ -15,7 +16,10 @@ export async function startHttpServer(port: number, source: StatusSource): Promi
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
     };
-    if (path === '/health') send(200, { status: 'ok' });
+    if (path === '/' || path === '/index.html') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
+      res.end(STATUS_PAGE_HTML);
+    } else if (path === '/health') send(200, { status: 'ok' });
     else if (path === '/ready') send(source.ready() ? 200 : 503, { ready: source.ready() });
     else if (path === '/status') send(200, source.status());
     else send(404, { error: 'not found' });
