@@ -6,7 +6,8 @@ import { boundPort, startHttpServer } from '../http/server.js';
 import { InitCheckError, waitUntilReady } from '../pipeline/init-check.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { HealthMonitor } from '../pipeline/health-monitor.js';
-import { defaultInstanceId } from '../sink/dead-letter.js';
+import { Metrics } from '../http/metrics.js';
+import { StatusReporter } from '../http/status.js';
 import { createLogger } from '../util/logger.js';
 
 /**
@@ -20,19 +21,12 @@ export async function runService(config: Config, shutdown?: AbortSignal): Promis
   const health = new HealthMonitor(config, logger, config.http.healthIntervalMs);
   // Ready: initialized, consuming, and both the broker and the search engine answer.
   const ready = (): boolean => consuming && health.healthy;
+  const metrics = new Metrics();
+  const reporter = new StatusReporter(config, health, metrics, () => pipeline, ready);
   const http = await startHttpServer(config.http.port, {
     ready,
-    status: () => ({
-      instance: config.instanceId ?? defaultInstanceId(),
-      groupId: config.kafka.groupId,
-      topics: config.kafka.topics,
-      index: config.elastic.index,
-      delivery: config.delivery,
-      ready: ready(),
-      reachable: health.state,
-      memory: process.memoryUsage(),
-      ...pipeline?.stats(),
-    }),
+    status: () => reporter.snapshot(),
+    metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
   });
   logger.info({ port: boundPort(http) }, 'http endpoints listening');
 
@@ -56,10 +50,11 @@ export async function runService(config: Config, shutdown?: AbortSignal): Promis
     if (config.delivery !== 'at-least-once') logger.warn({ delivery: config.delivery }, 'delivery is not at-least-once: a crash can lose records (see README, delivery modes)');
     await waitUntilReady(config, logger, signals.signal);
     if (signals.signal.aborted) return 0;
-    pipeline = new Pipeline(config, logger);
+    pipeline = new Pipeline(config, logger, metrics);
     await pipeline.start();
     consuming = true;
     health.start();
+    reporter.start();
     logger.info({ topics: config.kafka.topics, groupId: config.kafka.groupId, index: config.elastic.index }, 'consuming');
     const outcome = await Promise.race([pipeline.failed, once(signals.signal, 'abort').then(() => undefined)]);
     consuming = false;
@@ -83,6 +78,7 @@ export async function runService(config: Config, shutdown?: AbortSignal): Promis
     throw error;
   } finally {
     http.close();
+    reporter.stop();
     await health.stop();
   }
 }

@@ -7,6 +7,7 @@ import { STATUS_PAGE_HTML } from './status-page.js';
 export interface StatusSource {
   ready(): boolean;
   status(): unknown;
+  metrics(): Promise<{ contentType: string; body: string }>;
 }
 
 export async function startHttpServer(port: number, source: StatusSource): Promise<Server> {
@@ -22,6 +23,15 @@ export async function startHttpServer(port: number, source: StatusSource): Promi
     } else if (path === '/health') send(200, { status: 'ok' });
     else if (path === '/ready') send(source.ready() ? 200 : 503, { ready: source.ready() });
     else if (path === '/status') send(200, source.status());
+    else if (path === '/metrics') {
+      source.metrics().then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { 'content-type': contentType });
+          res.end(body);
+        },
+        (error: unknown) => send(500, { error: String(error) }),
+      );
+    }
     else send(404, { error: 'not found' });
   });
   await new Promise<void>((resolve, reject) => {

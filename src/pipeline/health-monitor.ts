@@ -3,6 +3,7 @@
 import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/schema.js';
 import { SearchClient } from '../sink/search-client.js';
+import { endOffsets } from '../offsets/group-offsets.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import type { Logger } from '../util/logger.js';
 
@@ -17,9 +18,11 @@ export class HealthMonitor {
   readonly #search: SearchClient;
   #timer: NodeJS.Timeout | undefined;
   #state: Reachability = { kafka: true, searchEngine: true, since: Date.now() };
+  /** End offset per "topic:partition" of the configured topics, from the last probe. */
+  endOffsets = new Map<string, bigint>();
 
   constructor(
-    config: Config,
+    private readonly config: Config,
     private readonly logger: Logger,
     private readonly intervalMs: number,
   ) {
@@ -47,7 +50,14 @@ export class HealthMonitor {
 
   async probe(): Promise<void> {
     const [kafka, searchEngine] = await Promise.all([
-      this.#admin.metadata({ topics: [], forceUpdate: true }).then((m) => m.brokers.size > 0, () => false),
+      // The end offsets double as the broker probe (and feed lag in /status and /metrics).
+      endOffsets(this.#admin, this.config.kafka.topics).then(
+        (ends) => {
+          this.endOffsets = ends;
+          return true;
+        },
+        () => false,
+      ),
       this.#search.clusterStatus().then((status) => status === 'green' || status === 'yellow', () => false),
     ]);
     if (kafka !== this.#state.kafka || searchEngine !== this.#state.searchEngine) {

@@ -21,7 +21,12 @@ export interface WorkerContext {
   logger: Logger;
   /** Called after records left the worker (acked): frees buffer space and triggers a commit. */
   onAcked(worker: PartitionWorker, records: number, bytes: number): void;
-  onRetry(reason: string): void;
+  /** A retriable failure: `requests` is true when the whole request failed (engine unreachable, 429/5xx). */
+  onRetry(worker: PartitionWorker, items: number, reason: string, wholeRequest: boolean): void;
+  /** A bulk request came back (whatever its items say): the engine answers. */
+  onBulk(durationSeconds: number, operations: number, bytes: number): void;
+  /** Records acknowledged by the engine (indexed, deleted, superseded), for metrics. */
+  onIndexed(worker: PartitionWorker, records: PreparedRecord[]): void;
   /** at-most-once: commit this offset (the batch's last + 1) before sending the batch. */
   commitBeforeSend?: ((offset: bigint) => Promise<void>) | undefined;
   /** A record that can never be indexed: dead-letter / skip it (resolves), or stop (rejects). */
@@ -44,6 +49,8 @@ export class PartitionWorker {
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   indexedRecords = 0;
+  retriedItems = 0;
+  failedRecords = 0;
 
   #firstBulkAt: number | undefined;
   #skipBelow: bigint | undefined;
@@ -145,6 +152,7 @@ export class PartitionWorker {
     for (const failed of batch.failed) {
       if (this.#stopped) return;
       await this.ctx.onFailure(failed.record, failed.failure!);
+      this.failedRecords++;
       this.#ack([failed]);
     }
     await this.#sendOps(batch.ops, batch.members);
@@ -174,8 +182,12 @@ export class PartitionWorker {
       const retryOps: BulkOperation[] = [];
       const retryMembers: PreparedRecord[][] = [];
       let outcomes;
+      const started = performance.now();
       try {
         outcomes = await this.ctx.client.bulk(ops);
+        let bytes = 0;
+        for (const m of members) bytes += m.at(-1)!.bytes;
+        this.ctx.onBulk((performance.now() - started) / 1000, ops.length, bytes);
       } catch (error) {
         if (!(error instanceof SearchHttpError)) throw error;
         if (error.status === 413) {
@@ -183,32 +195,37 @@ export class PartitionWorker {
           return;
         }
         if (!error.retriable) throw error;
-        this.ctx.onRetry(error.message);
+        this.retriedItems += ops.length;
+        this.ctx.onRetry(this, ops.length, error.message, true);
         this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, retrying: ops.length, reason: error.message }, 'bulk request failed; retrying');
         await backoffSleep(attempt, this.ctx.config.retry, this.#abort.signal);
         continue;
       }
       const acked: PreparedRecord[] = [];
+      const indexed: PreparedRecord[] = [];
       for (const [i, outcome] of outcomes.entries()) {
         const opMembers = members[i]!;
         if (outcome.kind === 'acked') {
           acked.push(...opMembers);
+          indexed.push(...opMembers);
         } else if (outcome.kind === 'retriable') {
           retryOps.push(ops[i]!);
           retryMembers.push(opMembers);
-          this.ctx.onRetry(outcome.reason);
         } else {
           // The superseded versions of this document would have been overwritten: only the last
           // record carries the content the engine refused.
           const rejected = opMembers.at(-1)!;
           await this.ctx.onFailure(rejected.record, { errorClass: 'rejected', errorType: outcome.errorType, reason: `${outcome.status} ${outcome.errorType}: ${outcome.reason}` });
+          this.failedRecords++;
           acked.push(...opMembers);
         }
       }
-      const sent = acked.filter((r) => r.op !== undefined).length;
-      this.indexedRecords += sent;
+      this.indexedRecords += indexed.length;
+      if (indexed.length > 0) this.ctx.onIndexed(this, indexed);
       if (acked.length > 0) this.#ack(acked);
       if (retryOps.length === 0) return;
+      this.retriedItems += retryOps.length;
+      this.ctx.onRetry(this, retryOps.length, `${retryOps.length} bulk item(s) answered 429/5xx`, false);
       this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, retrying: retryOps.length }, 'bulk items failed; retrying them');
       ops = retryOps;
       members = retryMembers;

@@ -11,7 +11,8 @@ import { toOperation } from '../transform/to-operation.js';
 import type { Logger } from '../util/logger.js';
 import { Semaphore } from '../util/semaphore.js';
 import { prepare } from './batch.js';
-import { DeadLetterQueue, type Failure } from '../sink/dead-letter.js';
+import { Metrics } from '../http/metrics.js';
+import { DeadLetterQueue, defaultInstanceId, type Failure } from '../sink/dead-letter.js';
 import { describeFailure, PartitionWorker, PermanentFailure } from './partition-worker.js';
 
 export interface PipelineStats {
@@ -26,7 +27,25 @@ export interface PipelineStats {
   paused: boolean;
   generation: number;
   assigned: string[];
-  partitions: { topic: string; partition: number; committed: string | null; pending: number; indexed: number }[];
+  sink: SinkState;
+  partitions: PartitionStats[];
+}
+
+export interface PartitionStats {
+  topic: string;
+  partition: number;
+  owner: string;
+  committed: string | null;
+  pending: number;
+  indexed: number;
+  retries: number;
+  deadLettered: number;
+}
+
+export interface SinkState {
+  state: 'ok' | 'retrying' | 'unreachable';
+  lastError: string | null;
+  lastErrorAt: number | null;
 }
 
 const LOST = 'lost';
@@ -54,16 +73,26 @@ export class Pipeline {
   readonly #stopSignal = new AbortController();
   readonly #deadLetters: DeadLetterQueue;
 
+  #sink: SinkState = { state: 'ok', lastError: null, lastErrorAt: null };
+  readonly #instanceId: string;
+
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly metrics: Metrics = new Metrics(),
   ) {
+    this.#instanceId = config.instanceId ?? defaultInstanceId();
     this.#source = new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false, config.retry);
     this.#client = new SearchClient(config.elastic.url, { connections: config.batch.maxInFlight * 2, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic });
     this.#inFlight = new Semaphore(config.batch.maxInFlight);
     this.#committer = new Committer(
       () => this.#workers.values(),
-      (offsets) => this.#source.commit(offsets),
+      async (offsets) => {
+        const end = this.metrics.commitDuration.startTimer();
+        await this.#source.commit(offsets);
+        end();
+        for (const o of offsets) this.metrics.committedOffset.set({ topic: o.topic, partition: String(o.partition) }, Number(o.offset));
+      },
       (error) => this.logger.warn({ err: error }, 'offset commit failed; will retry with the next acknowledgement'),
     );
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
@@ -134,6 +163,7 @@ export class Pipeline {
     );
     if (!this.#worker(record.topic, record.partition).push(prepared)) return; // redelivered
     this.#consumed++;
+    this.metrics.consumed.inc({ topic: record.topic });
     this.#buffered++;
     this.#bufferedBytes += prepared.bytes;
     if ((this.#buffered >= this.config.batch.maxBufferedRecords || this.#bufferedBytes >= this.config.batch.maxBufferedBytes) && !this.#source.paused) {
@@ -155,7 +185,18 @@ export class Pipeline {
           inFlight: this.#inFlight,
           logger: this.logger,
           onAcked: (_worker, records, bytes) => this.#onAcked(records, bytes),
-          onRetry: () => this.#retries++,
+          onRetry: (w, items, reason, wholeRequest) => this.#onRetry(w, items, reason, wholeRequest),
+          onBulk: (seconds, operations, bytes) => {
+            this.metrics.bulkDuration.observe(seconds);
+            this.metrics.bulkDocuments.observe(operations);
+            this.metrics.bulkBytes.observe(bytes);
+            if (this.#sink.state !== 'ok') this.#sink = { ...this.#sink, state: 'ok' };
+          },
+          onIndexed: (w, records) => {
+            this.metrics.indexed.inc({ topic: w.topic }, records.length);
+            const now = Date.now();
+            for (const r of records) this.metrics.eventToIndexed.observe(Math.max(0, now - Number(r.record.timestamp)) / 1000);
+          },
           onFailure: (record, failure) => this.#onFailure(record, failure),
           onFatal: (error) => this.#fail(error),
           // at-most-once: the batch's offsets are committed before it is sent.
@@ -168,11 +209,19 @@ export class Pipeline {
     return worker;
   }
 
+  #onRetry(worker: PartitionWorker, items: number, reason: string, wholeRequest: boolean): void {
+    this.#retries += items;
+    this.metrics.retried.inc({ topic: worker.topic }, items);
+    const unreachable = wholeRequest && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|socket|timeout|other side closed/i.test(reason);
+    this.#sink = { state: unreachable ? 'unreachable' : 'retrying', lastError: reason.slice(0, 500), lastErrorAt: Date.now() };
+  }
+
   /** A record that can never be indexed, handled by errors.policy. */
   async #onFailure(record: SourceRecord, failure: Failure): Promise<void> {
     const description = describeFailure(record, failure);
     if (this.config.errors.policy === 'fail') throw new PermanentFailure(description);
     this.#failures++;
+    this.metrics.deadLettered.inc({ topic: record.topic, error_class: failure.errorClass });
     if (this.config.errors.policy === 'skip') {
       this.logger.error({ topic: record.topic, partition: record.partition, offset: String(record.offset), ...failure }, `skipped: ${description}`);
       return;
@@ -194,9 +243,12 @@ export class Pipeline {
     const partitions = [...this.#workers.values()].map((w) => ({
       topic: w.topic,
       partition: w.partition,
+      owner: this.#instanceId,
       committed: this.#committer.committed.get(partitionKey(w.topic, w.partition))?.toString() ?? null,
       pending: w.watermark.pendingCount,
       indexed: w.indexedRecords,
+      retries: w.retriedItems,
+      deadLettered: w.failedRecords,
     }));
     let indexed = this.#indexedBefore;
     for (const p of partitions) indexed += p.indexed;
@@ -211,6 +263,7 @@ export class Pipeline {
       paused: this.#source.paused,
       generation: this.#generation,
       assigned: [...this.#assigned].sort(),
+      sink: this.#sink,
       partitions,
     };
   }

@@ -1,0 +1,35 @@
+// Prometheus metrics (prom-client), one registry per service instance. The pipeline calls the small
+// methods below; /metrics renders the registry.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly consumed = new Counter({ name: 'k2e_records_consumed_total', help: 'Records received from Kafka', labelNames: ['topic'], registers: [this.registry] });
+  readonly indexed = new Counter({ name: 'k2e_records_indexed_total', help: 'Records acknowledged by the search engine', labelNames: ['topic'], registers: [this.registry] });
+  readonly retried = new Counter({ name: 'k2e_records_retried_total', help: 'Bulk items (or whole requests) retried after a retriable failure', labelNames: ['topic'], registers: [this.registry] });
+  readonly deadLettered = new Counter({ name: 'k2e_records_dead_lettered_total', help: 'Records sent to the dead-letter topic (or skipped)', labelNames: ['topic', 'error_class'], registers: [this.registry] });
+  readonly bulkDuration = new Histogram({ name: 'k2e_bulk_duration_seconds', help: 'Duration of _bulk requests', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  readonly bulkDocuments = new Histogram({ name: 'k2e_bulk_documents', help: 'Operations per _bulk request', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000], registers: [this.registry] });
+  readonly bulkBytes = new Histogram({ name: 'k2e_bulk_bytes', help: 'Bytes per _bulk request', buckets: [1e3, 1e4, 1e5, 5e5, 1e6, 2.5e6, 5e6, 1e7], registers: [this.registry] });
+  readonly commitDuration = new Histogram({ name: 'k2e_commit_duration_seconds', help: 'Duration of offset commits', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
+  readonly eventToIndexed = new Histogram({ name: 'k2e_event_to_indexed_seconds', help: 'From the record timestamp to the acknowledgement by the search engine', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300], registers: [this.registry] });
+  readonly lag = new Gauge({ name: 'k2e_consumer_lag', help: 'End offset minus committed offset, per assigned partition', labelNames: ['topic', 'partition'], registers: [this.registry] });
+  readonly committedOffset = new Gauge({ name: 'k2e_committed_offset', help: 'Last committed offset, per assigned partition', labelNames: ['topic', 'partition'], registers: [this.registry] });
+  readonly pausedPartitions = new Gauge({ name: 'k2e_paused_partitions', help: 'Assigned partitions whose fetching is paused (buffer full)', registers: [this.registry] });
+  readonly bufferedBytes = new Gauge({ name: 'k2e_in_flight_bytes', help: 'Bytes of records held in memory, not yet acknowledged', registers: [this.registry] });
+  readonly bufferedRecords = new Gauge({ name: 'k2e_in_flight_records', help: 'Records held in memory, not yet acknowledged', registers: [this.registry] });
+  readonly assignedPartitions = new Gauge({ name: 'k2e_assigned_partitions', help: 'Partitions this instance owns', registers: [this.registry] });
+  readonly ready = new Gauge({ name: 'k2e_ready', help: '1 when initialized and both Kafka and the search engine answer', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'k2e_' });
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

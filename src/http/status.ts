@@ -1,0 +1,106 @@
+// Builds /status and keeps the numbers that need time: per-partition rates and a 10-minute history
+// of throughput and lag, sampled every 2 s. Also refreshes the lag gauges of /metrics.
+import type { Config } from '../config/schema.js';
+import type { HealthMonitor } from '../pipeline/health-monitor.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import { defaultInstanceId } from '../sink/dead-letter.js';
+import type { Metrics } from './metrics.js';
+
+const SAMPLE_MS = 2000;
+const HISTORY_POINTS = 300; // 10 minutes
+
+export interface HistoryPoint {
+  t: number;
+  indexedPerSec: number;
+  lag: number | null;
+}
+
+export class StatusReporter {
+  readonly #history: HistoryPoint[] = [];
+  readonly #rates = new Map<string, number>();
+  #lastIndexed = new Map<string, number>();
+  #lastTotal = 0;
+  #lastSampleAt = Date.now();
+  #timer: NodeJS.Timeout | undefined;
+  readonly #startedAt = Date.now();
+
+  constructor(
+    private readonly config: Config,
+    private readonly health: HealthMonitor,
+    private readonly metrics: Metrics,
+    private readonly pipeline: () => Pipeline | undefined,
+    private readonly ready: () => boolean,
+  ) {}
+
+  start(): void {
+    this.#timer = setInterval(() => this.#sample(), SAMPLE_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  #sample(): void {
+    const stats = this.pipeline()?.stats();
+    const now = Date.now();
+    const seconds = (now - this.#lastSampleAt) / 1000;
+    this.#lastSampleAt = now;
+    if (!stats) return;
+    const indexed = new Map(stats.partitions.map((p) => [`${p.topic}:${p.partition}`, p.indexed]));
+    for (const [key, count] of indexed) this.#rates.set(key, Math.max(0, (count - (this.#lastIndexed.get(key) ?? count)) / seconds));
+    this.#lastIndexed = indexed;
+    const total = stats.indexed;
+    this.#history.push({ t: now, indexedPerSec: Math.max(0, (total - this.#lastTotal) / seconds), lag: this.#totalLag() });
+    this.#lastTotal = total;
+    if (this.#history.length > HISTORY_POINTS) this.#history.shift();
+    this.metrics.ready.set(this.ready() ? 1 : 0);
+    this.metrics.assignedPartitions.set(stats.assigned.length);
+    this.metrics.pausedPartitions.set(stats.paused ? stats.assigned.length : 0);
+    this.metrics.bufferedBytes.set(stats.bufferedBytes);
+    this.metrics.bufferedRecords.set(stats.buffered);
+    this.metrics.lag.reset();
+    for (const p of this.#partitionLags()) if (p.lag !== null) this.metrics.lag.set({ topic: p.topic, partition: String(p.partition) }, Number(p.lag));
+  }
+
+  /** Lag of each assigned partition: end offset (from the health monitor) minus committed offset. */
+  #partitionLags(): { topic: string; partition: number; end: bigint | null; lag: bigint | null }[] {
+    const stats = this.pipeline()?.stats();
+    if (!stats) return [];
+    return stats.partitions.map((p) => {
+      const end = this.health.endOffsets.get(`${p.topic}:${p.partition}`) ?? null;
+      const committed = p.committed === null ? null : BigInt(p.committed);
+      return { topic: p.topic, partition: p.partition, end, lag: end === null || committed === null ? null : end > committed ? end - committed : 0n };
+    });
+  }
+
+  #totalLag(): number | null {
+    const lags = this.#partitionLags();
+    if (lags.length === 0 || lags.some((l) => l.lag === null)) return lags.length === 0 ? 0 : null;
+    return lags.reduce((sum, l) => sum + Number(l.lag), 0);
+  }
+
+  snapshot(): object {
+    const stats = this.pipeline()?.stats();
+    const lags = new Map(this.#partitionLags().map((l) => [`${l.topic}:${l.partition}`, l]));
+    return {
+      instance: this.config.instanceId ?? defaultInstanceId(),
+      groupId: this.config.kafka.groupId,
+      topics: this.config.kafka.topics,
+      index: this.config.elastic.index,
+      delivery: this.config.delivery,
+      ready: this.ready(),
+      reachable: this.health.state,
+      uptimeSec: Math.round((Date.now() - this.#startedAt) / 1000),
+      memory: process.memoryUsage(),
+      ...stats,
+      lag: this.#totalLag(),
+      partitions: stats?.partitions.map((p) => {
+        const key = `${p.topic}:${p.partition}`;
+        const lag = lags.get(key);
+        return { ...p, end: lag?.end?.toString() ?? null, lag: lag?.lag?.toString() ?? null, ratePerSec: Math.round((this.#rates.get(key) ?? 0) * 10) / 10 };
+      }),
+      history: this.#history,
+    };
+  }
+}
