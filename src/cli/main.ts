@@ -152,7 +152,13 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run': {
         const flags = flagMap(args);
-        const config = loadConfig({ flags: configFlags(args, ['config']), ...(flags.has('config') ? { file: flags.get('config')! } : {}) });
+        const loaded = loadConfig({ flags: configFlags(args, ['config']), ...(flags.has('config') ? { file: flags.get('config')! } : {}) });
+        // Terminal detection happens here: a worker thread's stdout is never a TTY.
+        const config = {
+          ...loaded,
+          logFormat: loaded.logFormat === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : loaded.logFormat,
+          progress: loaded.progress === 'auto' ? (process.stderr.isTTY ? 'tty' : 'lines') : loaded.progress,
+        } as const;
         return config.maxHeapMb > 0 ? await runInWorker(config, config.maxHeapMb) : await runService(config);
       }
       case 'config': {

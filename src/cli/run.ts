@@ -8,6 +8,7 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import { HealthMonitor } from '../pipeline/health-monitor.js';
 import { Metrics } from '../http/metrics.js';
 import { StatusReporter } from '../http/status.js';
+import { Progress } from './progress.js';
 import { createLogger } from '../util/logger.js';
 
 /**
@@ -15,9 +16,10 @@ import { createLogger } from '../util/logger.js';
  *   SIGTERM/SIGINT do (when running in the main thread).
  */
 export async function runService(config: Config, shutdown?: AbortSignal): Promise<number> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, config.logFormat === 'pretty');
   let pipeline: Pipeline | undefined;
   let consuming = false;
+  let progress: Progress | undefined;
   const health = new HealthMonitor(config, logger, config.http.healthIntervalMs);
   // Ready: initialized, consuming, and both the broker and the search engine answer.
   const ready = (): boolean => consuming && health.healthy;
@@ -55,6 +57,10 @@ export async function runService(config: Config, shutdown?: AbortSignal): Promis
     consuming = true;
     health.start();
     reporter.start();
+    if (config.progress === 'tty' || config.progress === 'lines') {
+      progress = new Progress(() => reporter.progress(), config.progress === 'tty', logger);
+      progress.start();
+    }
     logger.info({ topics: config.kafka.topics, groupId: config.kafka.groupId, index: config.elastic.index }, 'consuming');
     const outcome = await Promise.race([pipeline.failed, once(signals.signal, 'abort').then(() => undefined)]);
     consuming = false;
@@ -78,6 +84,7 @@ export async function runService(config: Config, shutdown?: AbortSignal): Promis
     throw error;
   } finally {
     http.close();
+    progress?.stop();
     reporter.stop();
     await health.stop();
   }

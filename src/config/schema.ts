@@ -89,6 +89,10 @@ export const configSchema = z.strictObject({
     healthIntervalMs: z.number().int().positive().default(5_000),
   }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** json: one JSON object per line; pretty: human-readable; auto: pretty when stdout is a terminal. */
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /** Catch-up progress on stderr: auto: a redrawn line in a terminal, a log line every 30 s otherwise. */
+  progress: z.enum(['auto', 'tty', 'lines', 'off']).default('auto'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -80,6 +80,12 @@ export class StatusReporter {
     return lags.reduce((sum, l) => sum + Number(l.lag), 0);
   }
 
+  /** Indexed so far and the current total lag, for the catch-up progress line. */
+  progress(): { indexed: number; lag: number | null } | undefined {
+    const stats = this.pipeline()?.stats();
+    return stats ? { indexed: stats.indexed, lag: this.#totalLag() } : undefined;
+  }
+
   snapshot(): object {
     const stats = this.pipeline()?.stats();
     const lags = new Map(this.#partitionLags().map((l) => [`${l.topic}:${l.partition}`, l]));

@@ -44,8 +44,7 @@ export class HealthMonitor {
       this.#timer = setTimeout(() => void tick(), this.intervalMs);
       this.#timer.unref();
     };
-    this.#timer = setTimeout(() => void tick(), this.intervalMs);
-    this.#timer.unref();
+    void tick();
   }
 
   async probe(): Promise<void> {

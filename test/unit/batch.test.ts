@@ -43,3 +43,15 @@ describe('takeBatch', () => {
     assert.deepEqual(batch.members.map((m) => m.map((r) => r.offset)), [[0n], [3n]]);
   });
 });
+
+import { formatDuration, formatProgress } from '../../src/cli/progress.js';
+
+describe('progress line', () => {
+  it('shows rate, lag and an ETA', () => {
+    assert.equal(formatDuration(42), '42s');
+    assert.equal(formatDuration(125), '2m05s');
+    assert.equal(formatDuration(3 * 3600 + 120), '3h02m');
+    assert.equal(formatDuration(Infinity), '--');
+    assert.equal(formatProgress(1000, 30_000, 10_000, 8), '[##......] 1,000 docs/s  lag 30,000  ETA 30s');
+  });
+});
