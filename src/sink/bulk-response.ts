@@ -27,6 +27,8 @@ export function classifyItem(item: BulkItemResult, action: string): ItemOutcome 
   if (status >= 200 && status < 300) return { kind: 'acked' };
   // Deleting a document that is not there leaves the index as the record wants it.
   if (action === 'delete' && status === 404) return { kind: 'acked' };
+  // `create` of an id that exists: a redelivered record already written (create is write-once).
+  if (action === 'create' && status === 409) return { kind: 'acked' };
   const errorType = item.error?.type ?? `http_${status}`;
   const cause = item.error?.caused_by?.reason;
   const reason = [item.error?.reason ?? `status ${status}`, cause].filter(Boolean).join(': ');

@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTopic, groupCommittedOffsets, produce, withAdmin } from '../helpers/kafka.js';
-import { refreshAndCount } from '../helpers/search.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { refreshAndCount, withSearch } from '../helpers/search.js';
 import { startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
 import { forwardPort, freePort } from '../helpers/tcp-forwarder.js';
@@ -53,6 +56,29 @@ describe(`initialization check on ${engine.name}`, () => {
     assert.equal(code, 1, service.output());
     assert.ok(Date.now() - started < 20_000);
     assert.match(service.output(), new RegExp(`initialization check failed after \\d+s .*kafka topics do not exist: ${topic} \\(create them, or set kafka.createTopics\\)`));
+  });
+
+  it('creates the index from the definition file and installs the template', async () => {
+    const topic = uniqueName('definition');
+    await createTopic(topic, 1);
+    const dir = mkdtempSync(path.join(tmpdir(), 'k2e-index-'));
+    const definitionFile = path.join(dir, 'index.json');
+    const templateFile = path.join(dir, 'template.json');
+    writeFileSync(definitionFile, JSON.stringify({ settings: { number_of_shards: 1, number_of_replicas: 0 }, mappings: { properties: { createdAt: { type: 'date' }, text: { type: 'text' } } } }));
+    writeFileSync(templateFile, JSON.stringify({ index_patterns: [`${topic}-archive-*`], template: { settings: { number_of_replicas: 0 } } }));
+    const service = startService({ K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: uniqueName('g'), K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic }, [
+      `--elastic.indexDefinitionFile=${definitionFile}`,
+      `--elastic.templateFile=${templateFile}`,
+    ]);
+    try {
+      assert.ok(await service.consuming(), service.output());
+      const mapping = await withSearch(engine.url, async (c) => (await c.request<Record<string, { mappings: { properties: Record<string, { type: string }> } }>>('GET', `/${topic}/_mapping`)).body);
+      assert.equal(mapping[topic]?.mappings.properties.createdAt?.type, 'date');
+      const template = await withSearch(engine.url, async (c) => (await c.request('GET', `/_index_template/${topic}`)).status);
+      assert.equal(template, 200);
+    } finally {
+      assert.equal(await service.stop(), 0);
+    }
   });
 
   it('creates missing topics when configured', async () => {

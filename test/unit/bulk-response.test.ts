@@ -33,6 +33,12 @@ describe('classifyBulkResponse', () => {
     });
   });
 
+  it('treats a create conflict (redelivery of a write-once document) as done, but not an index conflict', () => {
+    const conflict = { status: 409, error: { type: 'version_conflict_engine_exception', reason: '[1]: version conflict, document already exists' } };
+    const outcomes = classifyBulkResponse({ errors: true, items: [{ create: conflict }, { index: conflict }] }, 2);
+    assert.deepEqual(outcomes.map((o) => o.kind), ['acked', 'rejected']);
+  });
+
   it('refuses a response that does not match the request', () => {
     assert.throws(() => classifyBulkResponse({ items: [] }, 1), /0 items for 1 operations/);
   });
