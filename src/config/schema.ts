@@ -23,7 +23,11 @@ export const configSchema = z.strictObject({
     heartbeatIntervalMs: ms.default(3_000),
     rebalanceTimeoutMs: ms.default(60_000),
     maxWaitMs: ms.default(500),
-    maxBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    /** Bytes per fetch response, and per partition within it: small fetches measured faster and
+     *  leaner here, and the per-partition bound makes a backlog arrive round-robin across partitions
+     *  instead of one partition after another (docs/decisions.md). */
+    maxBytes: z.number().int().positive().default(1024 * 1024),
+    maxBytesPerPartition: z.number().int().positive().default(256 * 1024),
     sasl: z
       .object({ mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']), username: z.string(), password: z.string() })
       .optional(),

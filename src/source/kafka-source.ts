@@ -60,6 +60,7 @@ export class KafkaSource {
       heartbeatInterval: this.config.heartbeatIntervalMs,
       maxWaitTime: this.config.maxWaitMs,
       maxBytes: this.config.maxBytes,
+      maxBytesPerPartition: this.config.maxBytesPerPartition,
       autocommit: this.autocommit,
       // Bounded read-ahead inside the client; the pipeline adds its own bound on top.
       highWaterMark: 1024,
