@@ -111,6 +111,26 @@ async function down(wipe: boolean): Promise<void> {
   log(wipe ? 'stopped; data wiped (downloads kept)' : 'stopped');
 }
 
+/** One service of the running stack, by name (tests stop and start them to simulate outages). */
+function serviceNamed(name: string | undefined): StackService {
+  const service = allServices().find((s) => s.name === name);
+  if (!service) throw new Error(`no service named "${name ?? ''}": kafka, elasticsearch or opensearch`);
+  return service;
+}
+
+async function stopOne(name: string | undefined): Promise<void> {
+  const service = serviceNamed(name);
+  const pid = readPid(service.pidFile, service.marker);
+  if (pid === undefined) return log(`${service.name} is not running`);
+  log(`stopping ${service.name} (pid ${pid})`);
+  await stopGroup(pid);
+  removeFile(service.pidFile);
+}
+
+async function startOne(name: string | undefined): Promise<void> {
+  await ensureUp(serviceNamed(name), Date.now() + layout.upTimeoutMs);
+}
+
 async function status(json: boolean): Promise<boolean> {
   const rows = await Promise.all(
     allServices().map(async (s) => {
@@ -156,6 +176,8 @@ const USAGE = `usage: npm run stack -- <command>
   down [--wipe]    stop what 'up' started; --wipe also deletes their data (not the downloads)
   status [--json]  show each service; exit 1 unless all are healthy
   logs [name] [-f] print (or follow) the logs: kafka, elasticsearch, opensearch
+  stop <name>      stop one service of the running stack (keeps its data)
+  start <name>     start it again and wait until it is healthy
 environment: STACK_ENGINE=elasticsearch|opensearch|all|<comma list> (first on ENGINE_PORT, next +1;
   unset: Elasticsearch, else OpenSearch when Elasticsearch cannot be assembled; all: every engine that can start),
   STACK_HOME (${layout.home}), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), ENGINE_PORT (9200),
@@ -172,6 +194,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'status':
       return (await status(rest.includes('--json'))) ? 0 : 1;
+    case 'stop':
+      await stopOne(rest[0]);
+      return 0;
+    case 'start':
+      await startOne(rest[0]);
+      return 0;
     case 'logs':
       logs(rest.find((a) => !a.startsWith('-')), rest.includes('-f') || rest.includes('--follow'));
       return 0;
