@@ -30,6 +30,10 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   K2E_BATCH_MAX_IN_FLIGHT: 'batch.maxInFlight',
   K2E_INIT_BUDGET_MS: 'init.budgetMs',
   K2E_ERROR_POLICY: 'errors.policy',
+  K2E_FORMAT: 'decode.format',
+  K2E_SCHEMA_REGISTRY_URL: 'schemaRegistry.url',
+  K2E_SCHEMA_REGISTRY_USERNAME: 'schemaRegistry.username',
+  K2E_SCHEMA_REGISTRY_PASSWORD: 'schemaRegistry.password',
   K2E_DLQ_TOPIC: 'errors.dlqTopic',
   K2E_HTTP_PORT: 'http.port',
   K2E_MAX_HEAP_MB: 'maxHeapMb',
@@ -102,7 +106,7 @@ function collect(options: LoadOptions): { raw: Record<string, unknown>; origins:
     set(key, coerce(key, value), `--${flag}`);
   }
 
-  for (const section of ['kafka', 'elastic', 'batch', 'retry', 'init', 'http', 'document', 'errors']) raw[section] ??= {};
+  for (const section of ['kafka', 'elastic', 'batch', 'retry', 'init', 'http', 'document', 'errors', 'decode']) raw[section] ??= {};
   return { raw, origins };
 }
 

@@ -1,6 +1,7 @@
 // The service's configuration: one schema, validated with zod, with defaults that suit a local stack.
 // Every key can come from a config file (YAML/JSON), an environment variable or a CLI flag.
 import { z } from 'zod';
+import { CONVERTERS } from '../transform/mapping.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 const ms = z.number().int().nonnegative();
@@ -44,6 +45,33 @@ export const configSchema = z.strictObject({
     id: idStrategy.default('key'),
     action: z.enum(['index', 'create']).default('index'),
   }),
+  /** How record values are decoded: one format for all topics, or per topic. */
+  decode: z.strictObject({
+    format: z.enum(['json', 'avro', 'string', 'bytes']).default('json'),
+    topics: z.record(z.string(), z.enum(['json', 'avro', 'string', 'bytes'])).optional(),
+    /** Avro reader schema (JSON file): records written with older/newer schemas are resolved into it. */
+    readerSchemaFile: z.string().optional(),
+  }),
+  /** Confluent-compatible schema registry, for Avro topics. */
+  schemaRegistry: z
+    .strictObject({
+      url: z.url(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      caFile: z.string().optional(),
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .optional(),
+  /** Declarative mapping from the decoded record to the document (see docs/configuration.md). */
+  transform: z
+    .strictObject({
+      keep: z.array(z.string()).optional(),
+      drop: z.array(z.string()).optional(),
+      convert: z.record(z.string(), z.enum(CONVERTERS)).optional(),
+      rename: z.record(z.string(), z.string()).optional(),
+      add: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
   elastic: z.strictObject({
     url: z.url(),
     index: z.string().min(1).regex(/^[^A-Z\s,"*\\<>|?/#]+$/, 'lowercase, without spaces or any of , " * \\ < > | ? / #'),
@@ -102,4 +130,4 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 
 /** Keys whose values never appear in output (config check, logs, /status). */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['kafka.sasl.password', 'elastic.password', 'elastic.apiKey']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['kafka.sasl.password', 'elastic.password', 'elastic.apiKey', 'schemaRegistry.password']);

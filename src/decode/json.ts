@@ -1,6 +1,6 @@
 // Decodes a record value as JSON. A decoding failure is a value, not an exception: the pipeline
 // decides what to do with bad input (fail now, dead-letter later).
-export type Decoded = { ok: true; value: Record<string, unknown> } | { ok: false; errorType: 'invalid_json' | 'not_an_object' | 'empty_value'; reason: string };
+export type Decoded = { ok: true; value: Record<string, unknown> } | { ok: false; errorType: string; reason: string };
 
 export function decodeJson(value: Buffer): Decoded {
   // An empty value is not a tombstone (that is null): it is bad input.

@@ -12,8 +12,15 @@ export interface PreparedRecord {
   record: SourceRecord;
   op?: BulkOperation;
   failure?: Failure;
+  /** Bytes this record holds in memory (buffer accounting); fixed when it is queued. */
   bytes: number;
+  /** Bytes its operation adds to a bulk body, once known. */
+  opBytes?: number;
+  /** Set while the record is still being decoded (an Avro schema fetched from the registry). */
+  pending?: Promise<void> | undefined;
 }
+
+export type Outcome = { op: BulkOperation } | { failure: Failure };
 
 export interface Batch {
   /** Operations to send, one per distinct (index, id). */
@@ -28,22 +35,49 @@ export interface Batch {
 }
 
 /** Wraps a record with its operation, or its failure; a document over `maxBytes` is a failure. */
-export function prepare(record: SourceRecord, outcome: { op: BulkOperation } | { failure: Failure }, maxBytes: number): PreparedRecord {
-  if ('failure' in outcome) return { offset: record.offset, record, failure: outcome.failure, bytes: record.value?.length ?? 0 };
-  const bytes = operationBytes(outcome.op);
-  if (bytes > maxBytes) {
-    const failure: Failure = { errorClass: 'oversize', errorType: 'document_too_large', reason: `document of ${bytes} bytes exceeds batch.maxBytes (${maxBytes})` };
-    return { offset: record.offset, record, failure, bytes: record.value?.length ?? 0 };
-  }
-  return { offset: record.offset, record, op: outcome.op, bytes };
+export function prepare(record: SourceRecord, outcome: Outcome, maxBytes: number): PreparedRecord {
+  const prepared: PreparedRecord = { offset: record.offset, record, bytes: 0 };
+  settle(prepared, outcome, maxBytes);
+  prepared.bytes = prepared.opBytes ?? record.value?.length ?? 0;
+  return prepared;
 }
 
-/** Removes and returns the records of the next batch from `queue`; always takes at least one. */
+/** A record whose outcome is not known yet; `pending` resolves once it is (never rejects). */
+export function preparePending(record: SourceRecord, outcome: Promise<Outcome>, maxBytes: number): PreparedRecord {
+  const prepared: PreparedRecord = { offset: record.offset, record, bytes: record.value?.length ?? 0 };
+  prepared.pending = outcome.then(
+    (known) => {
+      settle(prepared, known, maxBytes);
+      prepared.pending = undefined;
+    },
+    () => undefined, // stopped while waiting: the record stays unacknowledged and is redelivered
+  );
+  return prepared;
+}
+
+function settle(prepared: PreparedRecord, outcome: Outcome, maxBytes: number): void {
+  if ('failure' in outcome) {
+    prepared.failure = outcome.failure;
+    return;
+  }
+  const bytes = operationBytes(outcome.op);
+  if (bytes > maxBytes) {
+    prepared.failure = { errorClass: 'oversize', errorType: 'document_too_large', reason: `document of ${bytes} bytes exceeds batch.maxBytes (${maxBytes})` };
+    return;
+  }
+  prepared.op = outcome.op;
+  prepared.opBytes = bytes;
+}
+
+/**
+ * Removes and returns the records of the next batch from `queue`: settled records only, and always at
+ * least one (the caller waits for the head to settle first).
+ */
 export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: number): Batch {
   let count = 0;
   let bytes = 0;
-  while (count < queue.length && count < maxDocs) {
-    const next = queue[count]!.bytes;
+  while (count < queue.length && count < maxDocs && queue[count]!.pending === undefined) {
+    const next = queue[count]!.opBytes ?? queue[count]!.bytes;
     if (count > 0 && bytes + next > maxBytes) break;
     bytes += next;
     count++;

@@ -110,6 +110,9 @@ export class PartitionWorker {
       // Linger a little for a fuller batch, unless one is already full.
       if (this.#queue.length > 0 && this.#queue.length < maxDocs && lingerMs > 0) await this.#waitForRecords(lingerMs, maxDocs);
       if (this.#stopped || this.#queue.length === 0) continue;
+      // Records still being decoded (schema fetched from the registry) hold the partition's order.
+      await this.#queue[0]!.pending;
+      if (this.#stopped) continue;
       const batch = takeBatch(this.#queue, maxDocs, maxBytes);
       if (this.ctx.commitBeforeSend) await this.ctx.commitBeforeSend(batch.lastOffset + 1n);
       await this.ctx.inFlight.acquire();

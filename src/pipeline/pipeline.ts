@@ -7,10 +7,11 @@ import { Committer } from '../offsets/committer.js';
 import { SearchClient } from '../sink/search-client.js';
 import { KafkaSource } from '../source/kafka-source.js';
 import { partitionKey, type SourceRecord } from '../source/record.js';
-import { toOperation } from '../transform/to-operation.js';
+import { buildOperation, type Transformed, type TransformOptions } from '../transform/to-operation.js';
+import { RecordDecoders } from '../decode/decoders.js';
 import type { Logger } from '../util/logger.js';
 import { Semaphore } from '../util/semaphore.js';
-import { prepare } from './batch.js';
+import { type Outcome, prepare, type PreparedRecord, preparePending } from './batch.js';
 import { Metrics } from '../http/metrics.js';
 import { DeadLetterQueue, defaultInstanceId, type Failure } from '../sink/dead-letter.js';
 import { describeFailure, PartitionWorker, PermanentFailure } from './partition-worker.js';
@@ -50,6 +51,9 @@ export interface SinkState {
 
 const LOST = 'lost';
 
+const outcomeOf = (t: Transformed): Outcome =>
+  t.ok ? { op: t.op } : { failure: { errorClass: t.errorClass, errorType: t.errorType, reason: t.reason } };
+
 export class Pipeline {
   readonly #workers = new Map<string, PartitionWorker>();
   /** Workers of the previous generation still finishing their last bulk, by partition. */
@@ -72,6 +76,8 @@ export class Pipeline {
   #stopping = false;
   readonly #stopSignal = new AbortController();
   readonly #deadLetters: DeadLetterQueue;
+  readonly #decoders: RecordDecoders;
+  readonly #transform: TransformOptions;
 
   #sink: SinkState = { state: 'ok', lastError: null, lastErrorAt: null };
   readonly #instanceId: string;
@@ -97,6 +103,8 @@ export class Pipeline {
     );
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
     this.#deadLetters = new DeadLetterQueue(config, logger, this.#stopSignal.signal);
+    this.#decoders = new RecordDecoders(config, logger, this.#stopSignal.signal);
+    this.#transform = { index: config.elastic.index, id: config.document.id, action: config.document.action, mapping: config.transform };
   }
 
   /** Starts consuming; the promise returned by `failed` settles if the pipeline must stop. */
@@ -155,12 +163,7 @@ export class Pipeline {
     const key = partitionKey(record.topic, record.partition);
     // Records fetched before a rebalance for partitions this member no longer owns.
     if (!this.#assigned.has(key)) return;
-    const transformed = toOperation(record, { index: this.config.elastic.index, id: this.config.document.id, action: this.config.document.action });
-    const prepared = prepare(
-      record,
-      transformed.ok ? { op: transformed.op } : { failure: { errorClass: transformed.errorClass, errorType: transformed.errorType, reason: transformed.reason } },
-      this.config.batch.maxBytes,
-    );
+    const prepared = this.#prepare(record);
     if (!this.#worker(record.topic, record.partition).push(prepared)) return; // redelivered
     this.#consumed++;
     this.metrics.consumed.inc({ topic: record.topic });
@@ -170,6 +173,19 @@ export class Pipeline {
       this.logger.debug({ buffered: this.#buffered, bufferedBytes: this.#bufferedBytes }, 'buffer full: pausing fetch');
       this.#source.pause();
     }
+  }
+
+  /** Decode + transform, synchronously when possible (JSON, cached Avro schemas), else pending. */
+  #prepare(record: SourceRecord): PreparedRecord {
+    const { maxBytes } = this.config.batch;
+    if (record.value === null) return prepare(record, outcomeOf(buildOperation(record, null, this.#transform)), maxBytes);
+    const valued = record as SourceRecord & { value: Buffer };
+    const decoded = this.#decoders.decodeSync(valued);
+    if (decoded) {
+      const rawJson = decoded.ok && this.#decoders.formatOf(record.topic) === 'json' ? valued.value.toString('utf8') : undefined;
+      return prepare(record, outcomeOf(buildOperation(record, decoded, this.#transform, rawJson)), maxBytes);
+    }
+    return preparePending(record, this.#decoders.decodeAsync(valued).then((d) => outcomeOf(buildOperation(record, d, this.#transform))), maxBytes);
   }
 
   #worker(topic: string, partition: number): PartitionWorker {
@@ -279,6 +295,7 @@ export class Pipeline {
     if (this.config.delivery === 'at-least-once') await this.#committer.flush();
     await this.#source.close();
     await this.#deadLetters.close();
+    await this.#decoders.close();
     await this.#client.close();
   }
 }

@@ -1,0 +1,84 @@
+// Confluent wire format: magic byte 0, a 4-byte big-endian schema id, then Avro binary written with
+// that schema. The writer schema comes from the registry (cached); when a reader schema is given, the
+// record is resolved into it (schema evolution: added fields with defaults, promotions, ...).
+import avro from 'avsc';
+import type { Decoded } from './json.js';
+import { SchemaNotFoundError, type SchemaRegistryClient } from './schema-registry.js';
+
+const MAGIC = 0;
+
+export function parseWireHeader(value: Buffer): { schemaId: number } | { error: string } {
+  if (value.length < 5) return { error: `${value.length} bytes: too short for the Confluent Avro wire format (magic byte + schema id)` };
+  if (value[0] !== MAGIC) return { error: `magic byte is ${value[0]}, not 0: not the Confluent Avro wire format` };
+  return { schemaId: value.readUInt32BE(1) };
+}
+
+export class AvroDecoder {
+  readonly #types = new Map<number, avro.Type>();
+  readonly #resolvers = new Map<number, ReturnType<avro.Type["createResolver"]>>();
+  readonly #reader: avro.Type | undefined;
+
+  constructor(
+    private readonly registry: SchemaRegistryClient,
+    readerSchema?: object,
+  ) {
+    this.#reader = readerSchema ? avro.Type.forSchema(readerSchema as avro.Schema, { logicalTypes: {} }) : undefined;
+  }
+
+  /** Decodes without I/O when the writer schema is cached; undefined means "needs the registry". */
+  decodeCached(value: Buffer): Decoded | undefined {
+    const header = parseWireHeader(value);
+    if ('error' in header) return { ok: false, errorType: 'avro_wire_format', reason: header.error };
+    if (!this.#types.has(header.schemaId) && this.registry.cached(header.schemaId) === undefined) return undefined;
+    return this.#decodeWith(header.schemaId, this.registry.cached(header.schemaId)!, value);
+  }
+
+  /** Decodes, fetching the writer schema when needed. Registry outages throw (the caller retries). */
+  async decode(value: Buffer): Promise<Decoded> {
+    const cached = this.decodeCached(value);
+    if (cached) return cached;
+    const { schemaId } = parseWireHeader(value) as { schemaId: number };
+    let schema: string;
+    try {
+      schema = await this.registry.schemaById(schemaId);
+    } catch (error) {
+      if (error instanceof SchemaNotFoundError) return { ok: false, errorType: 'avro_unknown_schema', reason: error.message };
+      throw error;
+    }
+    return this.#decodeWith(schemaId, schema, value);
+  }
+
+  #decodeWith(schemaId: number, schema: string, value: Buffer): Decoded {
+    let writer = this.#types.get(schemaId);
+    try {
+      if (!writer) {
+        writer = avro.Type.forSchema(JSON.parse(schema) as avro.Schema);
+        this.#types.set(schemaId, writer);
+        if (this.#reader) this.#resolvers.set(schemaId, this.#reader.createResolver(writer));
+      }
+    } catch (error) {
+      return { ok: false, errorType: 'avro_schema_incompatible', reason: `schema ${schemaId} cannot be read${this.#reader ? ' into the reader schema' : ''}: ${(error as Error).message}` };
+    }
+    try {
+      const resolver = this.#resolvers.get(schemaId);
+      const decoded: unknown = resolver ? this.#reader!.fromBuffer(value.subarray(5), resolver) : writer.fromBuffer(value.subarray(5));
+      if (decoded === null || typeof decoded !== 'object') return { ok: false, errorType: 'avro_not_a_record', reason: `schema ${schemaId} is not a record` };
+      return { ok: true, value: toPlain(decoded) as Record<string, unknown> };
+    } catch (error) {
+      return { ok: false, errorType: 'avro_corrupt', reason: `payload does not match schema ${schemaId}: ${(error as Error).message}` };
+    }
+  }
+}
+
+/** avsc returns class instances, Buffers for bytes and bigint-free longs; make JSON-ready plain data. */
+function toPlain(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (value instanceof Date) return value.toISOString();
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toPlain(v);
+    return out;
+  }
+  return value;
+}

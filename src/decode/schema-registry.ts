@@ -1,0 +1,88 @@
+// A Confluent-compatible schema registry client (Confluent, Apicurio's ccompat API, Karapace): fetches
+// writer schemas by id and caches them forever (ids are immutable). Unreachable registry → a
+// retriable error; unknown id → a permanent one (the record goes to the dead-letter topic).
+import { readFileSync } from 'node:fs';
+import { Agent, fetch } from 'undici';
+
+export class RegistryUnavailableError extends Error {
+  override name = 'RegistryUnavailableError';
+}
+
+export class SchemaNotFoundError extends Error {
+  override name = 'SchemaNotFoundError';
+}
+
+export interface RegistryOptions {
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  caFile?: string | undefined;
+  rejectUnauthorized?: boolean | undefined;
+  timeoutMs?: number;
+}
+
+export class SchemaRegistryClient {
+  readonly #cache = new Map<number, string>();
+  readonly #inFlight = new Map<number, Promise<string>>();
+  readonly #headers: Record<string, string>;
+  readonly #dispatcher: Agent;
+  readonly #base: string;
+
+  constructor(private readonly options: RegistryOptions) {
+    this.#base = options.url.replace(/\/+$/, '');
+    this.#headers = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
+    if (options.username !== undefined) {
+      this.#headers.authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
+    }
+    this.#dispatcher = new Agent({
+      connect: {
+        ...(options.caFile ? { ca: readFileSync(options.caFile) } : {}),
+        ...(options.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+      },
+    });
+  }
+
+  /** The schema already fetched for this id, without I/O. */
+  cached(id: number): string | undefined {
+    return this.#cache.get(id);
+  }
+
+  async schemaById(id: number): Promise<string> {
+    const hit = this.#cache.get(id);
+    if (hit !== undefined) return hit;
+    let pending = this.#inFlight.get(id);
+    if (!pending) {
+      pending = this.#fetchSchema(id).finally(() => this.#inFlight.delete(id));
+      this.#inFlight.set(id, pending);
+    }
+    return pending;
+  }
+
+  async #fetchSchema(id: number): Promise<string> {
+    const body = await this.#get<{ schema?: string }>(`/schemas/ids/${id}`, id);
+    if (typeof body.schema !== 'string') throw new RegistryUnavailableError(`schema registry answered without a schema for id ${id}`);
+    this.#cache.set(id, body.schema);
+    return body.schema;
+  }
+
+  /** Answers when the registry is reachable (used by the initialization check). */
+  async ping(): Promise<void> {
+    await this.#get('/subjects', undefined);
+  }
+
+  async #get<T>(path: string, id: number | undefined): Promise<T> {
+    let response;
+    try {
+      response = await fetch(`${this.#base}${path}`, { headers: this.#headers, dispatcher: this.#dispatcher, signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000) });
+    } catch (error) {
+      throw new RegistryUnavailableError(`schema registry ${this.#base} not reachable: ${(error as Error).message}`);
+    }
+    if (response.status === 404 && id !== undefined) throw new SchemaNotFoundError(`schema id ${id} is not in the registry`);
+    if (response.status >= 400) throw new RegistryUnavailableError(`schema registry answered ${response.status} for ${path}`);
+    return (await response.json()) as T;
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+}
