@@ -7,6 +7,7 @@ import { kafkaClientOptions } from '../source/connection.js';
 import { ReplayError, type ReplayTarget, parseOffsetList, resetGroupOffsets } from '../offsets/replay.js';
 import { runService } from './run.js';
 import { runInWorker } from './run-worker.js';
+import { demoProduce } from './demo-produce.js';
 
 const CONFIG_HELP = `configuration, lowest precedence first:
   --config FILE (or K2E_CONFIG)   YAML or JSON file with any key of docs/configuration.md
@@ -23,6 +24,7 @@ commands:
   lag            print the consumer group's lag per partition, read from the broker
   replay         reset the group's offsets (earliest, offsets or timestamp) so it re-reads
   config check   validate the configuration and print it, secrets masked
+  demo produce   produce tweet-like events (Avro or JSON) at a steady rate
 'kafka-to-elastic <command> --help' describes each.`,
   run: `usage: kafka-to-elastic run [--config FILE] [flags]
 Waits until Kafka, the topics and the search engine are ready, then consumes and indexes until
@@ -38,6 +40,11 @@ overwrites the documents (ids are deterministic). Refused while the group has ru
   --to-offset     partition:offset, or topic:partition:offset when several topics are configured
   --to-timestamp  ISO-8601 date or epoch milliseconds: the first offset at or after it, per partition
 A new --group id is the other way to re-read everything (with auto offset reset 'earliest').`,
+  demo: `usage: kafka-to-elastic demo produce [--format avro|json] [--rate N] [--count N] [--topic T] [--brokers host:port] [--registry URL]
+Produces tweet-like events (the course's TwitterAvroModel: userId, id, text, createdAt in epoch millis),
+keyed by id, at N per second (default 10) until --count or Ctrl-C. Avro uses the Confluent wire format and
+registers the schema as <topic>-value in the registry (--registry or K2E_SCHEMA_REGISTRY_URL).
+Defaults: --topic twitter-topic, --format avro, brokers from K2E_BROKERS or 127.0.0.1:9092.`,
   config: `usage: kafka-to-elastic config check [--config FILE] [flags]
 Validates the configuration from all sources and prints the effective values, secrets masked.
 ${CONFIG_HELP}`,
@@ -139,7 +146,7 @@ async function status(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const args = command === 'config' ? rest.slice(1) : rest;
+  const args = command === 'config' || command === 'demo' ? rest.slice(1) : rest;
   if (command === undefined || command === '--help' || command === 'help') {
     console.log(HELP.main);
     return 0;
@@ -175,6 +182,26 @@ export async function main(argv: string[]): Promise<number> {
         return await lag(args);
       case 'replay':
         return await replay(args);
+      case 'demo': {
+        if (rest[0] !== 'produce') break;
+        const flags = flagMap(args);
+        const format = flags.get('format') ?? 'avro';
+        if (format !== 'avro' && format !== 'json') throw new ConfigError(`--format "${format}": expected avro or json`);
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        process.once('SIGTERM', () => stop.abort());
+        const produced = await demoProduce({
+          brokers: (flags.get('brokers') ?? process.env.K2E_BROKERS ?? '127.0.0.1:9092').split(','),
+          topic: flags.get('topic') ?? 'twitter-topic',
+          format,
+          rate: Number(flags.get('rate') ?? 10),
+          count: flags.has('count') ? Number(flags.get('count')) : undefined,
+          registryUrl: flags.get('registry') ?? process.env.K2E_SCHEMA_REGISTRY_URL,
+          signal: stop.signal,
+        });
+        console.log(`produced ${produced} ${format} tweets`);
+        return 0;
+      }
     }
   } catch (error) {
     if (error instanceof ConfigError || error instanceof ReplayError) {

@@ -7,6 +7,7 @@ import { Admin } from '@platformatic/kafka';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
+import { SchemaRegistryClient } from '../decode/schema-registry.js';
 import { SearchClient } from '../sink/search-client.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import { partitionCounts } from '../offsets/group-offsets.js';
@@ -34,6 +35,18 @@ export async function waitUntilReady(config: Config, logger: Logger, signal?: Ab
     { name: 'kafka', probe: () => probeKafka(admin, config, logger) },
     { name: 'search engine', probe: () => probeSearch(search, config.elastic.index, indexDefinition, template, logger) },
   ];
+  const usesAvro = config.decode.format === 'avro' || Object.values(config.decode.topics ?? {}).includes('avro');
+  const registry = usesAvro && config.schemaRegistry ? new SchemaRegistryClient({ ...config.schemaRegistry, timeoutMs: 5000 }) : undefined;
+  if (usesAvro && !registry) throw new InitCheckError('a topic uses the avro format but schemaRegistry.url is not set');
+  if (registry) {
+    checks.push({
+      name: 'schema registry',
+      probe: () => registry.ping().then(
+        () => undefined,
+        (error: Error) => error.message,
+      ),
+    });
+  }
   const started = Date.now();
   try {
     for (let attempt = 0; ; attempt++) {
@@ -54,6 +67,7 @@ export async function waitUntilReady(config: Config, logger: Logger, signal?: Ab
   } finally {
     await admin.close().catch(() => undefined);
     await search.close();
+    await registry?.close();
   }
 }
 
