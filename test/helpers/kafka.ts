@@ -18,7 +18,8 @@ export async function createTopic(topic: string, partitions: number): Promise<vo
 
 export interface TestMessage {
   key: string | null;
-  value: string | null;
+  /** Text, raw bytes (Avro), or null (a tombstone). */
+  value: string | Buffer | null;
   partition?: number;
 }
 
@@ -31,7 +32,7 @@ export async function produce(topic: string, messages: TestMessage[], chunk = 50
         messages: messages.slice(i, i + chunk).map((m) => ({
           topic,
           key: m.key === null ? undefined : Buffer.from(m.key),
-          value: (m.value === null ? null : Buffer.from(m.value)) as Buffer,
+          value: (m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value)) as Buffer,
           ...(m.partition === undefined ? {} : { partition: m.partition }),
         })),
       });
