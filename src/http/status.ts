@@ -68,8 +68,11 @@ export class StatusReporter {
     const stats = this.pipeline()?.stats();
     if (!stats) return [];
     return stats.partitions.map((p) => {
-      const end = this.health.endOffsets.get(`${p.topic}:${p.partition}`) ?? null;
       const committed = p.committed === null ? null : BigInt(p.committed);
+      // End offsets are re-read every http.healthIntervalMs; what this instance already fetched or
+      // committed is a fresher lower bound, so the end never shows below them.
+      let end = this.health.endOffsets.get(`${p.topic}:${p.partition}`) ?? null;
+      for (const bound of [committed, p.fetched === null ? null : BigInt(p.fetched)]) if (end !== null && bound !== null && bound > end) end = bound;
       return { topic: p.topic, partition: p.partition, end, lag: end === null || committed === null ? null : end > committed ? end - committed : 0n };
     });
   }

@@ -36,14 +36,7 @@ export class Committer {
   /** Commits these partitions' watermarks now (a worker handing over after a rebalance). */
   async commitTargets(targets: CommitTarget[]): Promise<void> {
     await this.#inFlight;
-    const offsets = this.#changedOffsets(targets);
-    if (offsets.length === 0) return;
-    try {
-      await this.send(offsets);
-      for (const o of offsets) this.committed.set(`${o.topic}:${o.partition}`, o.offset);
-    } catch (error) {
-      this.onError(error as Error);
-    }
+    await this.#commit(this.#changedOffsets(targets));
   }
 
   /** Drops what it remembers of partitions this member no longer owns. */
@@ -60,16 +53,19 @@ export class Committer {
   async #commitLoop(): Promise<void> {
     do {
       this.#again = false;
-      const offsets = this.#changedOffsets();
-      if (offsets.length === 0) continue;
-      try {
-        await this.send(offsets);
-        for (const o of offsets) this.committed.set(`${o.topic}:${o.partition}`, o.offset);
-      } catch (error) {
-        // Not fatal: the next ack retries the commit; a crash now means redelivery, never loss.
-        this.onError(error as Error);
-      }
+      await this.#commit(this.#changedOffsets());
     } while (this.#again);
+  }
+
+  async #commit(offsets: CommitRequest[]): Promise<void> {
+    if (offsets.length === 0) return;
+    try {
+      await this.send(offsets);
+      for (const o of offsets) this.committed.set(`${o.topic}:${o.partition}`, o.offset);
+    } catch (error) {
+      // Not fatal: the next ack retries the commit; a crash now means redelivery, never loss.
+      this.onError(error as Error);
+    }
   }
 
   #changedOffsets(targets: Iterable<CommitTarget> = this.targets()): CommitRequest[] {

@@ -38,6 +38,7 @@ export interface PartitionStats {
   owner: string;
   committed: string | null;
   pending: number;
+  fetched: string | null;
   indexed: number;
   retries: number;
   deadLettered: number;
@@ -262,6 +263,8 @@ export class Pipeline {
       owner: this.#instanceId,
       committed: this.#committer.committed.get(partitionKey(w.topic, w.partition))?.toString() ?? null,
       pending: w.watermark.pendingCount,
+      /** Next offset after the highest record fetched; null before the first. */
+      fetched: w.watermark.highest >= 0n ? (w.watermark.highest + 1n).toString() : null,
       indexed: w.indexedRecords,
       retries: w.retriedItems,
       deadLettered: w.failedRecords,

@@ -78,3 +78,15 @@ export async function readTopic(topic: string, expected: number, timeoutMs = 20_
   }
   return records;
 }
+
+/** Waits until the group committed every partition of the topic to its end offset (as of now). */
+export async function untilCommittedToEnd(groupId: string, topic: string, timeoutMs = 60_000): Promise<boolean> {
+  const ends = await topicEndOffsets(topic);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const committed = await groupCommittedOffsets(groupId, topic).catch(() => new Map<string, bigint>());
+    if ([...ends].every(([key, end]) => committed.get(key) === end)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  return false;
+}

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import avro from 'avsc';
 import { repoRoot } from '../../scripts/stack/layout.js';
 import { confluentAvro, demoProduce, registerSchema } from '../../src/cli/demo-produce.js';
-import { createTopic, groupCommittedOffsets, produce, readTopic, topicEndOffsets } from '../helpers/kafka.js';
+import { createTopic, produce, readTopic, untilCommittedToEnd } from '../helpers/kafka.js';
 import { allDocuments } from '../helpers/search.js';
 import { startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -34,13 +34,6 @@ function courseService(topic: string, groupId: string, extraFlags: string[] = []
   ]);
 }
 
-async function untilCommittedToEnd(groupId: string, topic: string): Promise<boolean> {
-  const ends = await topicEndOffsets(topic);
-  return waitFor(async () => {
-    const committed = await groupCommittedOffsets(groupId, topic);
-    return [...ends].every(([k, end]) => committed.get(k) === end);
-  }, 60_000, 300);
-}
 
 describe(`avro on ${engine.name}`, { skip: registry ? false : 'the stack runs no schema registry (STACK_REGISTRY=0)' }, () => {
   it('indexes the demo producer\'s Avro tweets as TwitterIndexModel documents', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sequencedEvents } from '../helpers/events.js';
-import { createTopic, groupCommittedOffsets, produce, topicEndOffsets } from '../helpers/kafka.js';
+import { createTopic, groupCommittedOffsets, produce, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
 import { allDocuments, refreshAndCount } from '../helpers/search.js';
 import { FAST_GROUP_FLAGS, startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -47,11 +47,7 @@ describe(`crash recovery on ${engine.name}`, () => {
 
     const finalRun = startService(env, FAST_GROUP_FLAGS);
     assert.ok(await finalRun.consuming(), finalRun.output());
-    const ends = await topicEndOffsets(topic);
-    const caughtUp = await waitFor(async () => {
-      const committed = await groupCommittedOffsets(groupId, topic);
-      return [...ends].every(([key, end]) => committed.get(key) === end);
-    }, 120_000, 500);
+    const caughtUp = await untilCommittedToEnd(groupId, topic, 120_000);
     const exitCode = await finalRun.stop();
     assert.ok(caughtUp, `final run did not commit to the end:\n${finalRun.output().slice(-3000)}`);
     assert.equal(exitCode, 0, finalRun.output().slice(-3000));

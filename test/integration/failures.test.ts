@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sequencedEvents } from '../helpers/events.js';
 import { isBulk, startFaultProxy } from '../helpers/fault-proxy.js';
-import { createTopic, groupCommittedOffsets, produce, topicEndOffsets } from '../helpers/kafka.js';
+import { createTopic, produce, untilCommittedToEnd } from '../helpers/kafka.js';
 import { allDocuments, refreshAndCount } from '../helpers/search.js';
 import { type RunningService, startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, stackCommand, uniqueName } from '../helpers/stack.js';
@@ -15,13 +15,6 @@ const engine = stack.engines[0]!;
 /** Length of the search-engine outage; 60 s as the issue asks, shorter when iterating locally. */
 const OUTAGE_MS = Number(process.env.K2E_TEST_OUTAGE_SECONDS ?? 60) * 1000;
 
-async function untilCommittedToEnd(groupId: string, topic: string, timeoutMs: number): Promise<boolean> {
-  const ends = await topicEndOffsets(topic);
-  return waitFor(async () => {
-    const committed = await groupCommittedOffsets(groupId, topic);
-    return [...ends].every(([k, end]) => committed.get(k) === end);
-  }, timeoutMs, 500);
-}
 
 async function assertLatest(index: string, lastSeq: Map<string, number>): Promise<void> {
   assert.equal(await refreshAndCount(engine.url, index), lastSeq.size, 'every key exactly once');

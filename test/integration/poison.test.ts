@@ -4,9 +4,9 @@
 // is committed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createTopic, groupCommittedOffsets, produce, readTopic, topicEndOffsets, type TestMessage } from '../helpers/kafka.js';
+import { createTopic, produce, readTopic, topicEndOffsets, type TestMessage, untilCommittedToEnd } from '../helpers/kafka.js';
 import { allDocuments, withSearch } from '../helpers/search.js';
-import { startService, waitFor } from '../helpers/service.js';
+import { startService } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
 
 for (const engine of stack.engines) {
@@ -34,11 +34,7 @@ for (const engine of stack.engines) {
         { K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: groupId, K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic, K2E_BATCH_MAX_DOCS: '40' },
         ['--batch.maxBytes=200000'],
       );
-      const ends = await topicEndOffsets(topic);
-      const done = await waitFor(async () => {
-        const committed = await groupCommittedOffsets(groupId, topic);
-        return [...ends].every(([k, end]) => committed.get(k) === end);
-      }, 60_000, 200);
+      const done = await untilCommittedToEnd(groupId, topic, 60_000);
       const status = await service.status();
       assert.equal(await service.stop(), 0, service.output().slice(-3000));
       assert.ok(done, service.output().slice(-3000));

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../scripts/stack/layout.js';
-import { createTopic, groupCommittedOffsets, produce, topicEndOffsets } from '../helpers/kafka.js';
+import { createTopic, groupCommittedOffsets, produce, untilCommittedToEnd } from '../helpers/kafka.js';
 import { refreshAndCount, rewrittenDocuments } from '../helpers/search.js';
 import { FAST_GROUP_FLAGS, startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -16,11 +16,7 @@ const cli = (args: string[], env: Record<string, string>) =>
 
 async function runUntilCaughtUp(env: Record<string, string>, topic: string): Promise<void> {
   const service = startService(env, FAST_GROUP_FLAGS);
-  const ends = await topicEndOffsets(topic);
-  const done = await waitFor(async () => {
-    const committed = await groupCommittedOffsets(env.K2E_GROUP_ID!, topic);
-    return [...ends].every(([k, end]) => committed.get(k) === end);
-  }, 60_000, 200);
+  const done = await untilCommittedToEnd(env.K2E_GROUP_ID!, topic);
   assert.equal(await service.stop(), 0);
   assert.ok(done, service.output().slice(-2000));
 }

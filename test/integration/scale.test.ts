@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sequencedEvents } from '../helpers/events.js';
-import { createTopic, groupCommittedOffsets, produce, topicEndOffsets } from '../helpers/kafka.js';
+import { createTopic, produce, untilCommittedToEnd } from '../helpers/kafka.js';
 import { allDocuments, refreshAndCount } from '../helpers/search.js';
 import { FAST_GROUP_FLAGS, type RunningService, startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -64,11 +64,7 @@ describe(`scale out and in on ${engine.name}`, () => {
     assert.ok(sharedByTwo, 'after one stops, the other two should own three partitions each');
     await producing;
 
-    const ends = await topicEndOffsets(topic);
-    const caughtUp = await waitFor(async () => {
-      const committed = await groupCommittedOffsets(groupId, topic);
-      return [...ends].every(([k, end]) => committed.get(k) === end);
-    }, 120_000, 500);
+    const caughtUp = await untilCommittedToEnd(groupId, topic, 120_000);
     const codes = await Promise.all([a.stop(), c.stop()]);
     assert.ok(caughtUp, a.output().slice(-1500) + c.output().slice(-1500));
     assert.deepEqual(codes, [0, 0]);

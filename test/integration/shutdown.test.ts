@@ -2,7 +2,7 @@
 // acknowledged and exits 0; after a restart, at most one batch per partition is indexed again.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createTopic, groupCommittedOffsets, produce, topicEndOffsets } from '../helpers/kafka.js';
+import { createTopic, produce, untilCommittedToEnd } from '../helpers/kafka.js';
 import { refreshAndCount, rewrittenDocuments } from '../helpers/search.js';
 import { FAST_GROUP_FLAGS, startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -30,11 +30,7 @@ describe(`graceful shutdown on ${engine.name}`, () => {
     assert.ok(indexedBefore < 15_000, 'it must have stopped mid-stream for this test to mean anything');
 
     const second = startService(env, FAST_GROUP_FLAGS);
-    const ends = await topicEndOffsets(topic);
-    const done = await waitFor(async () => {
-      const committed = await groupCommittedOffsets(groupId, topic);
-      return [...ends].every(([k, end]) => committed.get(k) === end);
-    }, 90_000, 200);
+    const done = await untilCommittedToEnd(groupId, topic, 90_000);
     assert.equal(await second.stop(), 0);
     assert.ok(done, second.output().slice(-2000));
 
