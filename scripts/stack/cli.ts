@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ENGINE_NAMES, type EngineName, readLayout } from './layout.js';
 import { readPid, removeFile, startDetached, stopGroup } from './processes.js';
 import { elasticsearchService, kafkaService, openSearchService, type StackService } from './services.js';
+import { registryService } from './registry.js';
 import { readState, stateFile, writeState } from './state.js';
 
 const layout = readLayout();
@@ -40,7 +41,7 @@ function allServices(): StackService[] {
   const state = existsSync(stateFile()) ? readState() : undefined;
   const engines = state?.engines.map((e, i) => engineService(e.name, i)) ?? [];
   for (const name of ENGINE_NAMES) if (!engines.some((s) => s.name === name)) engines.push(engineService(name, 0));
-  return [kafkaService(layout), ...engines];
+  return [kafkaService(layout), registryService(layout), ...engines];
 }
 
 async function waitHealthy(service: StackService, pid: number, deadline: number): Promise<void> {
@@ -92,9 +93,13 @@ async function up(): Promise<void> {
     services.push(service);
     chosen.push({ name: service.name as EngineName, url: service.address });
   }
+  const registry = layout.registry ? registryService(layout) : undefined;
+  if (registry) services.push(registry);
   await Promise.all(services.map((s) => ensureUp(s, deadline)));
-  writeState({ brokers: services[0]!.address, engines: chosen });
-  log(`up in ${((Date.now() - started) / 1000).toFixed(1)}s: kafka ${services[0]!.address}; ${chosen.map((e) => `${e.name} ${e.url}`).join('; ')}`);
+  writeState({ brokers: services[0]!.address, engines: chosen, ...(registry ? { registry: registry.address } : {}) });
+  log(
+    `up in ${((Date.now() - started) / 1000).toFixed(1)}s: kafka ${services[0]!.address}; ${chosen.map((e) => `${e.name} ${e.url}`).join('; ')}${registry ? `; registry ${registry.address}` : ''}`,
+  );
 }
 
 async function down(wipe: boolean): Promise<void> {
@@ -114,7 +119,7 @@ async function down(wipe: boolean): Promise<void> {
 /** One service of the running stack, by name (tests stop and start them to simulate outages). */
 function serviceNamed(name: string | undefined): StackService {
   const service = allServices().find((s) => s.name === name);
-  if (!service) throw new Error(`no service named "${name ?? ''}": kafka, elasticsearch or opensearch`);
+  if (!service) throw new Error(`no service named "${name ?? ''}": kafka, registry, elasticsearch or opensearch`);
   return service;
 }
 
@@ -138,7 +143,7 @@ async function status(json: boolean): Promise<boolean> {
       return { name: s.name, address: s.address, pid: pid ?? null, healthy: pid !== undefined && (await s.healthy()) };
     }),
   );
-  const relevant = rows.filter((r) => r.pid !== null || r.name === 'kafka');
+  const relevant = rows.filter((r) => r.pid !== null || r.name === 'kafka' || (r.name === 'registry' && layout.registry));
   if (json) console.log(JSON.stringify(relevant, null, 2));
   else for (const r of relevant) console.log(`${r.name.padEnd(14)} ${r.healthy ? 'healthy' : r.pid ? 'starting/unhealthy' : 'down'}  ${r.address}${r.pid ? `  pid ${r.pid}` : ''}`);
   return relevant.every((r) => r.healthy);
@@ -175,12 +180,13 @@ const USAGE = `usage: npm run stack -- <command>
   up               start Kafka and the search engine(s) on 127.0.0.1; no-op when healthy
   down [--wipe]    stop what 'up' started; --wipe also deletes their data (not the downloads)
   status [--json]  show each service; exit 1 unless all are healthy
-  logs [name] [-f] print (or follow) the logs: kafka, elasticsearch, opensearch
+  logs [name] [-f] print (or follow) the logs: kafka, registry, elasticsearch, opensearch
   stop <name>      stop one service of the running stack (keeps its data)
   start <name>     start it again and wait until it is healthy
 environment: STACK_ENGINE=elasticsearch|opensearch|all|<comma list> (first on ENGINE_PORT, next +1;
   unset: Elasticsearch, else OpenSearch when Elasticsearch cannot be assembled; all: every engine that can start),
   STACK_HOME (${layout.home}), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), ENGINE_PORT (9200),
+  REGISTRY_PORT (8081; STACK_REGISTRY=0 skips the schema registry),
   KAFKA_HEAP (512m), ENGINE_HEAP (1g), STACK_UP_TIMEOUT seconds (240), JAVA_HOME`;
 
 async function main(argv: string[]): Promise<number> {

@@ -25,6 +25,9 @@ export interface StackLayout {
   kafkaControllerPort: number;
   kafkaHeap: string;
   enginePort: number;
+  registryPort: number;
+  /** Start the schema registry with the stack (STACK_REGISTRY=0 skips it). */
+  registry: boolean;
   engineHeap: string;
   upTimeoutMs: number;
 }
@@ -36,6 +39,8 @@ export function readLayout(): StackLayout {
     kafkaControllerPort: intFromEnv('KAFKA_CONTROLLER_PORT', 9093),
     kafkaHeap: process.env.KAFKA_HEAP ?? '512m',
     enginePort: intFromEnv('ENGINE_PORT', 9200),
+    registryPort: intFromEnv('REGISTRY_PORT', 8081),
+    registry: process.env.STACK_REGISTRY !== '0' && process.env.STACK_REGISTRY !== 'false',
     engineHeap: process.env.ENGINE_HEAP ?? '1g',
     upTimeoutMs: intFromEnv('STACK_UP_TIMEOUT', 240) * 1000,
   };

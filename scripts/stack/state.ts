@@ -8,6 +8,8 @@ import { readLayout } from './layout.js';
 export interface StackState {
   brokers: string;
   engines: { name: EngineName; url: string }[];
+  /** Confluent-compatible schema registry URL, when the stack runs one. */
+  registry?: string;
 }
 
 export const stateFile = (): string => path.join(readLayout().home, 'state.json');
@@ -22,5 +24,6 @@ export function readState(): StackState {
   return {
     brokers: process.env.K2E_BROKERS ?? '127.0.0.1:9092',
     engines: [{ name: 'elasticsearch', url: process.env.K2E_ELASTIC_URL ?? 'http://127.0.0.1:9200' }],
+    ...(process.env.K2E_SCHEMA_REGISTRY_URL ? { registry: process.env.K2E_SCHEMA_REGISTRY_URL } : {}),
   };
 }
