@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ENGINE_NAMES, type EngineName, readLayout } from './layout.js';
 import { readPid, removeFile, startDetached, stopGroup } from './processes.js';
-import { elasticsearchService, kafkaService, openSearchService, type StackService } from './services.js';
+import { elasticsearchService, kafkaService, openSearchService, SASL_TEST_USER, type StackService } from './services.js';
 import { registryService } from './registry.js';
 import { readState, stateFile, writeState } from './state.js';
 
@@ -96,7 +96,12 @@ async function up(): Promise<void> {
   const registry = layout.registry ? registryService(layout) : undefined;
   if (registry) services.push(registry);
   await Promise.all(services.map((s) => ensureUp(s, deadline)));
-  writeState({ brokers: services[0]!.address, engines: chosen, ...(registry ? { registry: registry.address } : {}) });
+  writeState({
+    brokers: services[0]!.address,
+    engines: chosen,
+    ...(registry ? { registry: registry.address } : {}),
+    sasl: { brokers: `127.0.0.1:${layout.kafkaPort + 2}`, mechanism: 'PLAIN', ...SASL_TEST_USER },
+  });
   log(
     `up in ${((Date.now() - started) / 1000).toFixed(1)}s: kafka ${services[0]!.address}; ${chosen.map((e) => `${e.name} ${e.url}`).join('; ')}${registry ? `; registry ${registry.address}` : ''}`,
   );

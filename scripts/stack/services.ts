@@ -79,16 +79,22 @@ export function kafkaService(layout: StackLayout): StackService {
   };
 }
 
+/** The local stack's SASL/PLAIN user (on KAFKA_PORT + 2); a test credential, not a secret. */
+export const SASL_TEST_USER = { username: 'k2e', password: 'k2e-local-sasl-password' } as const;
+
 function kafkaServerProperties(layout: StackLayout, dataDir: string): string {
   return [
     '# Written by `npm run stack -- up`: one combined KRaft broker+controller on loopback.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${layout.kafkaControllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${layout.kafkaPort},CONTROLLER://127.0.0.1:${layout.kafkaControllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${layout.kafkaPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${layout.kafkaPort},CONTROLLER://127.0.0.1:${layout.kafkaControllerPort},SASL_PLAINTEXT://127.0.0.1:${layout.kafkaPort + 2}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${layout.kafkaPort},SASL_PLAINTEXT://127.0.0.1:${layout.kafkaPort + 2}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    // A SASL/PLAIN listener with one local test user, so SASL clients (and their secrets) are exercised.
+    'sasl.enabled.mechanisms=PLAIN',
+    `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_TEST_USER.username}="${SASL_TEST_USER.password}";`,
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${dataDir}`,
     'num.partitions=1',

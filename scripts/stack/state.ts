@@ -10,6 +10,8 @@ export interface StackState {
   engines: { name: EngineName; url: string }[];
   /** Confluent-compatible schema registry URL, when the stack runs one. */
   registry?: string;
+  /** The broker's SASL/PLAIN listener and its test user. */
+  sasl?: { brokers: string; mechanism: 'PLAIN'; username: string; password: string };
 }
 
 export const stateFile = (): string => path.join(readLayout().home, 'state.json');

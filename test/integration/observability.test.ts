@@ -80,6 +80,31 @@ describe(`observability on ${engine.name}`, () => {
     assert.ok(!service.output().includes(SECRETS.password));
   });
 
+  it('runs over SASL/PLAIN with an API key, and neither secret reaches the logs, /status or /metrics', { skip: stack.sasl ? false : 'no SASL listener in this stack' }, async () => {
+    const sasl = stack.sasl!;
+    const topic = uniqueName('sasl');
+    await createTopic(topic, 1);
+    await produce(topic, Array.from({ length: 20 }, (_, i) => ({ key: `k-${i}`, value: JSON.stringify({ i }) })));
+    const dir = mkdtempSync(path.join(tmpdir(), 'k2e-sasl-'));
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, `kafka:\n  brokers: [${sasl.brokers}]\n  sasl: { mechanism: PLAIN, username: ${sasl.username}, password: ${sasl.password} }\n`);
+    const service = startService({ K2E_TOPICS: topic, K2E_GROUP_ID: uniqueName('sasl-group'), K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic, K2E_ELASTIC_API_KEY: SECRETS.apiKey, K2E_LOG_LEVEL: 'debug' }, [
+      '--config',
+      file,
+    ]);
+    let seen: string;
+    try {
+      assert.ok(await waitFor(async () => (await service.status())?.indexed === 20, 60_000), service.output().slice(-2000));
+      const base = `http://127.0.0.1:${portOf(service.output())}`;
+      seen = (await (await fetch(`${base}/status`)).text()) + (await (await fetch(`${base}/metrics`)).text());
+    } finally {
+      assert.equal(await service.stop(), 0, service.output().slice(-2000));
+    }
+    for (const secret of [sasl.password, SECRETS.apiKey]) {
+      assert.ok(!(service.output() + seen).includes(secret), `a secret leaked: ${secret}`);
+    }
+  });
+
   it('masks every secret in config check and never prints it', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'k2e-secrets-'));
     const file = path.join(dir, 'config.yaml');
