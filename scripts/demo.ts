@@ -50,6 +50,8 @@ const service = spawn(
 );
 service.stdout.pipe(serviceLog);
 service.stderr.pipe(serviceLog);
+let serviceOutput = '';
+service.stdout.on('data', (chunk: Buffer) => (serviceOutput += chunk.toString()));
 
 async function count(): Promise<number | string> {
   try {
@@ -62,11 +64,7 @@ async function count(): Promise<number | string> {
 
 // The service creates the topic (kafka.createTopics in the example config); wait until it consumes.
 const deadline = Date.now() + 60_000;
-while (!/"msg":"consuming"/.test(await readLog()) && Date.now() < deadline && service.exitCode === null) await new Promise((r) => setTimeout(r, 300));
-async function readLog(): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  return readFileSync(logFile, 'utf8');
-}
+while (!/"msg":"consuming"/.test(serviceOutput) && Date.now() < deadline && service.exitCode === null) await new Promise((r) => setTimeout(r, 300));
 
 console.log(`\n[demo] producing ${args.rate} ${format} tweets/s (TwitterAvroModel) to topic "${topic}"; the service indexes them as TwitterIndexModel into ${engine.name} index "${index}".`);
 console.log(`[demo] search them:  curl '${engine.url}/${index}/_search?q=text:kafka&size=3&pretty'`);
