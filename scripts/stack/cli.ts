@@ -8,7 +8,7 @@ import { ENGINE_NAMES, type EngineName, readLayout } from './layout.js';
 import { readPid, removeFile, startDetached, stopGroup } from './processes.js';
 import { elasticsearchService, kafkaService, openSearchService, SASL_TEST_USER, type StackService } from './services.js';
 import { registryService } from './registry.js';
-import { readState, stateFile, writeState } from './state.js';
+import { readState, type StackState, stateFile, writeState } from './state.js';
 
 const layout = readLayout();
 const log = (line: string): void => console.log(`[stack] ${line}`);
@@ -41,7 +41,17 @@ function allServices(): StackService[] {
   const state = existsSync(stateFile()) ? readState() : undefined;
   const engines = state?.engines.map((e, i) => engineService(e.name, i)) ?? [];
   for (const name of ENGINE_NAMES) if (!engines.some((s) => s.name === name)) engines.push(engineService(name, 0));
-  return [kafkaService(layout), registryService(layout), ...engines];
+  return [kafkaService(layout), runningRegistry(state), ...engines];
+}
+
+/**
+ * The registry as `up` started it: the port in state.json's URL, else REGISTRY_PORT. Its PID file is
+ * checked against `-Dquarkus.http.port=<port>`, so `down`/`stop` without the same REGISTRY_PORT
+ * would otherwise miss it (and leave it running).
+ */
+function runningRegistry(state: StackState | undefined): StackService {
+  const port = state?.registry ? Number(new URL(state.registry).port) : Number.NaN;
+  return registryService(Number.isInteger(port) && port > 0 ? { ...layout, registryPort: port } : layout);
 }
 
 async function waitHealthy(service: StackService, pid: number, deadline: number): Promise<void> {
@@ -148,7 +158,9 @@ async function status(json: boolean): Promise<boolean> {
       return { name: s.name, address: s.address, pid: pid ?? null, healthy: pid !== undefined && (await s.healthy()) };
     }),
   );
-  const relevant = rows.filter((r) => r.pid !== null || r.name === 'kafka' || (r.name === 'registry' && layout.registry));
+  // The registry counts when the running stack has one (state.json), or, without a stack, unless STACK_REGISTRY=0.
+  const withRegistry = existsSync(stateFile()) ? readState().registry !== undefined : layout.registry;
+  const relevant = rows.filter((r) => r.pid !== null || r.name === 'kafka' || (r.name === 'registry' && withRegistry));
   if (json) console.log(JSON.stringify(relevant, null, 2));
   else for (const r of relevant) console.log(`${r.name.padEnd(14)} ${r.healthy ? 'healthy' : r.pid ? 'starting/unhealthy' : 'down'}  ${r.address}${r.pid ? `  pid ${r.pid}` : ''}`);
   return relevant.every((r) => r.healthy);

@@ -45,9 +45,10 @@ export function registryService(layout: StackLayout): StackService {
           '-Xmx256m',
           `-Dquarkus.http.port=${layout.registryPort}`,
           '-Dquarkus.http.host=127.0.0.1',
-          // Its management interface listens on 0.0.0.0:9000 by default: keep it on loopback.
+          // Its management interface listens on 0.0.0.0:9000 by default and cannot be disabled at
+          // run time: keep it on loopback, on a free port.
           '-Dquarkus.management.host=127.0.0.1',
-          `-Dquarkus.management.port=${layout.registryPort + 1}`,
+          '-Dquarkus.management.port=0',
           '-jar',
           path.join(app, 'quarkus-run.jar'),
         ],

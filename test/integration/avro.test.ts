@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import avro from 'avsc';
-import { repoRoot } from '../../scripts/stack/layout.js';
+import { readLayout, repoRoot } from '../../scripts/stack/layout.js';
 import { confluentAvro, demoProduce, registerSchema } from '../../src/cli/demo-produce.js';
 import { createTopic, produce, readTopic, untilCommittedToEnd } from '../helpers/kafka.js';
 import { allDocuments } from '../helpers/search.js';
@@ -118,7 +118,7 @@ describe(`avro on ${engine.name}`, { skip: registry ? false : 'the stack runs no
 });
 
 // Interop with another implementation: Confluent's Python serializer (confluent-kafka[avro,schemaregistry]).
-const venvPython = path.join(repoRoot, '.stack', 'venv', 'bin', 'python');
+const venvPython = path.join(readLayout().home, 'venv', 'bin', 'python');
 describe('avro interoperability', { skip: registry && existsSync(venvPython) ? false : 'no registry or no Python venv (scripts/interop/setup-venv.sh)' }, () => {
   it('decodes and indexes records produced by Confluent\'s Python AvroSerializer', async () => {
     const topic = uniqueName('confluent');
