@@ -1,276 +1,330 @@
-// `npm run bench [-- --quick | --count N | --engine elasticsearch|opensearch]`
-// Throughput and latency of the service against ceilings measured in the same run (this machine is
-// shared and noisy, so only the ratios mean much): the search engine's bulk ceiling, Kafka consume
-// ceilings (kcat/librdkafka and our client), the service catching up a backlog, a steady-state run at
-// half that rate (event → indexed latency), and a naive one-document-per-request consumer.
-import { Admin, Consumer, Producer } from '@platformatic/kafka';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+// `npm run bench`: end-to-end throughput, memory, CPU and latency of the service on the local stack,
+// every figure beside the ceilings measured in the same run (other jobs share these 2 cores).
+//
+//   1. data: N tweet-like JSON events (default 1,000,000; --quick 100,000), keyed, produced with kcat
+//      into a fresh 6-partition topic
+//   2. ceilings: the engine's bulk ceiling (undici loader, bulk size × concurrency swept on a sample,
+//      the best run over all N, before and after the service runs) and the Kafka consume ceiling
+//      (kcat -C -e and @platformatic/kafka, no indexing)
+//   3. end to end: the service catches up the backlog into an empty index (docs/s, peak RSS, CPU);
+//      then marker events at half that rate for 30 s, event→searchable latency by search probes and
+//      by the service's k2e_event_to_indexed_seconds histogram
+//   4. naive baseline: one document per PUT, sequentially
+//   5. one table + bench/results/<timestamp>.json; everything it created is deleted
+//
+// Service settings are passed through (--batch.maxDocs=2000); --variants compares more settings in the
+// same run; --profile adds a catch-up under `node --cpu-prof` and summarizes where its time went.
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
+import path from 'node:path';
 import { repoRoot } from '../scripts/stack/layout.js';
 import { readState } from '../scripts/stack/state.js';
-import { cpuSeconds, peakRssBytes, rate } from './measure.js';
-import { tweet } from './tweets.js';
+import { parseArgs, USAGE, type BenchArgs } from './lib/args.js';
+import { writeDataFile } from './lib/data.js';
+import { Engine } from './lib/engine.js';
+import { createTopic, deleteGroups, deleteTopics, kcatConsume, produceFile } from './lib/kafka.js';
+import { CpuMeter, cpuCount, stackPid } from './lib/proc.js';
+import { formatSummary, summarizeProfile } from './lib/profile.js';
+import { bulkCeiling, type CeilingRun, type E2eRun, type LoaderRun, minCeiling, type Results, sweepTable, table } from './lib/report.js';
+import { measureCatchUp, measureLatency, Service } from './lib/service.js';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, count: { type: 'string' }, engine: { type: 'string' } } });
-const N = Number(args.count ?? (args.quick ? 100_000 : 1_000_000));
-const state = readState();
-const engine = state.engines.find((e) => e.name === args.engine) ?? state.engines[0]!;
-const broker = state.brokers;
-const run = `bench-${Date.now().toString(36)}`;
-const topic = run;
-const log = (line: string): void => console.log(`[bench] ${line}`);
-const results: Record<string, number | string | null> = { count: N, engine: `${engine.name}`, date: new Date().toISOString() };
-const pool = new Pool(engine.url, { connections: 16 });
-const admin = new Admin({ clientId: 'k2e-bench', bootstrapBrokers: [broker] });
-const indices: string[] = [];
+const log = (message: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-async function es<T = unknown>(method: string, p: string, body?: string, contentType = 'application/json'): Promise<{ status: number; body: T }> {
-  const response = await pool.request({ method: method as 'GET', path: p, body, headers: body ? { 'content-type': contentType } : {} });
-  const text = await response.body.text();
-  return { status: response.statusCode, body: (text ? JSON.parse(text) : {}) as T };
-}
-
-async function freshIndex(name: string): Promise<void> {
-  indices.push(name);
-  await es('DELETE', `/${name}`);
-  // One shard, no replica: what a single-node benchmark can compare fairly across loaders.
-  await es('PUT', `/${name}`, JSON.stringify({ settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s' } }));
-}
-
-// 1. Data
-async function produceBacklog(): Promise<void> {
-  await admin.createTopics({ topics: [topic], partitions: 6, replicas: 1 });
-  const producer = new Producer({ clientId: 'k2e-bench-producer', bootstrapBrokers: [broker], acks: 1 });
-  const started = performance.now();
-  const chunk = 5000;
-  const inFlight: Promise<unknown>[] = [];
-  for (let i = 0; i < N; i += chunk) {
-    const messages = Array.from({ length: Math.min(chunk, N - i) }, (_, j) => {
-      const t = tweet(i + j);
-      return { topic, key: Buffer.from(t.key), value: Buffer.from(t.value) };
-    });
-    inFlight.push(producer.send({ messages }));
-    if (inFlight.length >= 4) await inFlight.shift();
-  }
-  await Promise.all(inFlight);
-  const ms = performance.now() - started;
-  await producer.close();
-  results.produce_docs_per_s = Math.round(rate(N, ms));
-  log(`produced ${N} tweets (${Buffer.byteLength(tweet(N - 1).value)} bytes each, approx.) at ${results.produce_docs_per_s}/s`);
-}
-
-// 2a. Search-engine bulk ceiling: documents from memory, best of a small sweep.
-async function bulkLoad(index: string, docs: number, from: number, size: number, concurrency: number): Promise<number> {
-  let next = from;
-  const end = from + docs;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < end) {
-        const first = next;
-        next = Math.min(end, next + size);
-        let body = '';
-        for (let i = first; i < next; i++) {
-          const t = tweet(i);
-          body += `{"index":{"_index":"${index}","_id":"${t.key}"}}\n${t.value}\n`;
-        }
-        const { status } = await es('POST', '/_bulk', body, 'application/x-ndjson');
-        if (status >= 300) throw new Error(`bulk answered ${status}`);
-      }
-    }),
-  );
-  return rate(docs, performance.now() - started);
-}
-
-async function bulkCeiling(): Promise<void> {
-  const warm = `${run}-warmup`;
-  await freshIndex(warm);
-  await bulkLoad(warm, Math.min(50_000, N), 0, 2000, 4); // JIT warm-up of the engine
-  const sample = Math.min(N, args.quick ? 30_000 : 100_000);
-  let best = { size: 1000, concurrency: 4, docsPerSec: 0 };
-  for (const size of [1000, 2500, 5000]) {
-    for (const concurrency of [2, 4]) {
-      const index = `${run}-sweep`;
-      await freshIndex(index);
-      const docsPerSec = await bulkLoad(index, sample, 0, size, concurrency);
-      log(`bulk sweep: ${size} docs x ${concurrency} in flight: ${Math.round(docsPerSec)} docs/s`);
-      if (docsPerSec > best.docsPerSec) best = { size, concurrency, docsPerSec };
-    }
-  }
-  const index = `${run}-ceiling`;
-  await freshIndex(index);
-  const full = await bulkLoad(index, N, 0, best.size, best.concurrency);
-  results.bulk_ceiling_docs_per_s = Math.round(full);
-  results.bulk_ceiling_setting = `${best.size} x ${best.concurrency}`;
-  log(`bulk ceiling: ${Math.round(full)} docs/s (${best.size} docs x ${best.concurrency} in flight)`);
-}
-
-// 2b. Kafka consume ceilings.
-function kcatCeiling(): void {
-  if (spawnSync('which', ['kcat']).status !== 0) {
-    results.kcat_docs_per_s = null;
-    return log('kcat not installed (apt-get install kcat): skipped');
-  }
-  const started = performance.now();
-  const out = spawnSync('kcat', ['-C', '-b', broker, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%o\n'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  const records = out.stdout.split('\n').filter(Boolean).length;
-  results.kcat_docs_per_s = Math.round(rate(records, performance.now() - started));
-  log(`kcat consumed ${records} at ${results.kcat_docs_per_s}/s`);
-}
-
-async function clientCeiling(): Promise<void> {
-  const consumer = new Consumer({ clientId: 'k2e-bench-consumer', groupId: `${run}-client`, bootstrapBrokers: [broker], maxBytes: 1024 * 1024, maxBytesPerPartition: 256 * 1024 });
-  const started = performance.now();
-  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
-  let seen = 0;
-  for await (const message of stream) {
-    void message;
-    if (++seen >= N) break;
-  }
-  results.client_consume_docs_per_s = Math.round(rate(seen, performance.now() - started));
-  await stream.close();
-  await consumer.close(true);
-  log(`@platformatic/kafka consumed ${seen} at ${results.client_consume_docs_per_s}/s`);
-}
-
-// 3. End to end: the service catches up the backlog, then a steady state at half its rate.
-async function endToEnd(): Promise<void> {
-  const index = `${run}-e2e`;
-  await freshIndex(index);
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'kafka-to-elastic.js'), 'run'], {
-    env: { ...process.env, K2E_BROKERS: broker, K2E_TOPICS: topic, K2E_GROUP_ID: `${run}-e2e`, K2E_ELASTIC_URL: engine.url, K2E_INDEX: index, K2E_HTTP_PORT: '0', K2E_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  const status = async (): Promise<{ indexed: number } | undefined> => {
-    const port = /"port":(\d+)/.exec(output)?.[1];
-    if (!port) return undefined;
-    return (await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.json()).catch(() => undefined)) as { indexed: number } | undefined;
-  };
-  const metrics = async (): Promise<string> => {
-    const port = /"port":(\d+)/.exec(output)?.[1];
-    return fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
-  };
-  try {
-    while (!/"port":\d+/.test(output)) await sleep(50);
-    let firstAt = 0;
-    let cpuAtFirst = 0;
-    for (;;) {
-      const s = await status();
-      if (s && s.indexed > 0 && !firstAt) {
-        firstAt = performance.now();
-        cpuAtFirst = cpuSeconds(child.pid!);
-      }
-      if (s && s.indexed >= N) break;
-      await sleep(100);
-    }
-    const ms = performance.now() - firstAt;
-    const cpu = cpuSeconds(child.pid!) - cpuAtFirst;
-    results.e2e_docs_per_s = Math.round(rate(N, ms));
-    results.service_cpu_s_per_100k = Number(((cpu * 100_000) / N).toFixed(2));
-    log(`service caught up ${N} at ${results.e2e_docs_per_s} docs/s (${results.service_cpu_s_per_100k} CPU-s per 100k docs)`);
-
-    // Steady state at ~50% of the catch-up rate for a while; latency from the service's own
-    // event→indexed histogram (record timestamp → acknowledged by the engine).
-    const steadyRate = Math.max(100, Math.round((results.e2e_docs_per_s as number) / 2));
-    const before = parseHistogram(await metrics());
-    const producer = new Producer({ clientId: 'k2e-bench-steady', bootstrapBrokers: [broker], acks: 1 });
-    const durationMs = args.quick ? 10_000 : 30_000;
-    const end = performance.now() + durationMs;
-    let i = N;
-    while (performance.now() < end) {
-      const tick = performance.now();
-      const batch = Math.round(steadyRate / 20);
-      await producer.send({ messages: Array.from({ length: batch }, () => ({ topic, key: Buffer.from(String(i)), value: Buffer.from(tweet(i++).value) })) });
-      await sleep(Math.max(0, 50 - (performance.now() - tick)));
-    }
-    await producer.close();
-    for (let waited = 0; waited < 20_000 && ((await status())?.indexed ?? 0) < i; waited += 200) await sleep(200);
-    const after = parseHistogram(await metrics());
-    const delta = after.map((b, k) => ({ le: b.le, count: b.count - (before[k]?.count ?? 0) }));
-    results.steady_rate_docs_per_s = steadyRate;
-    results.steady_p50_s = quantile(delta, 0.5);
-    results.steady_p99_s = quantile(delta, 0.99);
-    results.service_peak_rss_mib = Math.round(peakRssBytes(child.pid!) / 1024 / 1024);
-    log(`steady state at ${steadyRate}/s: event→indexed p50 ≤ ${results.steady_p50_s} s, p99 ≤ ${results.steady_p99_s} s; peak RSS ${results.service_peak_rss_mib} MiB`);
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
-}
-
-/** Cumulative buckets of k2e_event_to_indexed_seconds from the Prometheus text. */
-function parseHistogram(text: string): { le: number; count: number }[] {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('k2e_event_to_indexed_seconds_bucket'))
-    .map((l) => ({ le: /le="([^"]+)"/.exec(l)![1] === '+Inf' ? Infinity : Number(/le="([^"]+)"/.exec(l)![1]), count: Number(l.split(' ').at(-1)) }));
-}
-
-/** The upper bound of the bucket holding quantile q (histograms only know bucket bounds). */
-function quantile(buckets: { le: number; count: number }[], q: number): number | null {
-  const total = buckets.at(-1)?.count ?? 0;
-  if (total === 0) return null;
-  return buckets.find((b) => b.count >= q * total)?.le ?? null;
-}
-
-// 4. Naive baseline: one document per request, same clients.
-async function naive(): Promise<void> {
-  const sample = Math.min(N, args.quick ? 5000 : 20_000);
-  const index = `${run}-naive`;
-  await freshIndex(index);
-  const consumer = new Consumer({ clientId: 'k2e-bench-naive', groupId: `${run}-naive`, bootstrapBrokers: [broker] });
-  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
-  const started = performance.now();
-  let done = 0;
-  for await (const message of stream) {
-    await es('PUT', `/${index}/_doc/${(message.key as Buffer).toString()}`, (message.value as Buffer).toString());
-    if (++done >= sample) break;
-  }
-  results.naive_docs_per_s = Math.round(rate(done, performance.now() - started));
-  await stream.close();
-  await consumer.close(true);
-  log(`naive (one document per request): ${results.naive_docs_per_s} docs/s over ${done}`);
-}
-
+let args: BenchArgs;
 try {
-  log(`${N} events, engine ${engine.name} ${engine.url}, broker ${broker}`);
-  await produceBacklog();
-  await bulkCeiling();
-  kcatCeiling();
-  await clientCeiling();
-  await endToEnd();
-  await naive();
-  const ceiling = Math.min(results.bulk_ceiling_docs_per_s as number, (results.kcat_docs_per_s as number) ?? Infinity, results.client_consume_docs_per_s as number);
-  results.e2e_over_min_ceiling = Number(((results.e2e_docs_per_s as number) / ceiling).toFixed(2));
-  results.e2e_over_naive = Number(((results.e2e_docs_per_s as number) / (results.naive_docs_per_s as number)).toFixed(1));
-  const rows: [string, string, string][] = [
-    ['produce (tweets/s)', String(results.produce_docs_per_s), ''],
-    ['search-engine bulk ceiling (docs/s)', String(results.bulk_ceiling_docs_per_s), String(results.bulk_ceiling_setting)],
-    ['kcat consume ceiling (docs/s)', String(results.kcat_docs_per_s), 'librdkafka'],
-    ['@platformatic/kafka consume (docs/s)', String(results.client_consume_docs_per_s), 'no indexing'],
-    ['service catch-up, end to end (docs/s)', String(results.e2e_docs_per_s), 'empty index'],
-    ['naive one-doc-per-request (docs/s)', String(results.naive_docs_per_s), 'same clients'],
-    ['e2e / min(ceilings)', String(results.e2e_over_min_ceiling), 'target >= 0.9'],
-    ['e2e / naive', String(results.e2e_over_naive), 'target >= 3'],
-    ['steady state rate (docs/s)', String(results.steady_rate_docs_per_s), '~50% of e2e'],
-    ['event->indexed p50 / p99 (s)', `${results.steady_p50_s} / ${results.steady_p99_s}`, 'histogram bucket bounds; target p99 < 2'],
-    ['service peak RSS (MiB)', String(results.service_peak_rss_mib), 'target < 256'],
-    ['service CPU-s per 100k docs', String(results.service_cpu_s_per_100k), 'catch-up'],
-  ];
-  console.log(`\n| figure | value | note |\n|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
-  mkdirSync(path.join(repoRoot, 'bench', 'results'), { recursive: true });
-  const file = path.join(repoRoot, 'bench', 'results', `${run}.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  log(`results written to ${path.relative(repoRoot, file)}`);
-} finally {
-  for (const index of indices) await es('DELETE', `/${index}`).catch(() => undefined);
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.close();
-  await pool.close();
+  const parsed = parseArgs(process.argv.slice(2));
+  if (parsed === 'help') {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  args = parsed;
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
 }
+
+const state = readState();
+const engineInfo = args.engine ? state.engines.find((e) => e.name === args.engine) : state.engines[0];
+if (!engineInfo) {
+  console.error(`engine ${args.engine} is not in the stack (${state.engines.map((e) => e.name).join(', ')}); start it with npm run stack -- up`);
+  process.exit(2);
+}
+const brokers = state.brokers;
+const stamp = Date.now().toString(36);
+const prefix = `k2e-bench-${stamp}`;
+const topic = prefix;
+const resultsDir = path.join(repoRoot, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const startedAt = new Date();
+const fileStamp = startedAt.toISOString().replace(/[:.]/g, '-');
+const dataFile = path.join(tmpdir(), `${prefix}.tsv`);
+const engine = new Engine(engineInfo.url);
+const pids = { engine: stackPid(engineInfo.name), kafka: stackPid('kafka') };
+
+// What this run created, deleted at the end whatever happens.
+const created = { topics: [topic, `${topic}.dlq`], groups: [] as string[], indices: [] as string[] };
+const services = new Set<Service>();
+let interrupted = false;
+const onSignal = (): void => {
+  interrupted = true;
+  log('interrupted: stopping and cleaning up');
+  for (const s of services) s.child.kill('SIGTERM');
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+
+const results: Results = {
+  startedAt: startedAt.toISOString(),
+  durationSeconds: 0,
+  machine: { cpus: cpuCount(), loadavgStart: loadavg(), loadavgEnd: [], node: process.version },
+  engine: { name: engineInfo.name, url: engineInfo.url, product: '?', version: '?' },
+  argv: process.argv.slice(2),
+  serviceFlags: args.serviceFlags,
+  data: { count: args.count, partitions: args.partitions, avgValueBytes: 0, generateSeconds: 0, compression: args.compression },
+  sweep: [],
+  bulkCeiling: {},
+  consumeCeiling: {},
+  e2e: [],
+  errors: [],
+};
+
+/** Runs a compiled worker of bench/workers/ in its own process; resolves to its JSON line. */
+function worker<T>(name: string, workerArgs: string[]): Promise<T> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'bench', 'workers', `${name}.js`), ...workerArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !last.startsWith('{')) reject(new Error(`worker ${name} exited ${code}: ${out.slice(-2000)}`));
+      else resolve(JSON.parse(last) as T);
+    });
+  });
+}
+
+type WorkerRun = LoaderRun & { processCpuSeconds: number };
+
+async function ceilingRun(label: string, bulk: number, concurrency: number): Promise<CeilingRun> {
+  const index = `${prefix}-ceiling-${label}`;
+  created.indices.push(index);
+  await engine.createIndex(index);
+  const meter = new CpuMeter({ ...pids });
+  const run = await worker<WorkerRun>('bulk-loader', ['full', '--file', dataFile, '--url', engineInfo!.url, '--prefix', index, '--bulk', String(bulk), '--concurrency', String(concurrency)]);
+  const cpu = meter.report({ loader: run.processCpuSeconds });
+  const count = await engine.count(index);
+  if (count !== args.count) results.errors.push(`ceiling ${label}: index holds ${count} documents, expected ${args.count}`);
+  await engine.deleteIndex(index);
+  return { ...run, loaderCpuPer100k: (run.cpuSeconds / run.docs) * 1e5, engineCpuPer100k: ((cpu.seconds.engine ?? NaN) / run.docs) * 1e5, cpu };
+}
+
+let e2eCounter = 0;
+
+/** Starts the service on `serviceTopic` into a fresh index with a fresh group; `--node:<opt>` flags go to node itself. */
+async function startService(kind: string, flags: string[], serviceTopic: string, extraNodeArgs: string[] = []): Promise<{ service: Service; index: string; logFile: string }> {
+  const id = e2eCounter++;
+  const index = `${prefix}-${kind}-${id}`;
+  created.indices.push(index);
+  created.groups.push(index);
+  await engine.createIndex(index);
+  const logFile = path.join(resultsDir, `${fileStamp}-service-${id}.log`);
+  const nodeArgs = [...flags.filter((f) => f.startsWith('--node:')).map((f) => f.slice('--node:'.length)), ...extraNodeArgs];
+  const serviceFlags = flags.filter((f) => !f.startsWith('--node:'));
+  const service = new Service({ brokers, topic: serviceTopic, group: index, url: engineInfo!.url, index, flags: serviceFlags, nodeArgs, logFile });
+  services.add(service);
+  return { service, index, logFile };
+}
+
+async function stopService(service: Service): Promise<number | null> {
+  const code = await service.stop();
+  services.delete(service);
+  return code;
+}
+
+/** One catch-up of the whole backlog by the service, into a fresh index with a fresh group. */
+async function catchUp(label: string, flags: string[], repeat: number, nodeArgs: string[] = []): Promise<E2eRun> {
+  const { service, index, logFile } = await startService('e2e', flags, topic, nodeArgs);
+  const timeoutMs = Math.max(120_000, (args.count / 2000) * 1000);
+  const result = await measureCatchUp(service, args.count, timeoutMs, { ...pids });
+  const exitCode = await stopService(service);
+  const indexCount = await engine.count(index);
+  await engine.deleteIndex(index);
+  const run: E2eRun = { label, flags, repeat, catchUp: result, engineCpuPer100k: ((result.cpu.seconds.engine ?? NaN) / Math.max(1, result.docs)) * 1e5, indexCount, exitCode, logFile: path.relative(repoRoot, logFile) };
+  if (!result.complete) results.errors.push(`e2e ${label}: only ${result.docs} of ${args.count} documents indexed before the timeout; see ${run.logFile}`);
+  if (indexCount !== args.count && result.complete) results.errors.push(`e2e ${label}: index holds ${indexCount} documents, expected ${args.count}`);
+  if (exitCode !== 0) results.errors.push(`e2e ${label}: the service exited with ${exitCode}; see ${run.logFile}`);
+  log(`e2e ${label}: ${fmt(result.docsPerSec)} docs/s, peak RSS ${(result.peakRss / 1048576).toFixed(0)} MiB, ${result.cpuPer100k.toFixed(2)} CPU-s/100k`);
+  return run;
+}
+
+/**
+ * Steady state: a fresh service instance on an empty "live" topic (so the backlog topic stays exactly
+ * N records for every catch-up), marker events at `rate`/s.
+ */
+async function steadyState(label: string, flags: string[], rate: number): Promise<void> {
+  const live = `${prefix}-live`;
+  created.topics.push(live, `${live}.dlq`);
+  await createTopic(brokers, live, args.partitions);
+  const { service, index } = await startService('steady', flags, live);
+  const deadline = Date.now() + 60_000;
+  // Produce only once the instance owns every partition and is ready.
+  for (;;) {
+    const status = await service.status().catch(() => undefined);
+    if (status?.ready && status.assigned.length === args.partitions) break;
+    if (Date.now() > deadline || !service.running) throw new Error('steady state: the service did not become ready with all partitions within 60 s');
+    await sleep(100);
+  }
+  log(`steady state: ${fmt(rate)} events/s for ${args.steadySeconds} s`);
+  const latency = await measureLatency(service, engine, { brokers, topic: live, index, rate, seconds: args.steadySeconds, compression: args.compression, firstId: args.count }, { ...pids });
+  results.steady = { ...latency, label };
+  const code = await stopService(service);
+  if (code !== 0) results.errors.push(`steady state: the service exited with ${code}`);
+  await engine.deleteIndex(index);
+  log(`steady state: probe p50 ${latency.probe.p50.toFixed(0)} ms, p99 ${latency.probe.p99.toFixed(0)} ms (${latency.probesFound}/${latency.probes})`);
+}
+
+const labelOf = (flags: string[]): string => (flags.length ? flags.join(' ') : 'defaults');
+
+async function main(): Promise<void> {
+  const info = await engine.info();
+  results.engine = { ...results.engine, ...info };
+  log(`${args.count.toLocaleString('en-US')} events, ${info.product} ${info.version} at ${engineInfo!.url}, Kafka ${brokers}; ${results.machine.cpus} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  // 1. data
+  const data = await writeDataFile(dataFile, args.count);
+  results.data.avgValueBytes = data.valueBytes / data.count;
+  results.data.generateSeconds = data.generateSeconds;
+  await createTopic(brokers, topic, args.partitions);
+  results.produce = await produceFile(brokers, topic, dataFile, args.count, data.valueBytes, args.compression);
+  log(`produced ${fmt(args.count)} events (avg ${results.data.avgValueBytes.toFixed(0)} bytes) at ${fmt(results.produce.recordsPerSec)}/s into ${topic}`);
+
+  // 2a. engine warm-up, sweep, bulk ceiling
+  const warmIndex = `${prefix}-warmup`;
+  created.indices.push(warmIndex);
+  await engine.createIndex(warmIndex);
+  results.warmup = await worker<WorkerRun>('bulk-loader', ['warmup', '--file', dataFile, '--url', engineInfo!.url, '--prefix', warmIndex, '--docs', String(args.warmupDocs), '--bulk', '2000', '--concurrency', '4']);
+  await engine.deleteIndex(warmIndex);
+  log(`engine warmed up: ${fmt(results.warmup.docsPerSec)} docs/s`);
+  let best = { bulk: 5000, concurrency: 4 };
+  if (!args.skip.has('sweep')) {
+    const specs = [1000, 2000, 5000].flatMap((b) => [2, 4, 8].map((c) => `${b}x${c}`));
+    const sweep = await worker<{ runs: LoaderRun[] }>('bulk-loader', ['sweep', '--file', dataFile, '--url', engineInfo!.url, '--prefix', `${prefix}-sweep`, '--docs', String(args.sweepSample), '--sweep', specs.join(',')]);
+    results.sweep = sweep.runs;
+    const top = sweep.runs.reduce((a, b) => (b.docsPerSec > a.docsPerSec ? b : a));
+    best = { bulk: top.bulk, concurrency: top.concurrency };
+    log(`sweep best: ${best.bulk} × ${best.concurrency} (${fmt(top.docsPerSec)} docs/s on ${fmt(top.docs)})`);
+  }
+  results.bulkCeiling.before = await ceilingRun('before', best.bulk, best.concurrency);
+  log(`bulk ceiling: ${fmt(results.bulkCeiling.before.docsPerSec)} docs/s`);
+
+  // 2b. consume ceilings
+  if (!args.skip.has('kcat')) {
+    const meter = new CpuMeter({ ...pids });
+    const k = await kcatConsume(brokers, topic, args.count);
+    meter.report();
+    results.consumeCeiling.kcat = { ...k, cpuPer100k: ((k.cpuSeconds ?? NaN) / k.records) * 1e5 };
+    log(`kcat consume: ${fmt(k.recordsPerSec)} records/s`);
+  }
+  if (!args.skip.has('consume')) {
+    const group = `${prefix}-consume`;
+    created.groups.push(group);
+    const flag = (key: string, fallback: string): string => args.serviceFlags.find((f) => f.startsWith(`--${key}=`))?.split('=')[1] ?? fallback;
+    const p = await worker<{ records: number; seconds: number; recordsPerSec: number; cpuSeconds: number; peakRss: number }>('consume', [
+      '--brokers', brokers, '--topic', topic, '--group', group, '--count', String(args.count),
+      '--max-bytes', flag('kafka.maxBytes', String(1024 * 1024)),
+      '--max-bytes-per-partition', flag('kafka.maxBytesPerPartition', String(256 * 1024)),
+      '--max-wait-ms', flag('kafka.maxWaitMs', '500'),
+    ]);
+    results.consumeCeiling.platformatic = { ...p, cpuPer100k: (p.cpuSeconds / p.records) * 1e5 };
+    log(`@platformatic/kafka consume: ${fmt(p.recordsPerSec)} records/s`);
+  }
+
+  // 3. end to end: the defaults (+ global flags) first, then each variant; repeated, interleaved
+  const configs = [args.serviceFlags, ...args.variants.map((v) => [...args.serviceFlags, ...v])];
+  for (let repeat = 0; repeat < args.repeat && !interrupted; repeat++) {
+    for (const flags of configs) {
+      if (interrupted) break;
+      results.e2e.push(await catchUp(labelOf(flags), flags, repeat));
+    }
+  }
+
+  if (args.profile && !interrupted) {
+    const dir = path.join(resultsDir, `${fileStamp}-profile`);
+    mkdirSync(dir, { recursive: true });
+    const label = labelOf(args.serviceFlags);
+    const run = await catchUp(`${label} (profiled)`, args.serviceFlags, 0, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
+    // Only the catch-up: start-up (module loading, schema compilation) and shutdown are cut off.
+    const summaries = files.map((f) => summarizeProfile(f, 30, run.catchUp.monotonicUs)).sort((a, b) => b.sampledSeconds - a.sampledSeconds);
+    results.profile = { label, catchUp: run.catchUp, summaries };
+    for (const s of summaries) console.error(formatSummary({ ...s, file: path.relative(repoRoot, s.file) }));
+  }
+
+  const main = results.e2e[0];
+  if (!args.skip.has('steady') && !interrupted && main?.catchUp.complete) {
+    await steadyState(main.label, main.flags, args.rate ?? Math.max(100, Math.round(main.catchUp.docsPerSec / 2)));
+  }
+
+  if (!args.skip.has('after') && !interrupted) {
+    results.bulkCeiling.after = await ceilingRun('after', best.bulk, best.concurrency);
+    log(`bulk ceiling (after): ${fmt(results.bulkCeiling.after.docsPerSec)} docs/s`);
+  }
+
+  // 4. naive baseline
+  if (!args.skip.has('naive') && !interrupted) {
+    const index = `${prefix}-naive`;
+    const group = `${prefix}-naive`;
+    created.indices.push(index);
+    created.groups.push(group);
+    await engine.createIndex(index);
+    results.naive = await worker('naive', ['--brokers', brokers, '--topic', topic, '--group', group, '--count', String(args.naiveCount), '--url', engineInfo!.url, '--index', index]);
+    await engine.deleteIndex(index);
+    log(`naive: ${fmt(results.naive!.docsPerSec)} docs/s`);
+  }
+}
+
+async function cleanup(): Promise<void> {
+  for (const s of services) await s.stop().catch(() => undefined);
+  for (const index of created.indices) await engine.deleteIndex(index);
+  await deleteGroups(brokers, created.groups);
+  await deleteTopics(brokers, created.topics);
+  rmSync(dataFile, { force: true });
+  await engine.close();
+}
+
+let failed = false;
+try {
+  await main();
+} catch (error) {
+  failed = true;
+  results.errors.push((error as Error).stack ?? String(error));
+  console.error(error);
+} finally {
+  await cleanup().catch((error: unknown) => console.error('cleanup failed:', error));
+}
+results.machine.loadavgEnd = loadavg();
+results.durationSeconds = (Date.now() - startedAt.getTime()) / 1000;
+const jsonFile = path.join(resultsDir, `${fileStamp}.json`);
+writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+
+const min = minCeiling(results);
+console.log(`\n## kafka-to-elastic benchmark, ${results.startedAt.slice(0, 19)}Z: ${results.data.count.toLocaleString('en-US')} events (avg ${results.data.avgValueBytes.toFixed(0)} B, ${results.data.partitions} partitions, ${results.data.compression}), ${results.engine.product} ${results.engine.version}, ${results.machine.cpus} CPUs\n`);
+console.log(table(results));
+if (results.sweep.length) console.log(`\nBulk ceiling sweep (${results.engine.product}):\n\n${sweepTable(results.sweep)}`);
+const main0 = results.e2e[0];
+if (min && main0) {
+  const bulk = bulkCeiling(results);
+  console.log(
+    `\ne2e / min(ceilings) = ${(main0.catchUp.docsPerSec / min.docsPerSec).toFixed(2)} (target ≥ 0.90)` +
+      (results.naive ? `, e2e / naive = ${(main0.catchUp.docsPerSec / results.naive.docsPerSec).toFixed(1)}× (target ≥ 3×)` : '') +
+      `, peak RSS ${(main0.catchUp.peakRss / 1048576).toFixed(0)} MiB (target < 256)` +
+      (results.steady ? `, p99 event→searchable ${results.steady.probe.p99.toFixed(0)} ms at half load (target < 2000)` : '') +
+      (bulk ? `; the bulk ceiling was ${bulk === min.docsPerSec ? 'the lowest' : 'not the lowest'}` : ''),
+  );
+}
+if (results.errors.length) console.log(`\nerrors:\n${results.errors.map((e) => `- ${e}`).join('\n')}`);
+console.log(`\nload average ${results.machine.loadavgStart.map((l) => l.toFixed(2)).join(' ')} → ${results.machine.loadavgEnd.map((l) => l.toFixed(2)).join(' ')}; ${results.durationSeconds.toFixed(0)} s; results: ${path.relative(repoRoot, jsonFile)}`);
+process.exitCode = failed || interrupted ? 1 : 0;
