@@ -27,8 +27,8 @@ export const configSchema = z.strictObject({
     /** Bytes per fetch response, and per partition within it: small fetches measured faster and
      *  leaner here, and the per-partition bound makes a backlog arrive round-robin across partitions
      *  instead of one partition after another (docs/decisions.md). */
-    maxBytes: z.number().int().positive().default(1024 * 1024),
-    maxBytesPerPartition: z.number().int().positive().default(256 * 1024),
+    maxBytes: z.number().int().positive().default(2 * 1024 * 1024),
+    maxBytesPerPartition: z.number().int().positive().default(512 * 1024),
     sasl: z
       .object({ mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']), username: z.string(), password: z.string() })
       .optional(),
@@ -88,7 +88,7 @@ export const configSchema = z.strictObject({
     maxDocs: z.number().int().positive().default(1000),
     maxBytes: z.number().int().positive().default(5 * 1024 * 1024),
     lingerMs: ms.default(50),
-    maxInFlight: z.number().int().positive().default(4),
+    maxInFlight: z.number().int().positive().default(6),
     /** Records held in memory across all partitions before fetching pauses (resumes at half). */
     maxBufferedRecords: z.number().int().positive().default(10_000),
     /** Bytes of documents held in memory before fetching pauses (resumes at half). */
