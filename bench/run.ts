@@ -21,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { repoRoot } from '../scripts/stack/layout.js';
 import { readState } from '../scripts/stack/state.js';
+import { spawnSync } from 'node:child_process';
 import { parseArgs, USAGE, type BenchArgs } from './lib/args.js';
 import { writeDataFile } from './lib/data.js';
 import { Engine } from './lib/engine.js';
@@ -43,6 +44,12 @@ try {
   args = parsed;
 } catch (error) {
   console.error((error as Error).message);
+  process.exit(2);
+}
+
+// kcat (Debian's librdkafka CLI) produces the data and is the consume ceiling.
+if (spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status !== 0) {
+  console.error('npm run bench needs kcat (librdkafka): apt-get install -y kcat');
   process.exit(2);
 }
 
