@@ -1,5 +1,6 @@
 // The `kafka-to-elastic` command line: run | status | lag | replay | config check.
 import { Admin } from '@platformatic/kafka';
+import { parseFlags } from '../config/flags.js';
 import { ConfigError, loadConfig, loadKafkaConfig, maskSecrets } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { groupLag } from '../offsets/group-offsets.js';
@@ -50,19 +51,8 @@ Validates the configuration from all sources and prints the effective values, se
 ${CONFIG_HELP}`,
 };
 
-/** Flags as a map; `--name value` and `--name=value`; a bare flag is "true". */
-function flagMap(argv: string[]): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) continue;
-    const eq = arg.indexOf('=');
-    if (eq > 0) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.set(arg.slice(2), argv[++i]!);
-    else flags.set(arg.slice(2), 'true');
-  }
-  return flags;
-}
+/** Flags as a map (see parseFlags). */
+const flagMap = (argv: string[]): Map<string, string> => new Map(parseFlags(argv));
 
 /** Flags the config loader reads: everything but the command's own options. */
 function configFlags(argv: string[], own: string[]): string[] {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseFlags } from './flags.js';
 import { type Config, configSchema, SECRET_KEYS } from './schema.js';
 
 export class ConfigError extends Error {
@@ -102,6 +103,7 @@ function collect(options: LoadOptions): { raw: Record<string, unknown>; origins:
     if (value !== undefined && value !== '') set(key, coerce(key, value), variable);
   }
   for (const [flag, value] of parseFlags(options.flags ?? [])) {
+    if (flag === 'config') continue; // the file itself, read above
     const key = FLAG_ALIASES[flag] ?? flag;
     set(key, coerce(key, value), `--${flag}`);
   }
@@ -131,22 +133,6 @@ function flatten(node: Record<string, unknown>, prefix = ''): [string, unknown][
   return Object.entries(node).flatMap(([key, value]) =>
     value !== null && typeof value === 'object' && !Array.isArray(value) ? flatten(value as Record<string, unknown>, `${prefix}${key}.`) : [[`${prefix}${key}`, value]],
   );
-}
-
-function parseFlags(argv: string[]): [string, string][] {
-  const pairs: [string, string][] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--') || arg === '--config') {
-      if (arg === '--config') i++;
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    if (eq > 0) pairs.push([arg.slice(2, eq), arg.slice(eq + 1)]);
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) pairs.push([arg.slice(2), argv[++i]!]);
-    else pairs.push([arg.slice(2), 'true']);
-  }
-  return pairs;
 }
 
 /** Text from the environment or a flag, turned into the type the schema expects at that key. */
