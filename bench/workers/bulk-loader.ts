@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { Engine } from '../lib/engine.js';
+import type { LoaderRun } from '../lib/report.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -55,18 +56,7 @@ function bodies(docs: Buffer[], bulk: number): Buffer[] {
   return out;
 }
 
-interface RunResult {
-  bulk: number;
-  concurrency: number;
-  docs: number;
-  bytes: number;
-  seconds: number;
-  docsPerSec: number;
-  mbPerSec: number;
-  cpuSeconds: number;
-}
-
-async function load(index: string, docs: Buffer[], bulk: number, concurrency: number): Promise<RunResult> {
+async function load(index: string, docs: Buffer[], bulk: number, concurrency: number): Promise<LoaderRun> {
   const payloads = bodies(docs, bulk);
   const bytes = payloads.reduce((sum, b) => sum + b.length, 0);
   const pool = new Pool(new URL(url).origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
@@ -95,7 +85,7 @@ async function load(index: string, docs: Buffer[], bulk: number, concurrency: nu
 const docs = loadDocs(values.file!, values.docs ? Number(values.docs) : Infinity, values.shape === 'service' && mode !== 'sweep' ? values.prefix : undefined);
 let result: object;
 if (mode === 'sweep') {
-  const runs: RunResult[] = [];
+  const runs: LoaderRun[] = [];
   for (const spec of values.sweep.split(',')) {
     const [bulk, concurrency] = spec.split('x').map(Number) as [number, number];
     const index = `${values.prefix}-${bulk}x${concurrency}`;
