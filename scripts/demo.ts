@@ -50,6 +50,8 @@ const service = spawn(
 );
 service.stdout.pipe(serviceLog);
 service.stderr.pipe(serviceLog);
+// Whatever happens to the demo (an error, Ctrl-C twice), the service must not outlive it.
+process.once('exit', () => service.kill('SIGTERM'));
 let serviceOutput = '';
 service.stdout.on('data', (chunk: Buffer) => (serviceOutput += chunk.toString()));
 
