@@ -35,6 +35,15 @@ function courseService(topic: string, groupId: string, extraFlags: string[] = []
 }
 
 
+/** Runs the course's config until every record is committed, stops it cleanly, returns the documents. */
+async function indexWithCourseConfig(topic: string, groupId: string, extraFlags: string[] = []): Promise<Map<string, Record<string, unknown>>> {
+  const service = courseService(topic, groupId, extraFlags);
+  const done = await untilCommittedToEnd(groupId, topic);
+  assert.equal(await service.stop(), 0, service.output().slice(-2000));
+  assert.ok(done, service.output().slice(-2000));
+  return allDocuments(engine.url, topic);
+}
+
 describe(`avro on ${engine.name}`, { skip: registry ? false : 'the stack runs no schema registry (STACK_REGISTRY=0)' }, () => {
   it('indexes the demo producer\'s Avro tweets as TwitterIndexModel documents', async () => {
     const topic = uniqueName('tweets');
@@ -42,11 +51,7 @@ describe(`avro on ${engine.name}`, { skip: registry ? false : 'the stack runs no
     await createTopic(topic, 3);
     const produced = await demoProduce({ brokers: [brokers], topic, format: 'avro', rate: 1000, count: 200, registryUrl: registry });
     assert.equal(produced, 200);
-    const service = courseService(topic, groupId);
-    const done = await untilCommittedToEnd(groupId, topic);
-    assert.equal(await service.stop(), 0, service.output().slice(-2000));
-    assert.ok(done, service.output().slice(-2000));
-    const docs = await allDocuments(engine.url, topic);
+    const docs = await indexWithCourseConfig(topic, groupId);
     assert.equal(docs.size, 200);
     for (const [id, doc] of docs) {
       assert.equal(doc.id, id, 'document id = the tweet id (field:id), as a string');
@@ -78,11 +83,7 @@ describe(`avro on ${engine.name}`, { skip: registry ? false : 'the stack runs no
     const dir = mkdtempSync(path.join(tmpdir(), 'k2e-avro-'));
     const readerFile = path.join(dir, 'v2.avsc');
     writeFileSync(readerFile, JSON.stringify(v2));
-    const service = courseService(topic, groupId, [`--decode.readerSchemaFile=${readerFile}`]);
-    const done = await untilCommittedToEnd(groupId, topic);
-    assert.equal(await service.stop(), 0, service.output().slice(-2000));
-    assert.ok(done, service.output().slice(-2000));
-    const docs = await allDocuments(engine.url, topic);
+    const docs = await indexWithCourseConfig(topic, groupId, [`--decode.readerSchemaFile=${readerFile}`]);
     assert.deepEqual([...docs.keys()].sort(), ['1', '2']);
     assert.equal(docs.get('1')!.lang, null);
     assert.equal(docs.get('2')!.lang, 'en');
@@ -129,11 +130,7 @@ describe('avro interoperability', { skip: registry && existsSync(venvPython) ? f
       timeout: 120_000,
     });
     assert.equal(run.status, 0, run.stdout + run.stderr);
-    const service = courseService(topic, groupId);
-    const done = await untilCommittedToEnd(groupId, topic);
-    assert.equal(await service.stop(), 0, service.output().slice(-2000));
-    assert.ok(done, service.output().slice(-2000));
-    const docs = await allDocuments(engine.url, topic);
+    const docs = await indexWithCourseConfig(topic, groupId);
     assert.equal(docs.size, 50);
     const first = docs.get('1000');
     assert.ok(first, `ids: ${[...docs.keys()].slice(0, 5).join(',')}`);
