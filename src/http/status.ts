@@ -2,7 +2,7 @@
 // of throughput and lag, sampled every 2 s. Also refreshes the lag gauges of /metrics.
 import type { Config } from '../config/schema.js';
 import type { HealthMonitor } from '../pipeline/health-monitor.js';
-import type { Pipeline } from '../pipeline/pipeline.js';
+import type { Pipeline, PipelineStats } from '../pipeline/pipeline.js';
 import { defaultInstanceId } from '../sink/dead-letter.js';
 import type { Metrics } from './metrics.js';
 
@@ -51,7 +51,7 @@ export class StatusReporter {
     for (const [key, count] of indexed) this.#rates.set(key, Math.max(0, (count - (this.#lastIndexed.get(key) ?? count)) / seconds));
     this.#lastIndexed = indexed;
     const total = stats.indexed;
-    this.#history.push({ t: now, indexedPerSec: Math.max(0, (total - this.#lastTotal) / seconds), lag: this.#totalLag() });
+    this.#history.push({ t: now, indexedPerSec: Math.max(0, (total - this.#lastTotal) / seconds), lag: this.#totalLag(stats) });
     this.#lastTotal = total;
     if (this.#history.length > HISTORY_POINTS) this.#history.shift();
     this.metrics.ready.set(this.ready() ? 1 : 0);
@@ -60,12 +60,11 @@ export class StatusReporter {
     this.metrics.bufferedBytes.set(stats.bufferedBytes);
     this.metrics.bufferedRecords.set(stats.buffered);
     this.metrics.lag.reset();
-    for (const p of this.#partitionLags()) if (p.lag !== null) this.metrics.lag.set({ topic: p.topic, partition: String(p.partition) }, Number(p.lag));
+    for (const p of this.#partitionLags(stats)) if (p.lag !== null) this.metrics.lag.set({ topic: p.topic, partition: String(p.partition) }, Number(p.lag));
   }
 
   /** Lag of each assigned partition: end offset (from the health monitor) minus committed offset. */
-  #partitionLags(): { topic: string; partition: number; end: bigint | null; lag: bigint | null }[] {
-    const stats = this.pipeline()?.stats();
+  #partitionLags(stats: PipelineStats | undefined): { topic: string; partition: number; end: bigint | null; lag: bigint | null }[] {
     if (!stats) return [];
     return stats.partitions.map((p) => {
       const committed = p.committed === null ? null : BigInt(p.committed);
@@ -77,8 +76,8 @@ export class StatusReporter {
     });
   }
 
-  #totalLag(): number | null {
-    const lags = this.#partitionLags();
+  #totalLag(stats: PipelineStats | undefined): number | null {
+    const lags = this.#partitionLags(stats);
     if (lags.length === 0 || lags.some((l) => l.lag === null)) return lags.length === 0 ? 0 : null;
     return lags.reduce((sum, l) => sum + Number(l.lag), 0);
   }
@@ -86,12 +85,12 @@ export class StatusReporter {
   /** Indexed so far and the current total lag, for the catch-up progress line. */
   progress(): { indexed: number; lag: number | null } | undefined {
     const stats = this.pipeline()?.stats();
-    return stats ? { indexed: stats.indexed, lag: this.#totalLag() } : undefined;
+    return stats ? { indexed: stats.indexed, lag: this.#totalLag(stats) } : undefined;
   }
 
   snapshot(): object {
     const stats = this.pipeline()?.stats();
-    const lags = new Map(this.#partitionLags().map((l) => [`${l.topic}:${l.partition}`, l]));
+    const lags = new Map(this.#partitionLags(stats).map((l) => [`${l.topic}:${l.partition}`, l]));
     return {
       instance: this.config.instanceId ?? defaultInstanceId(),
       groupId: this.config.kafka.groupId,
@@ -103,7 +102,7 @@ export class StatusReporter {
       uptimeSec: Math.round((Date.now() - this.#startedAt) / 1000),
       memory: process.memoryUsage(),
       ...stats,
-      lag: this.#totalLag(),
+      lag: this.#totalLag(stats),
       partitions: stats?.partitions.map((p) => {
         const key = `${p.topic}:${p.partition}`;
         const lag = lags.get(key);
