@@ -1,5 +1,4 @@
 // `kafka-to-elastic run`: initialization check, then the pipeline until SIGTERM/SIGINT or a fatal error.
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { boundPort, startHttpServer } from '../http/server.js';
@@ -10,6 +9,7 @@ import { Metrics } from '../http/metrics.js';
 import { StatusReporter } from '../http/status.js';
 import { Progress } from './progress.js';
 import { createLogger } from '../util/logger.js';
+import { abortedPromise } from '../util/abort.js';
 
 /**
  * @param shutdown aborted (with the signal's name) to stop gracefully; without it, the process's own
@@ -21,8 +21,10 @@ export async function runService(config: Config, shutdown?: AbortSignal): Promis
   let consuming = false;
   let progress: Progress | undefined;
   const health = new HealthMonitor(config, logger, config.http.healthIntervalMs);
-  // Ready: initialized, consuming, and both the broker and the search engine answer.
-  const ready = (): boolean => consuming && health.healthy;
+  // Ready: initialized, consuming, both the broker and the search engine answer, the engine accepts
+  // writes, and no assigned partition with lag has gone without progress for stallTimeoutMs.
+  const ready = (): boolean =>
+    consuming && health.healthy && pipeline !== undefined && pipeline.stats().sink.state !== 'refused' && pipeline.stalledPartitions(health.endOffsets).length === 0;
   const metrics = new Metrics();
   const reporter = new StatusReporter(config, health, metrics, () => pipeline, ready);
   const http = await startHttpServer(config.http.port, {
@@ -53,21 +55,36 @@ export async function runService(config: Config, shutdown?: AbortSignal): Promis
     await waitUntilReady(config, logger, signals.signal);
     if (signals.signal.aborted) return 0;
     pipeline = new Pipeline(config, logger, metrics);
-    await pipeline.start();
-    consuming = true;
-    health.start();
-    reporter.start();
-    if (config.progress === 'tty' || config.progress === 'lines') {
-      progress = new Progress(() => reporter.progress(), config.progress === 'tty', logger);
-      progress.start();
+    if (pipeline.transform.version !== 'none') logger.info({ version: pipeline.transform.version, epoch: config.document.versionEpoch }, 'documents carry external versions: a late write of an older record never overwrites a newer one');
+    // A signal while joining the group (which can take a rebalance timeout) ends the join at once.
+    await pipeline.start(signals.signal);
+    if (!signals.signal.aborted) {
+      consuming = true;
+      health.start();
+      reporter.start();
+      if (config.progress === 'tty' || config.progress === 'lines') {
+        progress = new Progress(() => reporter.progress(), config.progress === 'tty', logger);
+        progress.start();
+      }
+      logger.info({ topics: config.kafka.topics, groupId: config.kafka.groupId, index: config.elastic.index }, 'consuming');
     }
-    logger.info({ topics: config.kafka.topics, groupId: config.kafka.groupId, index: config.elastic.index }, 'consuming');
-    const outcome = await Promise.race([pipeline.failed, once(signals.signal, 'abort').then(() => undefined)]);
+    // abortedPromise also settles when the signal came before this line (during start-up).
+    const outcome = await Promise.race([pipeline.failed, abortedPromise(signals.signal).then(() => undefined)]);
     consuming = false;
     // Bounded shutdown: a search engine that never answers must not keep the process alive forever.
-    const stopped = await Promise.race([pipeline.stop().then(() => true), sleep(config.shutdownTimeoutMs, false, { ref: false })]);
-    if (!stopped) {
+    const stopped = await Promise.race([
+      pipeline.stop().then(
+        () => true,
+        (error: Error) => error,
+      ),
+      sleep(config.shutdownTimeoutMs, false, { ref: false }),
+    ]);
+    if (stopped === false) {
       logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; unacknowledged records will be redelivered');
+      return 1;
+    }
+    if (stopped instanceof Error) {
+      logger.error({ err: stopped }, 'stopped, but the final offset commit failed: records indexed since the last commit will be read again');
       return 1;
     }
     if (outcome instanceof Error) {

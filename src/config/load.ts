@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseFlags } from './flags.js';
-import { type Config, configSchema, SECRET_KEYS } from './schema.js';
+import { type Config, configChecks, configSchema, SECRET_KEYS } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -72,7 +72,7 @@ export interface LoadOptions {
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const { raw, origins } = collect(options);
-  const result = configSchema.safeParse(raw);
+  const result = configSchema.superRefine(configChecks).safeParse(raw);
   if (result.success) return result.data;
   throw new ConfigError(describeIssues(result.error, raw, origins));
 }

@@ -29,6 +29,8 @@ export const configSchema = z.strictObject({
      *  instead of one partition after another (docs/decisions.md). */
     maxBytes: z.number().int().positive().default(2 * 1024 * 1024),
     maxBytesPerPartition: z.number().int().positive().default(512 * 1024),
+    /** How often partition counts are re-read: partitions added at runtime are picked up within this. */
+    partitionDiscoveryIntervalMs: z.number().int().positive().default(10_000),
     sasl: z
       .object({ mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']), username: z.string(), password: z.string() })
       .optional(),
@@ -44,6 +46,12 @@ export const configSchema = z.strictObject({
   document: z.strictObject({
     id: idStrategy.default('key'),
     action: z.enum(['index', 'create']).default('index'),
+    /** External versioning (docs/configuration.md): a late write of an older record never wins. */
+    version: z
+      .union([z.enum(['auto', 'offset', 'timestamp', 'none']), z.string().regex(/^(field|header):\S+$/, 'expected auto, offset, timestamp, none, field:<path> or header:<name>')])
+      .default('auto'),
+    /** Added to versions as epoch × 10^12: raise it when the topic is re-created (its offsets restart). */
+    versionEpoch: z.number().int().min(0).max(9_000_000).default(0),
   }),
   /** How record values are decoded: one format for all topics, or per topic. */
   decode: z.strictObject({
@@ -113,6 +121,8 @@ export const configSchema = z.strictObject({
   /** Names this instance in dead-letter headers and /status; default host-pid. */
   instanceId: z.string().min(1).optional(),
   shutdownTimeoutMs: z.number().int().positive().default(30_000),
+  /** An assigned partition with lag but no record fetched or acknowledged for this long is stalled: /ready turns false. */
+  stallTimeoutMs: z.number().int().positive().default(60_000),
   /** V8 heap cap of the service (it runs in a worker thread with this limit); 0 = Node's default. */
   maxHeapMb: z.number().int().min(0).default(128),
   http: z.strictObject({
@@ -126,6 +136,18 @@ export const configSchema = z.strictObject({
   /** Catch-up progress on stderr: auto: a redrawn line in a terminal, a log line every 30 s otherwise. */
   progress: z.enum(['auto', 'tty', 'lines', 'off']).default('auto'),
 });
+
+/** Combinations that cannot work, refused at start with the reason. */
+export const configChecks = (config: z.infer<typeof configSchema>, ctx: z.RefinementCtx): void => {
+  const { version, action, id } = config.document;
+  const versioned = version !== 'auto' && version !== 'none';
+  const refuse = (message: string): void => ctx.addIssue({ code: 'custom', path: ['document', 'version'], message, input: version });
+  if (versioned && action === 'create') refuse('create is write-once and cannot carry an external version: use document.action index, or version none');
+  if (versioned && id === 'none') refuse('engine-generated ids (document.id none) cannot be versioned');
+  if (version === 'offset' && config.kafka.topics.length > 1) {
+    refuse(`offsets of different topics cannot be compared (${config.kafka.topics.length} topics write to one index): use timestamp, a field or a header, or one index per topic`);
+  }
+};
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -59,6 +59,7 @@ export class StatusReporter {
     this.metrics.pausedPartitions.set(stats.paused ? stats.assigned.length : 0);
     this.metrics.bufferedBytes.set(stats.bufferedBytes);
     this.metrics.bufferedRecords.set(stats.buffered);
+    this.metrics.stalledPartitions.set(this.pipeline()?.stalledPartitions(this.health.endOffsets).length ?? 0);
     this.metrics.lag.reset();
     for (const p of this.#partitionLags(stats)) if (p.lag !== null) this.metrics.lag.set({ topic: p.topic, partition: String(p.partition) }, Number(p.lag));
   }
@@ -67,6 +68,7 @@ export class StatusReporter {
   #partitionLags(stats: PipelineStats | undefined): { topic: string; partition: number; end: bigint | null; lag: bigint | null }[] {
     if (!stats) return [];
     return stats.partitions.map((p) => {
+      // Before its first commit, a partition's lag counts from where this assignment started reading.
       const committed = p.committed === null ? null : BigInt(p.committed);
       // End offsets are re-read every http.healthIntervalMs; what this instance already fetched or
       // committed is a fresher lower bound, so the end never shows below them.
@@ -103,6 +105,7 @@ export class StatusReporter {
       memory: process.memoryUsage(),
       ...stats,
       lag: this.#totalLag(stats),
+      stalled: this.pipeline()?.stalledPartitions(this.health.endOffsets) ?? [],
       partitions: stats?.partitions.map((p) => {
         const key = `${p.topic}:${p.partition}`;
         const lag = lags.get(key);

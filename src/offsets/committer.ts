@@ -1,6 +1,7 @@
 // Commits each partition's watermark to the group, one commit request at a time: acks that arrive
 // while a commit is in flight are folded into the next one, so commits never pile up.
 import type { CommitRequest } from '../source/kafka-source.js';
+import { type BackoffOptions, backoffSleep } from '../util/backoff.js';
 import type { PartitionWatermark } from './watermark.js';
 
 export interface CommitTarget {
@@ -33,12 +34,6 @@ export class Committer {
     return this.#inFlight;
   }
 
-  /** Commits these partitions' watermarks now (a worker handing over after a rebalance). */
-  async commitTargets(targets: CommitTarget[]): Promise<void> {
-    await this.#inFlight;
-    await this.#commit(this.#changedOffsets(targets));
-  }
-
   /** Drops what it remembers of partitions this member no longer owns. */
   forget(notOwned: (key: string) => boolean): void {
     for (const key of [...this.committed.keys()]) if (notOwned(key)) this.committed.delete(key);
@@ -48,6 +43,28 @@ export class Committer {
   async flush(): Promise<void> {
     await this.#inFlight;
     await this.request();
+  }
+
+  /**
+   * The last commit before leaving the group: retried with backoff a few times, and unlike every
+   * other commit its failure is reported (rejects), so a stop never claims to be clean when the
+   * group will re-read records that were indexed.
+   */
+  async finalCommit(backoff: BackoffOptions, attempts = 4): Promise<void> {
+    await this.#inFlight;
+    for (let attempt = 0; ; attempt++) {
+      const offsets = this.#changedOffsets();
+      if (offsets.length === 0) return;
+      try {
+        await this.send(offsets);
+        for (const o of offsets) this.committed.set(`${o.topic}:${o.partition}`, o.offset);
+        return;
+      } catch (error) {
+        if (attempt + 1 >= attempts) throw new Error(`final offset commit failed after ${attempts} attempts: ${(error as Error).message}`, { cause: error });
+        this.onError(error as Error);
+        await backoffSleep(attempt, backoff);
+      }
+    }
   }
 
   async #commitLoop(): Promise<void> {

@@ -1,7 +1,9 @@
-// Cuts a batch from the head of a partition's queue, bounded by documents and bytes, and keeps only
-// the last operation per document id: earlier ones would be overwritten anyway, and a retry of an
-// earlier one must never land after a later one that already succeeded. Records that failed before
-// reaching the sink (undecodable, oversized) travel in the batch too, to be dead-lettered in order.
+// Cuts a batch from the head of a partition's queue, bounded by documents and bytes, and folds the
+// records of one document id into one slot: only one operation per id is sent, the others stand
+// behind it as fallbacks. Besides saving work, this keeps retries safe without versioning: only
+// failed items are retried, so an earlier version of a document never lands after a later one.
+// Records that failed before reaching the sink (undecodable, oversized) travel in the batch too, to
+// be dead-lettered in order.
 import type { BulkOperation } from '../sink/bulk-request.js';
 import { operationBytes } from '../sink/bulk-request.js';
 import type { Failure } from '../sink/dead-letter.js';
@@ -12,6 +14,8 @@ export interface PreparedRecord {
   record: SourceRecord;
   op?: BulkOperation;
   failure?: Failure;
+  /** Acknowledged without a write (a tombstone ignored by configuration). */
+  skip?: string;
   /** Bytes this record holds in memory (buffer accounting); fixed when it is queued. */
   bytes: number;
   /** Bytes its operation adds to a bulk body, once known. */
@@ -20,15 +24,24 @@ export interface PreparedRecord {
   pending?: Promise<void> | undefined;
 }
 
-export type Outcome = { op: BulkOperation } | { failure: Failure };
+export type Outcome = { op: BulkOperation } | { failure: Failure } | { skip: string };
+
+/**
+ * The records of one document id in a batch, in the order they are tried: the first one's operation
+ * is sent; if the engine rejects it for good, it is dead-lettered and the next one is sent instead,
+ * so the index ends at the latest version it accepts (for `create`: the first one it accepts). Once
+ * one is written, the rest are done too (overwritten, or no-ops for `create`).
+ */
+export interface Slot {
+  candidates: PreparedRecord[];
+}
 
 export interface Batch {
-  /** Operations to send, one per distinct (index, id). */
-  ops: BulkOperation[];
-  /** For each op, the records it stands for: the superseded ones, then its own (last). */
-  members: PreparedRecord[][];
+  slots: Slot[];
   /** Records that cannot be indexed, in offset order. */
   failed: PreparedRecord[];
+  /** Records acknowledged without a write. */
+  skipped: PreparedRecord[];
   bytes: number;
   records: number;
   lastOffset: bigint;
@@ -60,6 +73,10 @@ function settle(prepared: PreparedRecord, outcome: Outcome, maxBytes: number): v
     prepared.failure = outcome.failure;
     return;
   }
+  if ('skip' in outcome) {
+    prepared.skip = outcome.skip;
+    return;
+  }
   const bytes = operationBytes(outcome.op);
   if (bytes > maxBytes) {
     prepared.failure = { errorClass: 'oversize', errorType: 'document_too_large', reason: `document of ${bytes} bytes exceeds batch.maxBytes (${maxBytes})` };
@@ -74,35 +91,40 @@ function settle(prepared: PreparedRecord, outcome: Outcome, maxBytes: number): v
  * least one (the caller waits for the head to settle first).
  */
 export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: number): Batch {
+  const slotById = new Map<string, Slot>();
+  const slots: Slot[] = [];
+  const failed: PreparedRecord[] = [];
+  const skipped: PreparedRecord[] = [];
   let count = 0;
   let bytes = 0;
-  while (count < queue.length && count < maxDocs && queue[count]!.pending === undefined) {
-    const next = queue[count]!.opBytes ?? queue[count]!.bytes;
+  for (; count < queue.length && count < maxDocs; count++) {
+    const prepared = queue[count]!;
+    if (prepared.pending !== undefined) break;
+    const next = prepared.opBytes ?? prepared.bytes;
     if (count > 0 && bytes + next > maxBytes) break;
-    bytes += next;
-    count++;
-  }
-  const taken = queue.splice(0, count);
-  const slotById = new Map<string, number>();
-  const ops: BulkOperation[] = [];
-  const members: PreparedRecord[][] = [];
-  const failed: PreparedRecord[] = [];
-  for (const prepared of taken) {
     const op = prepared.op;
     if (op === undefined) {
-      failed.push(prepared);
-      continue;
-    }
-    const key = op.id === undefined ? undefined : `${op.index}\u0000${op.id}`;
-    const slot = key === undefined ? undefined : slotById.get(key);
-    if (slot === undefined) {
-      if (key !== undefined) slotById.set(key, ops.length);
-      ops.push(op);
-      members.push([prepared]);
+      (prepared.failure ? failed : skipped).push(prepared);
     } else {
-      ops[slot] = op;
-      members[slot]!.push(prepared);
+      const key = op.id === undefined ? undefined : `${op.index}\u0000${op.id}`;
+      const slot = key === undefined ? undefined : slotById.get(key);
+      if (slot === undefined) {
+        const fresh = { candidates: [prepared] };
+        if (key !== undefined) slotById.set(key, fresh);
+        slots.push(fresh);
+      } else if (op.action !== 'create') {
+        // index and delete decide the document whatever came before: the newest goes first.
+        slot.candidates.unshift(prepared);
+      } else if (slot.candidates[0]!.op!.action === 'delete') {
+        // A create after a delete would have to become an index to mean the same: send it in the next batch.
+        break;
+      } else {
+        // A create after a write of the same id is a no-op: it only stands in if the earlier one is rejected.
+        slot.candidates.push(prepared);
+      }
     }
+    bytes += next;
   }
-  return { ops, members, failed, bytes, records: taken.length, lastOffset: taken.at(-1)!.offset };
+  const taken = queue.splice(0, count);
+  return { slots, failed, skipped, bytes, records: taken.length, lastOffset: taken.at(-1)!.offset };
 }

@@ -13,6 +13,7 @@ import { kafkaClientOptions } from '../source/connection.js';
 import { partitionCounts } from '../offsets/group-offsets.js';
 import { dlqTopicFor } from '../sink/dead-letter.js';
 import { backoffDelay } from '../util/backoff.js';
+import { abortedPromise } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
 
 export class InitCheckError extends Error {
@@ -50,7 +51,10 @@ export async function waitUntilReady(config: Config, logger: Logger, signal?: Ab
   const started = Date.now();
   try {
     for (let attempt = 0; ; attempt++) {
-      const results = await Promise.all(checks.map((c) => c.probe().catch((e: unknown) => `${c.name}: ${(e as Error).message}`)));
+      const probing = Promise.all(checks.map((c) => c.probe().catch((e: unknown) => `${c.name}: ${(e as Error).message}`)));
+      // A shutdown signal ends the wait at once, even in the middle of a probe.
+      const results = await (signal ? Promise.race([probing, abortedPromise(signal).then(() => undefined)]) : probing);
+      if (results === undefined) return;
       const missing = results.filter((m): m is string => m !== undefined);
       if (missing.length === 0) {
         if (attempt > 0) logger.info({ waitedMs: Date.now() - started }, 'dependencies ready');

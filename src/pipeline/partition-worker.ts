@@ -1,38 +1,54 @@
-// Works one partition: records arrive in offset order, leave as bulk requests one at a time (so a
-// document's versions reach the index in order), and are acknowledged to the commit watermark only
-// when the search engine confirmed them. Partitions run concurrently; a shared semaphore bounds the
-// bulk requests in flight across all of them.
+// Works one partition for as long as this instance owns it (across rebalances that leave it here):
+// records arrive in offset order, leave as bulk requests one at a time (so a document's versions
+// reach the index in order), and are acknowledged to the commit watermark only when the search engine
+// confirmed them (or they were dead-lettered). Partitions run concurrently; a shared semaphore bounds
+// the bulk requests in flight across all of them.
+//
+// States: running; suspended while the group rebalances (no new bulk starts, a retry loop stops after
+// the request in flight, its records go back to the head of the queue); retired when the partition
+// moved away or the service stops (the same, and the worker is dropped). A worker that continues
+// after a rebalance keeps everything it holds, so nothing is re-read and nothing is skipped.
 import type { Config } from '../config/schema.js';
 import { PartitionWatermark } from '../offsets/watermark.js';
 import type { BulkOperation } from '../sink/bulk-request.js';
-import type { SearchClient } from '../sink/search-client.js';
+import type { ItemOutcome } from '../sink/bulk-response.js';
 import { SearchHttpError } from '../sink/search-client.js';
+import type { DeadLetter, Failure } from '../sink/dead-letter.js';
+import type { SourceRecord } from '../source/record.js';
 import { backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import type { Semaphore } from '../util/semaphore.js';
-import type { Failure } from '../sink/dead-letter.js';
-import type { SourceRecord } from '../source/record.js';
-import { type Batch, type PreparedRecord, takeBatch } from './batch.js';
+import { type Batch, type PreparedRecord, type Slot, takeBatch } from './batch.js';
+
+/** The search engine as a worker sees it; unit tests inject a scripted one. */
+export interface BulkSink {
+  /** One outcome per operation; whole-request failures throw SearchHttpError. */
+  bulk(ops: readonly BulkOperation[]): Promise<ItemOutcome[]>;
+}
+
+export type RetryKind = 'unreachable' | 'retriable' | 'systemic';
 
 export interface WorkerContext {
   config: Pick<Config, 'batch' | 'retry'>;
-  client: SearchClient;
+  sink: BulkSink;
   inFlight: Semaphore;
   logger: Logger;
-  /** Called after records left the worker (acked): frees buffer space and triggers a commit. */
+  /** Records left the worker for good (indexed, superseded, dead-lettered, skipped): frees buffer space, triggers a commit. */
   onAcked(worker: PartitionWorker, records: number, bytes: number): void;
-  /** A retriable failure: `requests` is true when the whole request failed (engine unreachable, 429/5xx). */
-  onRetry(worker: PartitionWorker, items: number, reason: string, wholeRequest: boolean): void;
+  /** A failure that is retried: the engine is unreachable, overloaded, or refuses for a cluster-side reason (systemic). */
+  onRetry(worker: PartitionWorker, items: number, reason: string, kind: RetryKind): void;
   /** A bulk request came back (whatever its items say): the engine answers. */
   onBulk(durationSeconds: number, operations: number, bytes: number): void;
-  /** Records acknowledged by the engine (indexed, deleted, superseded), for metrics. */
-  onIndexed(worker: PartitionWorker, records: PreparedRecord[]): void;
+  /** Records written, and how many were already superseded by a newer version in the index. */
+  onIndexed(worker: PartitionWorker, records: readonly PreparedRecord[], superseded: number): void;
+  /** Records that can never be indexed: dead-letter / skip them (resolves), or stop (rejects). */
+  onFailures(worker: PartitionWorker, failures: readonly DeadLetter[]): Promise<void>;
   /** at-most-once: commit this offset (the batch's last + 1) before sending the batch. */
-  commitBeforeSend?: ((offset: bigint) => Promise<void>) | undefined;
-  /** A record that can never be indexed: dead-letter / skip it (resolves), or stop (rejects). */
-  onFailure(record: SourceRecord, failure: Failure): Promise<void>;
+  commitBeforeSend?: ((worker: PartitionWorker, offset: bigint) => Promise<void>) | undefined;
   /** The worker cannot go on: the pipeline stops without committing past the failing record. */
   onFatal(error: Error): void;
+  /** Aborted when the pipeline stops: ends even the retries of a batch that must be finished. */
+  stopSignal: AbortSignal;
 }
 
 export class PermanentFailure extends Error {
@@ -42,30 +58,40 @@ export class PermanentFailure extends Error {
 export const describeFailure = (record: SourceRecord, failure: Failure): string =>
   `${record.topic}[${record.partition}] offset ${record.offset}: ${failure.errorClass === 'rejected' ? 'rejected by the search engine' : failure.errorClass} (${failure.errorType}): ${failure.reason}`;
 
+type WorkerState = 'running' | 'suspended' | 'retired';
+
+/** A slot still to send; `retry` when it failed retriably and waits for a backoff first. */
+type OpenSlot = Slot & { retry?: boolean };
+
+/** Whole-request answers that are about the cluster (credentials, privileges), not the documents. */
+const SYSTEMIC_REQUEST_STATUSES = new Set([401, 403]);
+
 export class PartitionWorker {
   readonly watermark = new PartitionWatermark();
   readonly #queue: PreparedRecord[] = [];
-  readonly #abort = new AbortController();
+  #state: WorkerState = 'running';
+  /** Aborted whenever the worker leaves `running`: ends backoff waits at once. */
+  #pause = new AbortController();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
+  #pendingBytes = 0;
+  #firstBulkAt: number | undefined;
+  /** Last time a record arrived or was acknowledged (for stall detection). */
+  lastProgressAt = Date.now();
   indexedRecords = 0;
+  supersededRecords = 0;
   retriedItems = 0;
   failedRecords = 0;
 
-  #firstBulkAt: number | undefined;
-  #skipBelow: bigint | undefined;
-  #pendingBytes = 0;
-
   /**
-   * @param predecessor after a rebalance, the previous worker of this partition in this instance:
-   *   resolves, once its last bulk finished, to the offset below which it acknowledged everything.
-   *   This worker sends nothing before that, and skips what is already acknowledged.
+   * @param predecessor a retired worker of the same partition in this instance that may still have a
+   *   bulk in flight: this one sends nothing before it finished, so writes stay in order.
    */
   constructor(
     readonly topic: string,
     readonly partition: number,
     private readonly ctx: WorkerContext,
-    private readonly predecessor?: Promise<bigint | undefined>,
+    private readonly predecessor?: Promise<unknown>,
   ) {}
 
   /** When this worker sent its first bulk (epoch ms), for the ownership log. */
@@ -77,98 +103,13 @@ export class PartitionWorker {
     return this.#queue.length;
   }
 
-  /** Queues a record; false when it is already acknowledged (redelivered) and was dropped. */
-  push(record: PreparedRecord): boolean {
-    if (record.offset <= this.watermark.highest || (this.#skipBelow !== undefined && record.offset < this.#skipBelow)) return false;
-    this.watermark.track(record.offset);
-    this.#pendingBytes += record.bytes;
-    this.#queue.push(record);
-    this.#wake?.();
-    this.#loop ??= this.#run().catch((error: unknown) => this.ctx.onFatal(error as Error));
-    return true;
+  get state(): WorkerState {
+    return this.#state;
   }
 
-  /**
-   * Stops taking batches and retrying at once; resolves when the bulk in flight has finished.
-   * Queued records stay uncommitted and will be redelivered.
-   */
-  async stop(): Promise<void> {
-    this.#abort.abort();
-    this.#wake?.();
-    await this.#loop;
-  }
-
-  get #stopped(): boolean {
-    return this.#abort.signal.aborted;
-  }
-
-  async #run(): Promise<void> {
-    const { maxDocs, maxBytes, lingerMs } = this.ctx.config.batch;
-    if (this.predecessor) this.#skipAcknowledged(await this.predecessor);
-    while (!this.#stopped) {
-      if (this.#queue.length === 0) await this.#waitForRecords(undefined);
-      // Linger a little for a fuller batch, unless one is already full.
-      if (this.#queue.length > 0 && this.#queue.length < maxDocs && lingerMs > 0) await this.#waitForRecords(lingerMs, maxDocs);
-      if (this.#stopped || this.#queue.length === 0) continue;
-      // Records still being decoded (schema fetched from the registry) hold the partition's order.
-      await this.#queue[0]!.pending;
-      if (this.#stopped) continue;
-      const batch = takeBatch(this.#queue, maxDocs, maxBytes);
-      if (this.ctx.commitBeforeSend) await this.ctx.commitBeforeSend(batch.lastOffset + 1n);
-      await this.ctx.inFlight.acquire();
-      this.#firstBulkAt ??= Date.now();
-      try {
-        await this.#send(batch);
-      } finally {
-        this.ctx.inFlight.release();
-      }
-    }
-  }
-
-  /** Drops queued records the predecessor already acknowledged (redelivered after the rebalance). */
-  #skipAcknowledged(below: bigint | undefined): void {
-    if (below === undefined) return;
-    this.#skipBelow = below;
-    const skipped: PreparedRecord[] = [];
-    while (this.#queue.length > 0 && this.#queue[0]!.offset < below) skipped.push(this.#queue.shift()!);
-    if (skipped.length > 0) this.#ack(skipped);
-  }
-
-  /** Resolves when `count` records are queued, after `timeoutMs`, or on stop. */
-  async #waitForRecords(timeoutMs: number | undefined, count = 1): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
-      const wake = (): void => {
-        if (this.#queue.length >= count || this.#stopped) done();
-      };
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = wake;
-    });
-    this.#wake = undefined;
-  }
-
-  /** Dead-letters the batch's failed records, then sends its operations until all are settled. */
-  async #send(batch: Batch): Promise<void> {
-    for (const failed of batch.failed) {
-      if (this.#stopped) return;
-      await this.ctx.onFailure(failed.record, failed.failure!);
-      this.failedRecords++;
-      this.#ack([failed]);
-    }
-    await this.#sendOps(batch.ops, batch.members);
-  }
-
-  #ack(records: PreparedRecord[]): void {
-    let bytes = 0;
-    for (const r of records) {
-      this.watermark.ack(r.offset);
-      bytes += r.bytes;
-    }
-    this.#pendingBytes -= bytes;
-    this.ctx.onAcked(this, records.length, bytes);
+  /** The next offset this worker expects: it holds or has finished everything before it. */
+  get position(): bigint | undefined {
+    return this.watermark.highest >= 0n ? this.watermark.highest + 1n : undefined;
   }
 
   /** Bytes of the records pushed and not yet acknowledged. */
@@ -176,76 +117,243 @@ export class PartitionWorker {
     return this.#pendingBytes;
   }
 
-  /** Sends operations until each is acknowledged or dead-lettered; retries only what failed retriably. */
-  async #sendOps(firstOps: BulkOperation[], firstMembers: PreparedRecord[][]): Promise<void> {
-    let ops = firstOps;
-    let members = firstMembers;
-    for (let attempt = 0; ops.length > 0; attempt++) {
-      if (this.#stopped) return;
-      const retryOps: BulkOperation[] = [];
-      const retryMembers: PreparedRecord[][] = [];
-      let outcomes;
+  /** Queues a record; false when this worker already has it (or is retired) and it was dropped. */
+  push(record: PreparedRecord): boolean {
+    if (this.#state === 'retired' || record.offset <= this.watermark.highest) return false;
+    this.watermark.track(record.offset);
+    this.#pendingBytes += record.bytes;
+    this.#queue.push(record);
+    this.lastProgressAt = Date.now();
+    this.#wake?.();
+    this.#loop ??= this.#run().catch((error: unknown) => this.ctx.onFatal(error as Error));
+    return true;
+  }
+
+  /** The group rebalances: start no bulk, stop retrying after the request in flight. */
+  suspend(): void {
+    if (this.#state !== 'running') return;
+    this.#state = 'suspended';
+    this.#pause.abort();
+    this.#wake?.();
+  }
+
+  /** The partition stayed here: go on with everything held. */
+  resume(): void {
+    if (this.#state !== 'suspended') return;
+    this.#state = 'running';
+    this.#pause = new AbortController();
+    this.lastProgressAt = Date.now();
+    this.#wake?.();
+  }
+
+  /** The partition moved away or the service stops: resolves once the bulk in flight has finished. */
+  async retire(): Promise<void> {
+    this.#state = 'retired';
+    this.#pause.abort();
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  get #running(): boolean {
+    return this.#state === 'running';
+  }
+
+  async #run(): Promise<void> {
+    const { maxDocs, lingerMs } = this.ctx.config.batch;
+    if (this.predecessor) await this.predecessor;
+    while (this.#state !== 'retired') {
+      if (!this.#running || this.#queue.length === 0) {
+        await this.#waitUntil(() => this.#state === 'retired' || (this.#running && this.#queue.length > 0));
+        continue;
+      }
+      // Linger a little for a fuller batch, unless one is already full.
+      if (this.#queue.length < maxDocs && lingerMs > 0) await this.#waitUntil(() => !this.#running || this.#queue.length >= maxDocs, lingerMs);
+      if (!this.#running) continue;
+      // Records still being decoded (schema fetched from the registry) hold the partition's order.
+      await this.#queue[0]!.pending;
+      if (!this.#running) continue;
+      await this.ctx.inFlight.acquire();
+      try {
+        // Suspended while waiting for a send slot: the records stay queued.
+        if (this.#running) await this.#sendNext();
+      } finally {
+        this.ctx.inFlight.release();
+      }
+    }
+  }
+
+  /** Resolves when `condition` holds at a wake-up, after `timeoutMs`, or at once if it holds now. */
+  async #waitUntil(condition: () => boolean, timeoutMs?: number): Promise<void> {
+    if (condition()) return;
+    await new Promise<void>((resolve) => {
+      const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        if (condition()) done();
+      };
+    });
+    this.#wake = undefined;
+  }
+
+  async #sendNext(): Promise<void> {
+    const batch = takeBatch(this.#queue, this.ctx.config.batch.maxDocs, this.ctx.config.batch.maxBytes);
+    let mustFinish = false;
+    if (this.ctx.commitBeforeSend) {
+      try {
+        await this.ctx.commitBeforeSend(this, batch.lastOffset + 1n);
+      } catch (error) {
+        this.#requeue(recordsOf(batch));
+        this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: error }, 'commit before sending failed (at-most-once); retrying');
+        await backoffSleep(0, this.ctx.config.retry, this.#pause.signal);
+        return;
+      }
+      // Committed: this batch is the only copy left, so it is sent whatever happens next, short of the
+      // service stopping (a rebalance or a partition moving away must not drop it).
+      mustFinish = true;
+    }
+    this.#firstBulkAt ??= Date.now();
+    if (batch.skipped.length > 0) this.#ack(batch.skipped);
+    if (batch.failed.length > 0) await this.#deadLetter(batch.failed.map((r) => ({ prepared: r, failure: r.failure! })));
+    const unfinished = await this.#sendSlots(batch.slots, mustFinish);
+    if (unfinished.length > 0) this.#requeue(unfinished);
+  }
+
+  /** Records of an unfinished batch go back to the head of the queue, in offset order. */
+  #requeue(records: PreparedRecord[]): void {
+    records.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+    this.#queue.unshift(...records);
+  }
+
+  /**
+   * Sends the slots' operations until each slot is settled; retries only what failed retriably.
+   * Returns the records of the slots left unsettled because the worker stopped running.
+   */
+  async #sendSlots(first: OpenSlot[], mustFinish: boolean): Promise<PreparedRecord[]> {
+    const halted = (): boolean => (mustFinish ? this.ctx.stopSignal.aborted : !this.#running);
+    const backoffSignal = (): AbortSignal => (mustFinish ? this.ctx.stopSignal : this.#pause.signal);
+    let slots = first;
+    for (let attempt = 0; slots.length > 0; ) {
+      if (halted()) return slots.flatMap((s) => s.candidates);
+      const ops = slots.map((s) => s.candidates[0]!.op!);
+      let outcomes: ItemOutcome[];
       const started = performance.now();
       try {
-        outcomes = await this.ctx.client.bulk(ops);
+        outcomes = await this.ctx.sink.bulk(ops);
         let bytes = 0;
-        for (const m of members) bytes += m.at(-1)!.bytes;
+        for (const s of slots) bytes += s.candidates[0]!.opBytes ?? 0;
         this.ctx.onBulk((performance.now() - started) / 1000, ops.length, bytes);
       } catch (error) {
         if (!(error instanceof SearchHttpError)) throw error;
         if (error.status === 413) {
-          await this.#splitTooLarge(ops, members, error);
-          return;
+          if (slots.length > 1) {
+            // Too large for the engine: each half on its own.
+            const half = Math.ceil(slots.length / 2);
+            const left = await this.#sendSlots(slots.slice(0, half), mustFinish);
+            if (left.length > 0) return [...left, ...slots.slice(half).flatMap((s) => s.candidates)];
+            return this.#sendSlots(slots.slice(half), mustFinish);
+          }
+          // One document the engine will not take: dead-letter it; an older version may still fit.
+          const [head, ...rest] = slots[0]!.candidates;
+          await this.#deadLetter([{ prepared: head!, failure: { errorClass: 'oversize', errorType: 'request_entity_too_large', reason: error.message.slice(0, 500) } }]);
+          slots = rest.length > 0 ? [{ candidates: rest }] : [];
+          continue;
         }
-        if (!error.retriable) throw error;
+        const kind: RetryKind | undefined = error.retriable ? (error.status === undefined ? 'unreachable' : 'retriable') : error.status !== undefined && SYSTEMIC_REQUEST_STATUSES.has(error.status) ? 'systemic' : undefined;
+        if (kind === undefined) throw error;
         this.retriedItems += ops.length;
-        this.ctx.onRetry(this, ops.length, error.message, true);
-        this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, retrying: ops.length, reason: error.message }, 'bulk request failed; retrying');
-        await backoffSleep(attempt, this.ctx.config.retry, this.#abort.signal);
+        this.ctx.onRetry(this, ops.length, error.message, kind);
+        this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, retrying: ops.length, reason: error.message }, kind === 'systemic' ? 'the search engine refuses the bulk request (credentials or privileges?); holding the partition and retrying' : 'bulk request failed; retrying');
+        await backoffSleep(attempt++, this.ctx.config.retry, backoffSignal());
         continue;
       }
-      const acked: PreparedRecord[] = [];
-      const indexed: PreparedRecord[] = [];
-      for (const [i, outcome] of outcomes.entries()) {
-        const opMembers = members[i]!;
-        if (outcome.kind === 'acked') {
-          acked.push(...opMembers);
-          indexed.push(...opMembers);
-        } else if (outcome.kind === 'retriable') {
-          retryOps.push(ops[i]!);
-          retryMembers.push(opMembers);
-        } else {
-          // The superseded versions of this document would have been overwritten: only the last
-          // record carries the content the engine refused.
-          const rejected = opMembers.at(-1)!;
-          await this.ctx.onFailure(rejected.record, { errorClass: 'rejected', errorType: outcome.errorType, reason: `${outcome.status} ${outcome.errorType}: ${outcome.reason}` });
-          this.failedRecords++;
-          acked.push(...opMembers);
-        }
-      }
-      this.indexedRecords += indexed.length;
-      if (indexed.length > 0) this.ctx.onIndexed(this, indexed);
-      if (acked.length > 0) this.#ack(acked);
-      if (retryOps.length === 0) return;
-      this.retriedItems += retryOps.length;
-      this.ctx.onRetry(this, retryOps.length, `${retryOps.length} bulk item(s) answered 429/5xx`, false);
-      this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, retrying: retryOps.length }, 'bulk items failed; retrying them');
-      ops = retryOps;
-      members = retryMembers;
-      await backoffSleep(attempt, this.ctx.config.retry, this.#abort.signal);
+      slots = await this.#settle(slots, outcomes, attempt);
+      if (slots.some((s) => s.retry)) await backoffSleep(attempt++, this.ctx.config.retry, backoffSignal());
     }
+    return [];
   }
 
-  /** 413 Request Entity Too Large: send each half on its own; a single document that is still too large is a failure. */
-  async #splitTooLarge(ops: BulkOperation[], members: PreparedRecord[][], error: SearchHttpError): Promise<void> {
-    if (ops.length === 1) {
-      const rejected = members[0]!.at(-1)!;
-      await this.ctx.onFailure(rejected.record, { errorClass: 'oversize', errorType: 'request_entity_too_large', reason: error.message.slice(0, 500) });
-      this.#ack(members[0]!);
-      return;
+  /** Applies one bulk response to its slots; returns the slots still to send (`retry` when they need a backoff first). */
+  async #settle(slots: OpenSlot[], outcomes: ItemOutcome[], attempt: number): Promise<OpenSlot[]> {
+    const done: PreparedRecord[] = [];
+    const indexed: PreparedRecord[] = [];
+    const rejected: { prepared: PreparedRecord; failure: Failure }[] = [];
+    const next: OpenSlot[] = [];
+    let superseded = 0;
+    let retriable = 0;
+    let systemic: string | undefined;
+    outcomes.forEach((outcome, i) => {
+      const slot = slots[i]!;
+      switch (outcome.kind) {
+        case 'acked':
+          done.push(...slot.candidates);
+          indexed.push(...slot.candidates);
+          break;
+        case 'superseded':
+          done.push(...slot.candidates);
+          superseded += slot.candidates.length;
+          break;
+        case 'systemic':
+          systemic ??= `${outcome.status} ${outcome.errorType}: ${outcome.reason}`;
+          next.push({ candidates: slot.candidates, retry: true });
+          break;
+        case 'retriable':
+          retriable++;
+          next.push({ candidates: slot.candidates, retry: true });
+          break;
+        case 'rejected': {
+          // Dead-letter the version the engine refused; the next one in the slot (an older version,
+          // or for `create` a later one) is sent instead, so no record is acknowledged unwritten.
+          const [head, ...rest] = slot.candidates;
+          rejected.push({ prepared: head!, failure: { errorClass: 'rejected', errorType: outcome.errorType, reason: `${outcome.status} ${outcome.errorType}: ${outcome.reason}` } });
+          if (rest.length > 0) next.push({ candidates: rest });
+          break;
+        }
+      }
+    });
+    if (rejected.length > 0) await this.#deadLetter(rejected);
+    this.indexedRecords += indexed.length;
+    this.supersededRecords += superseded;
+    if (done.length > 0) {
+      this.ctx.onIndexed(this, indexed, superseded);
+      this.#ack(done);
     }
-    const half = Math.ceil(ops.length / 2);
-    await this.#sendOps(ops.slice(0, half), members.slice(0, half));
-    await this.#sendOps(ops.slice(half), members.slice(half));
+    const retrying = next.filter((s) => s.retry).length;
+    if (retrying > 0) {
+      this.retriedItems += retrying;
+      this.ctx.onRetry(this, retrying, systemic ?? `${retriable} bulk item(s) answered 429/5xx`, systemic ? 'systemic' : 'retriable');
+      this.ctx.logger.warn(
+        { topic: this.topic, partition: this.partition, attempt, retrying, ...(systemic ? { reason: systemic } : {}) },
+        systemic ? 'the search engine refuses writes for a cluster-side reason; holding the partition and retrying' : 'bulk items failed; retrying them',
+      );
+    }
+    return next;
   }
+
+  /** Dead-letters (or skips) records together, then acknowledges them. */
+  async #deadLetter(failures: { prepared: PreparedRecord; failure: Failure }[]): Promise<void> {
+    await this.ctx.onFailures(
+      this,
+      failures.map((f) => ({ record: f.prepared.record, failure: f.failure })),
+    );
+    this.failedRecords += failures.length;
+    this.#ack(failures.map((f) => f.prepared));
+  }
+
+  #ack(records: readonly PreparedRecord[]): void {
+    let bytes = 0;
+    for (const r of records) {
+      this.watermark.ack(r.offset);
+      bytes += r.bytes;
+    }
+    this.#pendingBytes -= bytes;
+    this.lastProgressAt = Date.now();
+    this.ctx.onAcked(this, records.length, bytes);
+  }
+}
+
+function recordsOf(batch: Batch): PreparedRecord[] {
+  return [...batch.slots.flatMap((s) => s.candidates), ...batch.failed, ...batch.skipped];
 }

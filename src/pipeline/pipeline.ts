@@ -1,24 +1,34 @@
 // Wires the stages: Kafka source → decode/transform → per-partition workers → bulk sink → commit.
-// Fetching pauses when the records held in memory reach the configured bound, and resumes at half.
-// On a rebalance every worker stops at once (no new bulks, no retries); after the join, each assigned
-// partition gets a fresh worker that waits for its predecessor's last bulk before sending anything.
+//
+// Group membership, as this instance sees it (the eager classic protocol):
+// - rebalance starts: every worker is suspended (no new bulk, no retry after the request in flight)
+//   and nothing is committed until the join;
+// - join: a partition that stays with the same member in the next generation keeps its worker, which
+//   goes on with everything it holds (the source resumes fetching right after it); every other worker
+//   is retired, and a later worker of that partition waits for its last bulk before sending;
+// - a member that lost its membership (fenced after a session timeout, broker gone) keeps nothing.
+// Memory is bounded by a gate that pauses fetching (BufferGate), re-decided on every change.
 import type { Config } from '../config/schema.js';
 import { Committer } from '../offsets/committer.js';
 import { SearchClient } from '../sink/search-client.js';
-import { KafkaSource } from '../source/kafka-source.js';
+import { type Assignment, KafkaSource, type RecordSource } from '../source/kafka-source.js';
 import { partitionKey, type SourceRecord } from '../source/record.js';
 import { buildOperation, type Transformed, type TransformOptions } from '../transform/to-operation.js';
+import { resolveVersionStrategy } from '../transform/document-version.js';
 import { RecordDecoders } from '../decode/decoders.js';
 import type { Logger } from '../util/logger.js';
 import { Semaphore } from '../util/semaphore.js';
 import { type Outcome, prepare, type PreparedRecord, preparePending } from './batch.js';
+import { BufferGate } from './buffer-gate.js';
 import { Metrics } from '../http/metrics.js';
-import { DeadLetterQueue, defaultInstanceId, type Failure } from '../sink/dead-letter.js';
-import { describeFailure, PartitionWorker, PermanentFailure } from './partition-worker.js';
+import { type DeadLetter, DeadLetterQueue, type DeadLetterSink, defaultInstanceId } from '../sink/dead-letter.js';
+import { type BulkSink, describeFailure, PartitionWorker, PermanentFailure, type RetryKind } from './partition-worker.js';
 
 export interface PipelineStats {
   consumed: number;
   indexed: number;
+  /** Records a newer version in the index made unnecessary (external versioning). */
+  superseded: number;
   retries: number;
   /** Records that could not be indexed (dead-lettered or skipped). */
   failed: number;
@@ -26,6 +36,7 @@ export interface PipelineStats {
   buffered: number;
   bufferedBytes: number;
   paused: boolean;
+  rebalancing: boolean;
   generation: number;
   assigned: string[];
   sink: SinkState;
@@ -36,18 +47,31 @@ export interface PartitionStats {
   topic: string;
   partition: number;
   owner: string;
+  /** Where the group resumes this partition: the last commit, or the start position of this assignment. */
   committed: string | null;
   pending: number;
+  /** Next offset after the highest record received; null before the first. */
   fetched: string | null;
   indexed: number;
+  superseded: number;
   retries: number;
   deadLettered: number;
+  /** Last record received or acknowledged (epoch ms). */
+  lastProgressAt: number;
 }
 
 export interface SinkState {
-  state: 'ok' | 'retrying' | 'unreachable';
+  /** refused: the engine answers but refuses writes for a cluster-side reason (privileges, write block). */
+  state: 'ok' | 'retrying' | 'unreachable' | 'refused';
   lastError: string | null;
   lastErrorAt: number | null;
+}
+
+/** What the pipeline talks to; production builds the real ones, unit tests inject scripted ones. */
+export interface PipelineDeps {
+  source: RecordSource;
+  sink: BulkSink & { close(): Promise<void> };
+  deadLetters: DeadLetterSink;
 }
 
 const LOST = 'lost';
@@ -56,44 +80,64 @@ const outcomeOf = (t: Transformed): Outcome =>
   t.ok ? { op: t.op } : { failure: { errorClass: t.errorClass, errorType: t.errorType, reason: t.reason } };
 
 export class Pipeline {
+  /** Workers of the partitions this member owns (created at their first record). */
   readonly #workers = new Map<string, PartitionWorker>();
-  /** Workers of the previous generation still finishing their last bulk, by partition. */
-  readonly #retiring = new Map<string, Promise<bigint | undefined>>();
-  readonly #source: KafkaSource;
-  readonly #client: SearchClient;
+  /** Retired workers still finishing their last bulk, by partition. */
+  readonly #retiring = new Map<string, Promise<void>>();
+  readonly #source: RecordSource;
+  readonly #sink: BulkSink & { close(): Promise<void> };
+  readonly #deadLetters: DeadLetterSink;
   readonly #committer: Committer;
   readonly #inFlight: Semaphore;
+  readonly #gate: BufferGate;
   readonly #failed: Promise<Error>;
   #fail!: (error: Error) => void;
-  #assigned = new Set<string>();
+  /** Partitions assigned in the current generation, with when they were assigned (or last made progress without a worker). */
+  #owned = new Map<string, number>();
+  /** Where each owned partition's records start in this assignment. */
+  #startPositions = new Map<string, bigint>();
+  #rebalancing = false;
   #generation = -1;
-  #buffered = 0;
-  #bufferedBytes = 0;
+  #memberId = '';
   #consumed = 0;
+  #duplicates = 0;
   #indexedBefore = 0;
+  #supersededBefore = 0;
   #retries = 0;
   #failures = 0;
   #deadLettered = 0;
   #stopping = false;
   readonly #stopSignal = new AbortController();
-  readonly #deadLetters: DeadLetterQueue;
   readonly #decoders: RecordDecoders;
   readonly #transform: TransformOptions;
 
-  #sink: SinkState = { state: 'ok', lastError: null, lastErrorAt: null };
+  #sinkState: SinkState = { state: 'ok', lastError: null, lastErrorAt: null };
   readonly #instanceId: string;
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly metrics: Metrics = new Metrics(),
+    deps: Partial<PipelineDeps> = {},
   ) {
     this.#instanceId = config.instanceId ?? defaultInstanceId();
-    this.#source = new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false, config.retry);
-    this.#client = new SearchClient(config.elastic.url, { connections: config.batch.maxInFlight * 2, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic });
+    this.#source = deps.source ?? new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false, config.retry);
+    this.#sink = deps.sink ?? new SearchClient(config.elastic.url, { connections: config.batch.maxInFlight * 2, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic });
+    this.#deadLetters = deps.deadLetters ?? new DeadLetterQueue(config, logger, this.#stopSignal.signal);
     this.#inFlight = new Semaphore(config.batch.maxInFlight);
+    this.#gate = new BufferGate(
+      { maxRecords: config.batch.maxBufferedRecords, maxBytes: config.batch.maxBufferedBytes },
+      {
+        pause: () => {
+          this.logger.debug({ buffered: this.#gate.records, bufferedBytes: this.#gate.bytes }, 'buffer full: pausing fetch');
+          this.#source.pause();
+        },
+        resume: () => this.#source.resume(),
+      },
+    );
     this.#committer = new Committer(
-      () => this.#workers.values(),
+      // Nothing is committed between a rebalance and the next join: the generation is ending.
+      () => (this.#rebalancing ? [] : this.#workers.values()),
       async (offsets) => {
         const end = this.metrics.commitDuration.startTimer();
         await this.#source.commit(offsets);
@@ -103,77 +147,117 @@ export class Pipeline {
       (error) => this.logger.warn({ err: error }, 'offset commit failed; will retry with the next acknowledgement'),
     );
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
-    this.#deadLetters = new DeadLetterQueue(config, logger, this.#stopSignal.signal);
     this.#decoders = new RecordDecoders(config, logger, this.#stopSignal.signal);
-    this.#transform = { index: config.elastic.index, id: config.document.id, action: config.document.action, mapping: config.transform };
+    const { document } = config;
+    this.#transform = {
+      index: config.elastic.index,
+      id: document.id,
+      action: document.action,
+      mapping: config.transform,
+      version: resolveVersionStrategy(document.version, document.id, document.action, config.kafka.topics.length),
+      versionEpoch: document.versionEpoch,
+    };
   }
 
-  /** Starts consuming; the promise returned by `failed` settles if the pipeline must stop. */
-  async start(): Promise<void> {
-    await this.#source.start({
-      onRecord: (record) => this.#onRecord(record),
-      onRebalance: () => this.#onRebalance(),
-      onAssigned: (partitions, generation, memberId) => this.#onAssigned(partitions, generation, memberId),
-      // Like a rebalance that takes every partition away; the next join hands them out again.
-      onLost: () => this.#onAssigned([], this.#generation, LOST),
-    });
+  /** The resolved transform settings (e.g. which version strategy `auto` chose). */
+  get transform(): Readonly<TransformOptions> {
+    return this.#transform;
   }
 
+  /** Joins the group and starts consuming; resolves early, without consuming, when `signal` aborts. */
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.#source.start(
+      {
+        onRecord: (record) => this.#onRecord(record),
+        onRevoking: () => this.#onRevoking(),
+        onAssigned: (assignment) => this.#onAssigned(assignment),
+        onPositioned: (positions) => {
+          for (const [key, offset] of positions) if (this.#owned.has(key)) this.#startPositions.set(key, offset);
+        },
+        // Like a rebalance that takes every partition away; the next join hands them out again.
+        onLost: () => this.#onAssigned({ partitions: [], generation: this.#generation, memberId: LOST }),
+      },
+      signal,
+    );
+  }
+
+  /** Settles if the pipeline must stop (a record that may not be skipped failed, or a bug). */
   get failed(): Promise<Error> {
     return this.#failed;
   }
 
-  #onRebalance(): void {
-    this.logger.info({ generation: this.#generation }, 'group rebalancing: stopping work on all partitions');
-    for (const worker of this.#workers.values()) void worker.stop();
+  #onRevoking(): void {
+    if (this.#rebalancing) return;
+    this.#rebalancing = true;
+    this.logger.info({ generation: this.#generation }, 'group rebalancing: suspending work on all partitions');
+    for (const worker of this.#workers.values()) worker.suspend();
   }
 
-  #onAssigned(partitions: string[], generation: number, memberId: string): void {
-    const previous = [...this.#workers.entries()];
-    this.#workers.clear();
-    this.#assigned = new Set(partitions);
-    this.#generation = generation;
-    for (const [key, worker] of previous) {
-      // Only this instance may still own the partition: hand its progress to the next worker.
-      const handOver = worker.stop().then(async () => {
-        this.#buffered -= worker.watermark.pendingCount;
-        this.#bufferedBytes -= worker.pendingBytes;
-        this.#indexedBefore += worker.indexedRecords;
-        this.logger.info({ partition: key, generation, startedAt: worker.firstBulkAt, releasedAt: Date.now() }, 'partition released');
-        if (!this.#assigned.has(key)) return undefined;
-        await this.#committer.commitTargets([worker]);
-        return worker.watermark.committableOffset();
-      });
-      this.#retiring.set(key, handOver);
-      void handOver.finally(() => {
-        if (this.#retiring.get(key) === handOver) this.#retiring.delete(key);
-      });
+  /** Decides which workers continue; returns their positions (the source starts them there). */
+  #onAssigned({ partitions, generation, memberId }: Assignment): ReadonlyMap<string, bigint> {
+    // Only the same member in the very next generation can be sure nobody else owned a partition in
+    // between; a member that was fenced (new member id) or missed a generation starts afresh.
+    const continues = memberId !== LOST && memberId === this.#memberId && generation === this.#generation + 1;
+    const now = Date.now();
+    const owned = new Map(partitions.map((key) => [key, this.#owned.get(key) ?? now]));
+    const positions = new Map<string, bigint>();
+    for (const [key, worker] of [...this.#workers]) {
+      const position = worker.position;
+      if (continues && owned.has(key) && position !== undefined) {
+        worker.resume();
+        positions.set(key, position);
+      } else {
+        this.#retire(key, worker, generation);
+      }
     }
-    this.#committer.forget((key) => !this.#assigned.has(key));
+    this.#owned = memberId === LOST ? new Map() : owned;
+    this.#startPositions = new Map([...positions].filter(([key]) => owned.has(key)));
+    this.#generation = generation;
+    this.#memberId = memberId;
+    this.#rebalancing = false;
+    // Remembered commits may be stale (another member may have committed meanwhile): commit afresh.
+    this.#committer.forget(() => true);
+    if (this.config.delivery === 'at-least-once') void this.#committer.request();
     if (memberId === LOST) {
       this.logger.warn({ generation }, 'consumer lost: released every partition until the group is joined again');
     } else if (partitions.length === 0) {
       this.logger.warn({ generation, memberId }, 'no partitions assigned: this instance is idle (the group has more instances than partitions)');
     } else {
-      this.logger.info({ generation, memberId, partitions }, 'partitions assigned');
+      this.logger.info({ generation, memberId, partitions, continued: [...positions.keys()] }, 'partitions assigned');
     }
+    return positions;
+  }
+
+  /** Stops a worker for good: its unacknowledged records are redelivered to whoever owns the partition next. */
+  #retire(key: string, worker: PartitionWorker, generation: number): void {
+    this.#workers.delete(key);
+    const done = worker.retire().then(() => {
+      this.#gate.release(worker.watermark.pendingCount, worker.pendingBytes);
+      this.#indexedBefore += worker.indexedRecords;
+      this.#supersededBefore += worker.supersededRecords;
+      this.logger.info({ partition: key, generation, startedAt: worker.firstBulkAt, releasedAt: Date.now() }, 'partition released');
+    });
+    this.#retiring.set(key, done);
+    void done.finally(() => {
+      if (this.#retiring.get(key) === done) this.#retiring.delete(key);
+    });
   }
 
   #onRecord(record: SourceRecord): void {
     if (this.#stopping) return;
     const key = partitionKey(record.topic, record.partition);
-    // Records fetched before a rebalance for partitions this member no longer owns.
-    if (!this.#assigned.has(key)) return;
+    // The source only delivers the current generation's records; this guards against anything else.
+    if (!this.#owned.has(key)) return;
+    const worker = this.#worker(key, record.topic, record.partition);
+    if (record.offset <= worker.watermark.highest) {
+      this.#duplicates++;
+      return;
+    }
     const prepared = this.#prepare(record);
-    if (!this.#worker(record.topic, record.partition).push(prepared)) return; // redelivered
+    worker.push(prepared);
     this.#consumed++;
     this.metrics.consumed.inc({ topic: record.topic });
-    this.#buffered++;
-    this.#bufferedBytes += prepared.bytes;
-    if ((this.#buffered >= this.config.batch.maxBufferedRecords || this.#bufferedBytes >= this.config.batch.maxBufferedBytes) && !this.#source.paused) {
-      this.logger.debug({ buffered: this.#buffered, bufferedBytes: this.#bufferedBytes }, 'buffer full: pausing fetch');
-      this.#source.pause();
-    }
+    this.#gate.add(1, prepared.bytes);
   }
 
   /** Decode + transform, synchronously when possible (JSON, cached Avro schemas), else pending. */
@@ -189,116 +273,159 @@ export class Pipeline {
     return preparePending(record, this.#decoders.decodeAsync(valued).then((d) => outcomeOf(buildOperation(record, d, this.#transform))), maxBytes);
   }
 
-  #worker(topic: string, partition: number): PartitionWorker {
-    const key = partitionKey(topic, partition);
+  #worker(key: string, topic: string, partition: number): PartitionWorker {
     let worker = this.#workers.get(key);
-    if (!worker) {
-      worker = new PartitionWorker(
-        topic,
-        partition,
-        {
-          config: this.config,
-          client: this.#client,
-          inFlight: this.#inFlight,
-          logger: this.logger,
-          onAcked: (_worker, records, bytes) => this.#onAcked(records, bytes),
-          onRetry: (w, items, reason, wholeRequest) => this.#onRetry(w, items, reason, wholeRequest),
-          onBulk: (seconds, operations, bytes) => {
-            this.metrics.bulkDuration.observe(seconds);
-            this.metrics.bulkDocuments.observe(operations);
-            this.metrics.bulkBytes.observe(bytes);
-            if (this.#sink.state !== 'ok') this.#sink = { ...this.#sink, state: 'ok' };
-          },
-          onIndexed: (w, records) => {
-            this.metrics.indexed.inc({ topic: w.topic }, records.length);
-            const now = Date.now();
-            for (const r of records) this.metrics.eventToIndexed.observe(Math.max(0, now - Number(r.record.timestamp)) / 1000);
-          },
-          onFailure: (record, failure) => this.#onFailure(record, failure),
-          onFatal: (error) => this.#fail(error),
-          // at-most-once: the batch's offsets are committed before it is sent.
-          commitBeforeSend: this.config.delivery === 'at-most-once' ? (offset) => this.#source.commit([{ topic, partition, offset }]) : undefined,
+    if (worker) return worker;
+    worker = new PartitionWorker(
+      topic,
+      partition,
+      {
+        config: this.config,
+        sink: this.#sink,
+        inFlight: this.#inFlight,
+        logger: this.logger,
+        stopSignal: this.#stopSignal.signal,
+        onAcked: (w, records, bytes) => this.#onAcked(w, records, bytes),
+        onRetry: (w, items, reason, kind) => this.#onRetry(w, items, reason, kind),
+        onBulk: (seconds, operations, bytes) => {
+          this.metrics.bulkDuration.observe(seconds);
+          this.metrics.bulkDocuments.observe(operations);
+          this.metrics.bulkBytes.observe(bytes);
+          if (this.#sinkState.state !== 'ok' && this.#sinkState.state !== 'refused') this.#sinkState = { ...this.#sinkState, state: 'ok' };
         },
-        this.#retiring.get(key),
-      );
-      this.#workers.set(key, worker);
-    }
+        onIndexed: (w, records, superseded) => {
+          if (this.#sinkState.state !== 'ok') this.#sinkState = { ...this.#sinkState, state: 'ok' };
+          this.metrics.indexed.inc({ topic: w.topic }, records.length);
+          if (superseded > 0) this.metrics.superseded.inc({ topic: w.topic }, superseded);
+          const now = Date.now();
+          for (const r of records) this.metrics.eventToIndexed.observe(Math.max(0, now - Number(r.record.timestamp)) / 1000);
+        },
+        onFailures: (_w, failures) => this.#onFailures(failures),
+        onFatal: (error) => this.#fail(error),
+        // at-most-once: the batch's offsets are committed before it is sent.
+        commitBeforeSend: this.config.delivery === 'at-most-once' ? (w, offset) => this.#source.commit([{ topic: w.topic, partition: w.partition, offset }]) : undefined,
+      },
+      this.#retiring.get(key),
+    );
+    if (this.#rebalancing) worker.suspend();
+    this.#workers.set(key, worker);
     return worker;
   }
 
-  #onRetry(worker: PartitionWorker, items: number, reason: string, wholeRequest: boolean): void {
+  #onRetry(worker: PartitionWorker, items: number, reason: string, kind: RetryKind): void {
     this.#retries += items;
     this.metrics.retried.inc({ topic: worker.topic }, items);
-    const unreachable = wholeRequest && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|socket|timeout|other side closed/i.test(reason);
-    this.#sink = { state: unreachable ? 'unreachable' : 'retrying', lastError: reason.slice(0, 500), lastErrorAt: Date.now() };
-  }
-
-  /** A record that can never be indexed, handled by errors.policy. */
-  async #onFailure(record: SourceRecord, failure: Failure): Promise<void> {
-    const description = describeFailure(record, failure);
-    if (this.config.errors.policy === 'fail') throw new PermanentFailure(description);
-    this.#failures++;
-    this.metrics.deadLettered.inc({ topic: record.topic, error_class: failure.errorClass });
-    if (this.config.errors.policy === 'skip') {
-      this.logger.error({ topic: record.topic, partition: record.partition, offset: String(record.offset), ...failure }, `skipped: ${description}`);
-      return;
+    if (kind === 'systemic') {
+      this.metrics.systemicErrors.inc({ topic: worker.topic }, items);
+      this.logger.error({ topic: worker.topic, partition: worker.partition, reason }, 'writes refused by the cluster (not the documents): the partition is held and retried; fix the cause (privileges, write block, closed or missing index)');
     }
-    await this.#deadLetters.send(record, failure);
-    this.#deadLettered++;
-    this.logger.warn({ topic: record.topic, partition: record.partition, offset: String(record.offset), ...failure }, `dead-lettered: ${description}`);
+    this.#sinkState = { state: kind === 'systemic' ? 'refused' : kind === 'unreachable' ? 'unreachable' : 'retrying', lastError: reason.slice(0, 500), lastErrorAt: Date.now() };
   }
 
-  #onAcked(records: number, bytes: number): void {
-    this.#buffered -= records;
-    this.#bufferedBytes -= bytes;
-    const { maxBufferedRecords, maxBufferedBytes } = this.config.batch;
-    if (this.#source.paused && !this.#stopping && this.#buffered <= maxBufferedRecords / 2 && this.#bufferedBytes <= maxBufferedBytes / 2) this.#source.resume();
-    if (this.config.delivery === 'at-least-once') void this.#committer.request();
+  /** Records that can never be indexed, handled by errors.policy, as one dead-letter send. */
+  async #onFailures(failures: readonly DeadLetter[]): Promise<void> {
+    const { policy } = this.config.errors;
+    if (policy === 'fail') throw new PermanentFailure(describeFailure(failures[0]!.record, failures[0]!.failure));
+    this.#failures += failures.length;
+    for (const { record, failure } of failures) this.metrics.deadLettered.inc({ topic: record.topic, error_class: failure.errorClass });
+    if (policy === 'dlq') await this.#deadLetters.send(failures);
+    if (policy === 'dlq') this.#deadLettered += failures.length;
+    for (const { record, failure } of failures) {
+      const fields = { topic: record.topic, partition: record.partition, offset: String(record.offset), ...failure };
+      if (policy === 'skip') this.logger.error(fields, `skipped: ${describeFailure(record, failure)}`);
+      else this.logger.warn(fields, `dead-lettered: ${describeFailure(record, failure)}`);
+    }
+  }
+
+  #onAcked(worker: PartitionWorker, records: number, bytes: number): void {
+    this.#gate.release(records, bytes);
+    if (this.config.delivery === 'at-least-once' && this.#workers.get(partitionKey(worker.topic, worker.partition)) === worker) void this.#committer.request();
+  }
+
+  /** Assigned partitions with lag that made no progress for `stallTimeoutMs` ("topic:partition"). */
+  stalledPartitions(endOffsets: ReadonlyMap<string, bigint>, now = Date.now()): string[] {
+    if (this.#rebalancing || this.#stopping) return [];
+    const stalled: string[] = [];
+    for (const [key, assignedAt] of this.#owned) {
+      const worker = this.#workers.get(key);
+      const lastProgress = Math.max(assignedAt, worker?.lastProgressAt ?? 0);
+      if (now - lastProgress < this.config.stallTimeoutMs) continue;
+      const done = this.#committer.committed.get(key) ?? worker?.position ?? this.#startPositions.get(key);
+      const end = endOffsets.get(key);
+      if (end !== undefined && done !== undefined && end > done) stalled.push(key);
+    }
+    return stalled;
   }
 
   stats(): PipelineStats {
-    const partitions = [...this.#workers.values()].map((w) => ({
-      topic: w.topic,
-      partition: w.partition,
-      owner: this.#instanceId,
-      committed: this.#committer.committed.get(partitionKey(w.topic, w.partition))?.toString() ?? null,
-      pending: w.watermark.pendingCount,
-      /** Next offset after the highest record fetched; null before the first. */
-      fetched: w.watermark.highest >= 0n ? (w.watermark.highest + 1n).toString() : null,
-      indexed: w.indexedRecords,
-      retries: w.retriedItems,
-      deadLettered: w.failedRecords,
-    }));
+    const partitions: PartitionStats[] = [...this.#owned].map(([key, assignedAt]) => {
+      const w = this.#workers.get(key);
+      const at = key.lastIndexOf(':');
+      const committed = this.#committer.committed.get(key) ?? this.#startPositions.get(key);
+      return {
+        topic: key.slice(0, at),
+        partition: Number(key.slice(at + 1)),
+        owner: this.#instanceId,
+        committed: committed?.toString() ?? null,
+        pending: w?.watermark.pendingCount ?? 0,
+        fetched: w?.position?.toString() ?? null,
+        indexed: w?.indexedRecords ?? 0,
+        superseded: w?.supersededRecords ?? 0,
+        retries: w?.retriedItems ?? 0,
+        deadLettered: w?.failedRecords ?? 0,
+        lastProgressAt: Math.max(assignedAt, w?.lastProgressAt ?? 0),
+      };
+    });
     let indexed = this.#indexedBefore;
-    for (const p of partitions) indexed += p.indexed;
+    let superseded = this.#supersededBefore;
+    for (const w of this.#workers.values()) {
+      indexed += w.indexedRecords;
+      superseded += w.supersededRecords;
+    }
     return {
       consumed: this.#consumed,
       indexed,
+      superseded,
       retries: this.#retries,
       failed: this.#failures,
       deadLettered: this.#deadLettered,
-      buffered: this.#buffered,
-      bufferedBytes: this.#bufferedBytes,
+      buffered: this.#gate.records,
+      bufferedBytes: this.#gate.bytes,
       paused: this.#source.paused,
+      rebalancing: this.#rebalancing,
       generation: this.#generation,
-      assigned: [...this.#assigned].sort(),
-      sink: this.#sink,
+      assigned: [...this.#owned.keys()].sort(),
+      sink: this.#sinkState,
       partitions,
     };
   }
 
-  /** Stops fetching, lets bulks in flight finish, commits what they acknowledged, leaves the group. */
+  /**
+   * Stops fetching, lets bulks in flight finish, commits what they acknowledged, leaves the group.
+   * Rejects when the final commit failed (the acknowledged records will be redelivered).
+   */
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    this.#stopSignal.abort();
+    this.#gate.freeze();
     this.#source.pause();
-    await Promise.all([...this.#workers.values()].map((w) => w.stop()));
-    await Promise.all(this.#retiring.values());
-    if (this.config.delivery === 'at-least-once') await this.#committer.flush();
-    await this.#source.close();
-    await this.#deadLetters.close();
-    await this.#decoders.close();
-    await this.#client.close();
+    let commitError: Error | undefined;
+    try {
+      // Workers stay in the map: their watermarks are what the final commit sends.
+      await Promise.all(
+        [...this.#workers].map(([key, w]) =>
+          w.retire().then(() => this.logger.info({ partition: key, generation: this.#generation, startedAt: w.firstBulkAt, releasedAt: Date.now() }, 'partition released')),
+        ),
+      );
+      await Promise.all(this.#retiring.values());
+      if (this.config.delivery === 'at-least-once' && !this.#rebalancing) await this.#committer.finalCommit(this.config.retry).catch((error: Error) => (commitError = error));
+    } finally {
+      this.#stopSignal.abort();
+      await this.#source.close();
+      await this.#deadLetters.close();
+      await this.#decoders.close();
+      await this.#sink.close();
+    }
+    if (commitError) throw commitError;
   }
 }

@@ -5,12 +5,17 @@ export interface BulkOperation {
   id?: string;
   /** Already-serialized JSON document; absent for deletes. */
   source?: string;
+  /**
+   * External version (`version_type=external_gte`): the engine refuses this write with a 409 when the
+   * document already holds a higher version, so a late write of an older record can never win.
+   */
+  version?: bigint;
 }
 
 export function actionLine(op: BulkOperation): string {
-  const meta: Record<string, string> = { _index: op.index };
-  if (op.id !== undefined) meta._id = op.id;
-  return JSON.stringify({ [op.action]: meta });
+  const id = op.id === undefined ? '' : `,"_id":${JSON.stringify(op.id)}`;
+  const version = op.version === undefined ? '' : `,"version":${op.version},"version_type":"external_gte"`;
+  return `{"${op.action}":{"_index":${JSON.stringify(op.index)}${id}${version}}}`;
 }
 
 /** Bytes this operation adds to a bulk body (both lines and their newlines). */

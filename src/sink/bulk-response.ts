@@ -2,7 +2,11 @@
 // each item is acknowledged, retriable (429, 5xx) or rejected for good (mapping errors, 4xx).
 export type ItemOutcome =
   | { kind: 'acked' }
+  /** A newer write of the document is already in the index (external versioning): this record is done. */
+  | { kind: 'superseded' }
   | { kind: 'retriable'; status: number; reason: string }
+  /** The cluster refuses for a reason the document did not cause (permissions, write block): hold and retry. */
+  | { kind: 'systemic'; status: number; errorType: string; reason: string }
   | { kind: 'rejected'; status: number; errorType: string; reason: string };
 
 interface BulkItemResult {
@@ -22,9 +26,10 @@ export function isRetriableStatus(status: number): boolean {
   return status === 429 || status === 408 || status >= 500;
 }
 
-export function classifyItem(item: BulkItemResult, action: string): ItemOutcome {
+export function classifyItem(item: BulkItemResult, action: string, versioned = false): ItemOutcome {
   const { status } = item;
   if (status >= 200 && status < 300) return { kind: 'acked' };
+  if (versioned && status === 409 && item.error?.type === 'version_conflict_engine_exception') return { kind: 'superseded' };
   // Deleting a document that is not there leaves the index as the record wants it.
   if (action === 'delete' && status === 404) return { kind: 'acked' };
   // `create` of an id that exists: a redelivered record already written (create is write-once).
@@ -37,12 +42,12 @@ export function classifyItem(item: BulkItemResult, action: string): ItemOutcome 
 }
 
 /** One outcome per operation sent, in order. Throws if the response does not match the request. */
-export function classifyBulkResponse(body: BulkResponseBody, sent: number): ItemOutcome[] {
+export function classifyBulkResponse(body: BulkResponseBody, sent: readonly { version?: bigint | undefined }[]): ItemOutcome[] {
   const items = body.items ?? [];
-  if (items.length !== sent) throw new Error(`bulk response has ${items.length} items for ${sent} operations`);
-  return items.map((entry) => {
+  if (items.length !== sent.length) throw new Error(`bulk response has ${items.length} items for ${sent.length} operations`);
+  return items.map((entry, i) => {
     const [action, result] = Object.entries(entry)[0] ?? [];
     if (action === undefined || result === undefined) throw new Error('bulk response item without an action');
-    return classifyItem(result, action);
+    return classifyItem(result, action, sent[i]!.version !== undefined);
   });
 }

@@ -17,6 +17,17 @@ export interface Failure {
   reason: string;
 }
 
+export interface DeadLetter {
+  record: SourceRecord;
+  failure: Failure;
+}
+
+/** Where records that can never be indexed go (the dead-letter topic in production, a fake in unit tests). */
+export interface DeadLetterSink {
+  send(failures: readonly DeadLetter[]): Promise<void>;
+  close(): Promise<void>;
+}
+
 export const DLQ_HEADERS = {
   errorClass: 'k2e.error.class',
   errorType: 'k2e.error.type',
@@ -32,11 +43,11 @@ export const dlqTopicFor = (template: string, topic: string): string => template
 
 export const defaultInstanceId = (): string => `${hostname()}-${process.pid}`;
 
-export class DeadLetterQueue {
+export class DeadLetterQueue implements DeadLetterSink {
   readonly #producer: Producer;
   readonly #instance: string;
-  /** Sends one at a time: concurrent sends through @platformatic/kafka's idempotent producer were
-   *  seen to lose a record (acknowledged, never written). Dead letters are rare; order is cheap. */
+  /** One send at a time: concurrent sends through @platformatic/kafka's idempotent producer were
+   *  seen to lose a record (acknowledged, never written). Each send carries many records instead. */
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -48,14 +59,33 @@ export class DeadLetterQueue {
     this.#instance = config.instanceId ?? defaultInstanceId();
   }
 
-  /** Produces the record to its dead-letter topic; retries until the broker acknowledges (never drops). */
-  send(record: SourceRecord, failure: Failure): Promise<void> {
-    const sent = this.#queue.then(() => this.#send(record, failure));
+  /**
+   * Produces the records to their dead-letter topics in one produce request (a bulk's failures go
+   * together: one record at a time made a mapping change that rejects everything crawl); retries
+   * until the broker acknowledges all of them (never drops). Calls are serialized.
+   */
+  send(failures: readonly DeadLetter[]): Promise<void> {
+    if (failures.length === 0) return Promise.resolve();
+    const sent = this.#queue.then(() => this.#send(failures));
     this.#queue = sent.catch(() => undefined);
     return sent;
   }
 
-  async #send(record: SourceRecord, failure: Failure): Promise<void> {
+  async #send(failures: readonly DeadLetter[]): Promise<void> {
+    const messages = failures.map(({ record, failure }) => this.#message(record, failure));
+    for (let attempt = 0; !this.signal.aborted; attempt++) {
+      try {
+        await this.#producer.send({ messages });
+        return;
+      } catch (error) {
+        this.logger.warn({ err: error, records: messages.length, attempt }, 'dead-letter produce failed; retrying');
+        await backoffSleep(attempt, this.config.retry, this.signal);
+      }
+    }
+    throw new Error('stopped before the dead-letter records were acknowledged');
+  }
+
+  #message(record: SourceRecord, failure: Failure) {
     const topic = dlqTopicFor(this.config.errors.dlqTopic, record.topic);
     const headers = new Map<Buffer, Buffer>();
     for (const [key, value] of record.headers) headers.set(Buffer.from(key), value);
@@ -70,18 +100,7 @@ export class DeadLetterQueue {
       [DLQ_HEADERS.instance]: this.#instance,
     };
     for (const [key, value] of Object.entries(ours)) headers.set(Buffer.from(key), Buffer.from(value));
-    for (let attempt = 0; !this.signal.aborted; attempt++) {
-      try {
-        await this.#producer.send({
-          messages: [{ topic, key: record.key ?? undefined, value: record.value as Buffer, headers, timestamp: record.timestamp }],
-        });
-        return;
-      } catch (error) {
-        this.logger.warn({ err: error, topic, attempt }, 'dead-letter produce failed; retrying');
-        await backoffSleep(attempt, this.config.retry, this.signal);
-      }
-    }
-    throw new Error('stopped before the dead-letter record was acknowledged');
+    return { topic, key: record.key ?? undefined, value: record.value as Buffer, headers, timestamp: record.timestamp };
   }
 
   async close(): Promise<void> {

@@ -111,7 +111,7 @@ export class SearchClient {
   /** Sends a bulk request; one outcome per operation. Whole-request failures throw SearchHttpError. */
   async bulk(ops: readonly BulkOperation[]): Promise<ItemOutcome[]> {
     const body = await this.#ok<BulkResponseBody>('POST', '/_bulk', bulkBody(ops), 'application/x-ndjson');
-    return classifyBulkResponse(body, ops.length);
+    return classifyBulkResponse(body, ops);
   }
 
   async close(): Promise<void> {

@@ -1,14 +1,26 @@
-// Consumes the configured topics as a member of the consumer group (@platformatic/kafka) and hands
-// each record to the pipeline. Offsets are committed only when the pipeline says so.
-// When the client gives up on the broker (its stream errors, e.g. during a broker restart), the
-// source closes that consumer and joins the group again with a new one, with backoff: the service
-// keeps running and resumes from the committed offsets.
+// The consumer-group member (@platformatic/kafka, classic protocol) and the records it fetches.
+//
+// What the client really does, and how this module copes (docs/decisions.md, "Reading the client"):
+// - It keeps the records it had fetched and buffered across a rebalance, and pushes a fetch response
+//   that arrives after the join too, and that late response moves its fetch position past records
+//   it never re-reads. So this module never trusts a stream across a generation: every join retires
+//   the stream (its records are dropped from then on) and opens a new one in `manual` mode at
+//   positions this module chooses: the pipeline's own position for partitions it keeps working, the
+//   group's committed offset for the others.
+// - Its rebalance and join events are not awaited. The pipeline stops starting work at the first and
+//   decides what continues at the second; nothing here waits on the client's internals.
+// - It never notices partitions added to a topic. A timer re-reads partition counts; when they grew,
+//   this member rejoins with changed subscription metadata, which makes the coordinator rebalance.
+// - When it gives up on the broker (its stream errors), this module closes that consumer and joins
+//   the group again with a new one, with backoff.
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
-import { backoffDelay } from '../util/backoff.js';
+import { abortedPromise } from '../util/abort.js';
+import { backoffDelay, backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { kafkaClientOptions } from './connection.js';
-import type { SourceRecord } from './record.js';
+import { partitionKey, type SourceRecord } from './record.js';
 
 export interface CommitRequest {
   topic: string;
@@ -17,25 +29,66 @@ export interface CommitRequest {
   offset: bigint;
 }
 
+export interface Assignment {
+  /** "topic:partition" keys. */
+  partitions: string[];
+  generation: number;
+  memberId: string;
+}
+
 export interface SourceHandlers {
+  /** A record of the current generation, for a partition assigned to this member, in offset order. */
   onRecord(record: SourceRecord): void;
-  /** The group is rebalancing (classic protocol): stop work on every partition. */
-  onRebalance(): void;
-  /** This member's partitions ("topic:partition") after a join. */
-  onAssigned(partitions: string[], generation: number, memberId: string): void;
+  /** The group started rebalancing: this member's partitions may move (eager protocol). */
+  onRevoking(): void;
+  /**
+   * This member's partitions after a join. Returns the next offset of each partition whose work the
+   * pipeline continues (it already holds everything before it); the others start at the group's
+   * committed offset.
+   */
+  onAssigned(assignment: Assignment): ReadonlyMap<string, bigint>;
+  /** Where each assigned partition's records start this generation (for lag before the first record). */
+  onPositioned(positions: ReadonlyMap<string, bigint>): void;
   /** The consumer was lost (broker unreachable): every partition is gone until the next join. */
   onLost(error: Error): void;
 }
 
-type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+/** What the pipeline needs from Kafka; unit tests inject a scripted one. */
+export interface RecordSource {
+  /** Joins the group; resolves once joined, or early (without joining) when `signal` aborts. */
+  start(handlers: SourceHandlers, signal?: AbortSignal): Promise<void>;
+  /** Stops fetching (backpressure); records already fetched may still arrive. */
+  pause(): void;
+  resume(): void;
+  readonly paused: boolean;
+  commit(offsets: readonly CommitRequest[]): Promise<void>;
+  /** Leaves the group. */
+  close(): Promise<void>;
+}
 
-export class KafkaSource {
+type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+type BufferStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+
+/** ListOffsets' special timestamps. */
+const EARLIEST = -2n;
+const LATEST = -1n;
+
+export class KafkaSource implements RecordSource {
   #consumer: Consumer | undefined;
-  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #stream: BufferStream | undefined;
+  /** Bumped at every rebalance and join: records of an older stream are dropped. */
+  #epoch = 0;
+  #joined = false;
   #handlers: SourceHandlers | undefined;
   #paused = false;
   #closing = false;
   #reconnecting: Promise<void> | undefined;
+  #discovery: NodeJS.Timeout | undefined;
+  /** Partition counts this member last told the group about (in its subscription metadata). */
+  #knownCounts = new Map<string, number>();
+  /** The subscription the client sends at every (re)join; its metadata is ours to update. */
+  readonly #protocol: { name: string; version: number; metadata: Buffer } = { name: 'roundrobin', version: 1, metadata: Buffer.alloc(0) };
+  readonly #stopSignal = new AbortController();
 
   /** @param autocommit false, or the client's commit interval in ms (delivery: auto-commit) */
   constructor(
@@ -45,13 +98,14 @@ export class KafkaSource {
     private readonly retry: { initialDelayMs: number; maxDelayMs: number } = { initialDelayMs: 500, maxDelayMs: 10_000 },
   ) {}
 
-  async start(handlers: SourceHandlers): Promise<void> {
+  async start(handlers: SourceHandlers, signal?: AbortSignal): Promise<void> {
     this.#handlers = handlers;
-    await this.#open();
+    await this.#open(signal);
+    this.#discovery = setInterval(() => void this.#discoverPartitions(), this.config.partitionDiscoveryIntervalMs);
+    this.#discovery.unref();
   }
 
-  async #open(): Promise<void> {
-    const handlers = this.#handlers!;
+  async #open(signal?: AbortSignal): Promise<void> {
     const consumer = new Consumer({
       ...kafkaClientOptions(this.config),
       groupId: this.config.groupId,
@@ -62,42 +116,204 @@ export class KafkaSource {
       maxBytes: this.config.maxBytes,
       maxBytesPerPartition: this.config.maxBytesPerPartition,
       autocommit: this.autocommit,
+      protocols: [this.#protocol],
+    });
+    consumer.on('consumer:group:rebalance', () => this.#onRebalance(consumer));
+    consumer.on('consumer:group:join', (payload) => this.#onJoin(consumer, payload.generationId ?? consumer.generationId, payload.memberId));
+    // A rejoin that fails for good is reported as the client's 'error' event.
+    consumer.on('error', (error: Error) => this.#onLost(consumer, error));
+    this.#consumer = consumer;
+    this.#joined = false;
+    // The subscription is held here, not by a stream, so replacing streams never empties it.
+    consumer.topics.trackAll(...this.config.topics);
+    this.#knownCounts = await this.#partitionCounts(consumer, false).catch(() => new Map<string, number>());
+    this.#updateSubscription();
+    try {
+      const joined = consumer.joinGroup({ sessionTimeout: this.config.sessionTimeoutMs, rebalanceTimeout: this.config.rebalanceTimeoutMs, heartbeatInterval: this.config.heartbeatIntervalMs });
+      await (signal ? Promise.race([joined, abortedPromise(signal)]) : joined);
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    } catch (error) {
+      this.#consumer = undefined;
+      await closeConsumer(consumer);
+      if (signal?.aborted) return;
+      throw error;
+    }
+  }
+
+  #onRebalance(consumer: Consumer): void {
+    if (consumer !== this.#consumer || this.#closing) return;
+    this.#epoch++;
+    this.#retireStream();
+    this.#handlers!.onRevoking();
+  }
+
+  #onJoin(consumer: Consumer, generation: number, memberId: string): void {
+    if (consumer !== this.#consumer || this.#closing) return;
+    const epoch = ++this.#epoch;
+    this.#retireStream();
+    this.#joined = true;
+    const assignment: Assignment = { partitions: describeAssignments(consumer.assignments), generation, memberId };
+    this.#updateSubscription();
+    const continued = this.#handlers!.onAssigned(assignment);
+    void this.#openStream(consumer, epoch, assignment, continued).catch((error: Error) => {
+      if (epoch === this.#epoch) this.#onLost(consumer, error);
+    });
+  }
+
+  /** Opens this generation's stream at the positions chosen for each assigned partition. */
+  async #openStream(consumer: Consumer, epoch: number, assignment: Assignment, continued: ReadonlyMap<string, bigint>): Promise<void> {
+    if (assignment.partitions.length === 0) return;
+    let positions: Map<string, bigint> | undefined;
+    for (let attempt = 0; positions === undefined; attempt++) {
+      try {
+        positions = await this.#startPositions(consumer, assignment.partitions, continued);
+      } catch (error) {
+        if (attempt >= 4) throw error;
+        this.logger.warn({ err: error, attempt }, 'reading start offsets failed; retrying');
+        await backoffSleep(attempt, this.retry, this.#stopSignal.signal);
+      }
+      if (epoch !== this.#epoch) return; // another rebalance began meanwhile
+    }
+    this.#handlers!.onPositioned(positions);
+    const offsets = [...positions].map(([key, offset]) => ({ ...splitKey(key), offset }));
+    const stream = await consumer.consume({
+      topics: this.config.topics,
+      mode: 'manual',
+      offsets,
+      autocommit: this.autocommit,
+      maxBytes: this.config.maxBytes,
+      maxBytesPerPartition: this.config.maxBytesPerPartition,
+      maxWaitTime: this.config.maxWaitMs,
       // Bounded read-ahead inside the client; the pipeline adds its own bound on top.
       highWaterMark: 1024,
     });
-    consumer.on('consumer:group:rebalance', () => handlers.onRebalance());
-    consumer.on('consumer:group:join', (payload) => {
-      const partitions = (consumer.assignments ?? []).flatMap((a) => a.partitions.map((p) => `${a.topic}:${p}`));
-      handlers.onAssigned(partitions, payload.generationId ?? consumer.generationId, payload.memberId);
-    });
-    this.#consumer = consumer;
-    try {
-      const stream = await consumer.consume({ topics: this.config.topics, mode: 'committed', fallbackMode: this.config.autoOffsetReset });
-      this.#stream = stream;
-      stream.on('data', (message: BufferMessage) => handlers.onRecord(toSourceRecord(message)));
-      stream.on('error', (error: Error) => this.#onLost(consumer, error));
-      if (this.#paused) stream.pause();
-    } catch (error) {
-      await closeConsumer(consumer);
-      throw error;
+    if (epoch !== this.#epoch || this.#closing) {
+      await stream.close().catch(() => undefined);
+      return;
     }
+    this.#stream = stream;
+    if (this.#paused) stream.pause();
+    const handlers = this.#handlers!;
+    stream.on('data', (message: BufferMessage) => {
+      if (epoch === this.#epoch) handlers.onRecord(toSourceRecord(message));
+    });
+    stream.on('error', (error: Error) => {
+      if (stream === this.#stream) this.#onLost(consumer, error);
+    });
+  }
+
+  /**
+   * Continued partitions start where the pipeline is; the others at the group's committed offset.
+   * A partition without one starts at `autoOffsetReset`, unless the group has committed other
+   * partitions of its topic: then the partition was added later and starts at its beginning, so
+   * nothing written to it before this member picked it up is skipped.
+   */
+  async #startPositions(consumer: Consumer, partitions: string[], continued: ReadonlyMap<string, bigint>): Promise<Map<string, bigint>> {
+    const positions = new Map<string, bigint>();
+    const unknown = new Map<string, number[]>();
+    for (const key of partitions) {
+      const known = continued.get(key);
+      if (known !== undefined) {
+        positions.set(key, known);
+        continue;
+      }
+      const { topic, partition } = splitKey(key);
+      unknown.set(topic, [...(unknown.get(topic) ?? []), partition]);
+    }
+    if (unknown.size === 0) return positions;
+    const counts = await this.#partitionCounts(consumer, false);
+    const committed = await consumer.listCommittedOffsets({
+      topics: [...unknown.keys()].map((topic) => ({ topic, partitions: Array.from({ length: Math.max(counts.get(topic) ?? 0, ...unknown.get(topic)!.map((p) => p + 1)) }, (_, i) => i) })),
+    });
+    const fallback = new Map<string, bigint>(); // key → EARLIEST | LATEST
+    for (const [topic, list] of unknown) {
+      const offsets = committed.get(topic) ?? [];
+      const groupKnowsTopic = offsets.some((o) => o !== undefined && o >= 0n);
+      for (const partition of list) {
+        const offset = offsets[partition];
+        if (offset !== undefined && offset >= 0n) positions.set(partitionKey(topic, partition), offset);
+        else fallback.set(partitionKey(topic, partition), groupKnowsTopic || this.config.autoOffsetReset === 'earliest' ? EARLIEST : LATEST);
+      }
+    }
+    for (const timestamp of [EARLIEST, LATEST]) {
+      const keys = [...fallback].filter(([, t]) => t === timestamp).map(([key]) => splitKey(key));
+      if (keys.length === 0) continue;
+      const byTopic: Record<string, number[]> = {};
+      for (const { topic, partition } of keys) (byTopic[topic] ??= []).push(partition);
+      const listed = await consumer.listOffsets({ topics: Object.keys(byTopic), partitions: byTopic, timestamp });
+      for (const { topic, partition } of keys) {
+        const offset = listed.get(topic)?.[partition];
+        if (offset === undefined) throw new Error(`no ${timestamp === EARLIEST ? 'earliest' : 'latest'} offset for ${topic}[${partition}]`);
+        positions.set(partitionKey(topic, partition), offset);
+      }
+    }
+    return positions;
+  }
+
+  /** Closes the current stream; records it still delivers are dropped (its epoch is over). */
+  #retireStream(): void {
+    const stream = this.#stream;
+    this.#stream = undefined;
+    if (!stream) return;
+    stream.pause();
+    void stream.close().catch((error: unknown) => this.logger.debug({ err: error }, 'closing a retired stream failed'));
+  }
+
+  async #partitionCounts(consumer: Consumer, fresh: boolean): Promise<Map<string, number>> {
+    const metadata = await consumer.metadata({ topics: this.config.topics, forceUpdate: fresh });
+    return new Map(this.config.topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]));
+  }
+
+  /** Partitions added at runtime: rejoin with the new counts, which makes the group rebalance. */
+  async #discoverPartitions(): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer || !this.#joined || this.#closing) return;
+    let counts;
+    try {
+      counts = await this.#partitionCounts(consumer, true);
+    } catch (error) {
+      this.logger.debug({ err: error }, 'partition discovery: metadata request failed');
+      return;
+    }
+    const grown = [...counts].filter(([topic, count]) => count > (this.#knownCounts.get(topic) ?? 0));
+    if (grown.length === 0 || consumer !== this.#consumer || this.#closing) return;
+    this.logger.info({ partitions: Object.fromEntries(grown), before: Object.fromEntries(this.#knownCounts) }, 'partitions added to a topic: rejoining the group so they get assigned');
+    for (const [topic, count] of grown) this.#knownCounts.set(topic, count);
+    this.#updateSubscription();
+    consumer.joinGroup({ sessionTimeout: this.config.sessionTimeoutMs, rebalanceTimeout: this.config.rebalanceTimeoutMs, heartbeatInterval: this.config.heartbeatIntervalMs }).catch((error: Error) => {
+      this.logger.warn({ err: error }, 'rejoining after partitions were added failed; the next discovery retries');
+      for (const [topic] of grown) this.#knownCounts.delete(topic);
+    });
+  }
+
+  /**
+   * The subscription metadata the client sends at every (re)join. A member whose metadata changed
+   * makes the coordinator rebalance even when it is not the leader, which is how a member that saw
+   * partitions being added gets them assigned.
+   */
+  #updateSubscription(): void {
+    this.#protocol.metadata = Buffer.from(JSON.stringify({ k2e: 1, partitionCounts: Object.fromEntries(this.#knownCounts) }));
   }
 
   #onLost(consumer: Consumer, error: Error): void {
     if (this.#closing || consumer !== this.#consumer || this.#reconnecting) return;
     this.logger.warn({ err: error }, 'lost the Kafka consumer; rejoining the group with a new one');
+    this.#epoch++;
+    this.#retireStream();
+    this.#joined = false;
     this.#handlers!.onLost(error);
-    this.#stream = undefined;
     this.#reconnecting = this.#reconnect(consumer).finally(() => (this.#reconnecting = undefined));
   }
 
   async #reconnect(lost: Consumer): Promise<void> {
+    this.#consumer = undefined;
     await closeConsumer(lost);
     for (let attempt = 0; !this.#closing; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, Math.max(this.retry.initialDelayMs, backoffDelay(attempt, this.retry))));
+      await sleep(Math.max(this.retry.initialDelayMs, backoffDelay(attempt, this.retry)), undefined, { signal: this.#stopSignal.signal }).catch(() => undefined);
       if (this.#closing) return;
       try {
-        await this.#open();
+        await this.#open(this.#stopSignal.signal);
+        if (this.#closing) return;
         this.logger.info({ attempt }, 'Kafka consumer re-created');
         return;
       } catch (error) {
@@ -106,7 +322,6 @@ export class KafkaSource {
     }
   }
 
-  /** Stops fetching (backpressure); records already fetched may still arrive. */
   pause(): void {
     this.#paused = true;
     this.#stream?.pause();
@@ -121,14 +336,9 @@ export class KafkaSource {
     return this.#paused;
   }
 
-  /** Partitions this member owns now, as "topic[p,q]". */
-  assigned(): string[] {
-    return describeAssignments(this.#stream ? (this.#consumer?.assignments ?? null) : null);
-  }
-
   async commit(offsets: readonly CommitRequest[]): Promise<void> {
     if (offsets.length === 0) return;
-    if (!this.#consumer || !this.#stream) throw new Error('not a group member right now (rejoining)');
+    if (!this.#consumer || !this.#joined) throw new Error('not a group member right now (rejoining)');
     // leaderEpoch -1: "unknown", accepted by the broker's OffsetCommit.
     await this.#consumer.commit({ offsets: offsets.map((o) => ({ ...o, leaderEpoch: -1 })) });
   }
@@ -136,8 +346,12 @@ export class KafkaSource {
   /** Closes the stream and leaves the group; a broker that is down makes this best-effort. */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#stopSignal.abort();
+    clearInterval(this.#discovery);
     await this.#reconnecting;
-    await this.#stream?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing the stream failed'));
+    const stream = this.#stream;
+    this.#stream = undefined;
+    await stream?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing the stream failed'));
     if (this.#consumer) await closeConsumer(this.#consumer, (error) => this.logger.warn({ err: error }, 'leaving the group failed (the broker will time this member out)'));
   }
 }
@@ -153,7 +367,12 @@ function closeConsumer(consumer: Consumer, onError: (error: Error) => void = () 
 }
 
 function describeAssignments(assignments: { topic: string; partitions: number[] }[] | null): string[] {
-  return (assignments ?? []).flatMap((a) => a.partitions.map((p) => `${a.topic}:${p}`)).sort();
+  return (assignments ?? []).flatMap((a) => a.partitions.map((p) => partitionKey(a.topic, p))).sort();
+}
+
+export function splitKey(key: string): { topic: string; partition: number } {
+  const at = key.lastIndexOf(':');
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
 }
 
 function toSourceRecord(message: BufferMessage): SourceRecord {

@@ -5,6 +5,7 @@ import type { BulkOperation } from '../sink/bulk-request.js';
 import type { SourceRecord } from '../source/record.js';
 import { documentId, type IdStrategy } from './document-id.js';
 import { applyMapping, type Mapping } from './mapping.js';
+import { documentVersion, type VersionStrategy } from './document-version.js';
 
 export type Transformed =
   | { ok: true; op: BulkOperation }
@@ -15,6 +16,9 @@ export interface TransformOptions {
   id: IdStrategy;
   action: 'index' | 'create';
   mapping?: Mapping | undefined;
+  /** Resolved strategy (never `auto`); absent = none. */
+  version?: VersionStrategy | undefined;
+  versionEpoch?: number | undefined;
 }
 
 /**
@@ -26,7 +30,9 @@ export function buildOperation(record: SourceRecord, decoded: Decoded | null, op
     const id = documentId(record, undefined, options.id);
     if (!id.ok) return { ok: false, errorClass: 'transform', errorType: 'no_document_id', reason: id.reason };
     if (id.id === undefined) return { ok: false, errorClass: 'transform', errorType: 'no_document_id', reason: 'tombstone with document.id "none": there is no document to delete' };
-    return { ok: true, op: { action: 'delete', index: options.index, id: id.id } };
+    const version = documentVersion(record, undefined, options.version ?? 'none', options.versionEpoch);
+    if (!version.ok) return { ok: false, errorClass: 'transform', errorType: 'invalid_version', reason: version.reason };
+    return { ok: true, op: { action: 'delete', index: options.index, id: id.id, ...(version.version === undefined ? {} : { version: version.version }) } };
   }
   if (!decoded.ok) return { ok: false, errorClass: 'decode', errorType: decoded.errorType, reason: decoded.reason };
   const mapped = applyMapping(decoded.value, options.mapping, record);
@@ -36,7 +42,12 @@ export function buildOperation(record: SourceRecord, decoded: Decoded | null, op
   // Valid JSON that the mapping did not touch is sent as is (no re-serialization), unless it spans
   // lines, which NDJSON cannot carry.
   const source = rawJson !== undefined && !options.mapping && !/[\r\n]/.test(rawJson) ? rawJson : JSON.stringify(mapped.value);
-  return { ok: true, op: { action: options.action, index: options.index, ...(id.id === undefined ? {} : { id: id.id }), source } };
+  const version = documentVersion(record, mapped.value, options.version ?? 'none', options.versionEpoch);
+  if (!version.ok) return { ok: false, errorClass: 'transform', errorType: 'invalid_version', reason: version.reason };
+  return {
+    ok: true,
+    op: { action: options.action, index: options.index, ...(id.id === undefined ? {} : { id: id.id }), source, ...(version.version === undefined ? {} : { version: version.version }) },
+  };
 }
 
 /** JSON records, decoded and built in one step (tests and simple callers). */

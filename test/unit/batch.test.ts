@@ -8,19 +8,30 @@ const rec = (offset: bigint) => ({ topic: 't', partition: 0, offset, timestamp: 
 const at = (offset: bigint, op: BulkOperation) => prepare(rec(offset), { op }, 1_000_000);
 
 describe('takeBatch', () => {
-  it('keeps only the last operation per id and remembers every record it stands for', () => {
+  it('sends one operation per id: the newest index/delete first, older versions behind it as fallbacks', () => {
     const queue = [at(0n, indexOp('a', 0)), at(1n, indexOp('b', 1)), at(2n, indexOp('a', 2)), at(3n, { action: 'delete', index: 'i', id: 'b' })];
     const batch = takeBatch(queue, 100, 1_000_000);
     assert.equal(queue.length, 0);
     assert.equal(batch.records, 4);
     assert.equal(batch.lastOffset, 3n);
-    assert.deepEqual(batch.ops, [indexOp('a', 2), { action: 'delete', index: 'i', id: 'b' }]);
-    assert.deepEqual(batch.members.map((m) => m.map((r) => r.offset)), [[0n, 2n], [1n, 3n]]);
+    assert.deepEqual(batch.slots.map((s) => s.candidates[0]!.op), [indexOp('a', 2), { action: 'delete', index: 'i', id: 'b' }]);
+    assert.deepEqual(batch.slots.map((s) => s.candidates.map((r) => r.offset)), [[2n, 0n], [3n, 1n]]);
+  });
+
+  it('for create, keeps the first record of an id and cuts the batch at a create after a delete', () => {
+    const create = (id: string, seq: number): BulkOperation => ({ action: 'create', index: 'i', id, source: JSON.stringify({ seq }) });
+    const batch = takeBatch([at(0n, create('a', 0)), at(1n, create('a', 1)), at(2n, create('b', 2))], 100, 1_000_000);
+    assert.deepEqual(batch.slots.map((s) => s.candidates.map((r) => r.offset)), [[0n, 1n], [2n]]);
+    const queue = [at(0n, create('a', 0)), at(1n, { action: 'delete', index: 'i', id: 'a' }), at(2n, create('a', 2)), at(3n, create('b', 3))];
+    const first = takeBatch(queue, 100, 1_000_000);
+    assert.deepEqual(first.slots.map((s) => s.candidates.map((r) => r.offset)), [[1n, 0n]]);
+    assert.equal(first.lastOffset, 1n);
+    assert.deepEqual(queue.map((r) => r.offset), [2n, 3n]);
   });
 
   it('never merges engine-generated ids', () => {
     const noId: BulkOperation = { action: 'index', index: 'i', source: '{}' };
-    assert.equal(takeBatch([at(0n, noId), at(1n, noId)], 10, 1_000_000).ops.length, 2);
+    assert.equal(takeBatch([at(0n, noId), at(1n, noId)], 10, 1_000_000).slots.length, 2);
   });
 
   it('is bounded by documents and bytes, but always takes one record', () => {
@@ -40,7 +51,7 @@ describe('takeBatch', () => {
     const bad = prepare(rec(2n), { failure: { errorClass: 'decode', errorType: 'invalid_json', reason: 'x' } }, 200);
     const batch = takeBatch([at(0n, indexOp('a', 0)), big, bad, at(3n, indexOp('b', 3))], 100, 1_000_000);
     assert.deepEqual(batch.failed.map((r) => r.offset), [1n, 2n]);
-    assert.deepEqual(batch.members.map((m) => m.map((r) => r.offset)), [[0n], [3n]]);
+    assert.deepEqual(batch.slots.map((s) => s.candidates.map((r) => r.offset)), [[0n], [3n]]);
   });
 });
 

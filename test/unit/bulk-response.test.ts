@@ -23,7 +23,7 @@ describe('classifyBulkResponse', () => {
         { index: { _index: 'i', _id: '5', status: 503, error: { type: 'unavailable_shards_exception', reason: 'primary shard is not active' } } },
       ],
     };
-    const outcomes = classifyBulkResponse(body, 5);
+    const outcomes = classifyBulkResponse(body, Array.from({ length: 5 }, () => ({})));
     assert.deepEqual(outcomes.map((o) => o.kind), ['acked', 'retriable', 'rejected', 'acked', 'retriable']);
     assert.deepEqual(outcomes[2], {
       kind: 'rejected',
@@ -35,12 +35,12 @@ describe('classifyBulkResponse', () => {
 
   it('treats a create conflict (redelivery of a write-once document) as done, but not an index conflict', () => {
     const conflict = { status: 409, error: { type: 'version_conflict_engine_exception', reason: '[1]: version conflict, document already exists' } };
-    const outcomes = classifyBulkResponse({ errors: true, items: [{ create: conflict }, { index: conflict }] }, 2);
+    const outcomes = classifyBulkResponse({ errors: true, items: [{ create: conflict }, { index: conflict }] }, [{}, {}]);
     assert.deepEqual(outcomes.map((o) => o.kind), ['acked', 'rejected']);
   });
 
   it('refuses a response that does not match the request', () => {
-    assert.throws(() => classifyBulkResponse({ items: [] }, 1), /0 items for 1 operations/);
+    assert.throws(() => classifyBulkResponse({ items: [] }, [{}]), /0 items for 1 operations/);
   });
 });
 
