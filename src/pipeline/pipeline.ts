@@ -26,6 +26,8 @@ import { type BulkSink, describeFailure, PartitionWorker, PermanentFailure, type
 
 export interface PipelineStats {
   consumed: number;
+  /** Records received again that a worker already held (none expected; a guard). */
+  duplicates: number;
   indexed: number;
   /** Records a newer version in the index made unnecessary (external versioning). */
   superseded: number;
@@ -384,6 +386,7 @@ export class Pipeline {
     }
     return {
       consumed: this.#consumed,
+      duplicates: this.#duplicates,
       indexed,
       superseded,
       retries: this.#retries,
