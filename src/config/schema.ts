@@ -1,6 +1,7 @@
 // The service's configuration: one schema, validated with zod, with defaults that suit a local stack.
 // Every key can come from a config file (YAML/JSON), an environment variable or a CLI flag.
 import { z } from 'zod';
+import { ERROR_CLASSES } from '../sink/bulk-response.js';
 import { CONVERTERS } from '../transform/mapping.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
@@ -117,6 +118,9 @@ export const configSchema = z.strictObject({
     policy: z.enum(['dlq', 'fail', 'skip']).default('dlq'),
     /** Dead-letter topic; {topic} is the source topic. Created at start when missing. */
     dlqTopic: z.string().min(1).default('{topic}.dlq'),
+    /** Per engine error type: systemic (hold and retry), rejected (errors.policy) or retriable,
+     *  replacing the default class (src/sink/bulk-response.ts), e.g. { mapper_parsing_exception: systemic }. */
+    classify: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'an engine error type such as mapper_parsing_exception, or http_<status>'), z.enum(ERROR_CLASSES)).default({}),
   }),
   /** Names this instance in dead-letter headers and /status; default host-pid. */
   instanceId: z.string().min(1).optional(),

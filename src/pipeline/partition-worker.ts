@@ -63,9 +63,6 @@ type WorkerState = 'running' | 'suspended' | 'retired';
 /** A slot still to send; `retry` when it failed retriably and waits for a backoff first. */
 type OpenSlot = Slot & { retry?: boolean };
 
-/** Whole-request answers that are about the cluster (credentials, privileges), not the documents. */
-const SYSTEMIC_REQUEST_STATUSES = new Set([401, 403]);
-
 export class PartitionWorker {
   readonly watermark = new PartitionWatermark();
   readonly #queue: PreparedRecord[] = [];
@@ -261,8 +258,8 @@ export class PartitionWorker {
           slots = rest.length > 0 ? [{ candidates: rest }] : [];
           continue;
         }
-        const kind: RetryKind | undefined = error.retriable ? (error.status === undefined ? 'unreachable' : 'retriable') : error.status !== undefined && SYSTEMIC_REQUEST_STATUSES.has(error.status) ? 'systemic' : undefined;
-        if (kind === undefined) throw error;
+        if (!error.retriable) throw error;
+        const kind: RetryKind = error.failure?.kind === 'systemic' ? 'systemic' : error.status === undefined ? 'unreachable' : 'retriable';
         this.retriedItems += ops.length;
         this.ctx.onRetry(this, ops.length, error.message, kind);
         this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, retrying: ops.length, reason: error.message }, kind === 'systemic' ? 'the search engine refuses the bulk request (credentials or privileges?); holding the partition and retrying' : 'bulk request failed; retrying');

@@ -124,7 +124,7 @@ export class Pipeline {
   ) {
     this.#instanceId = config.instanceId ?? defaultInstanceId();
     this.#source = deps.source ?? new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false, config.retry);
-    this.#sink = deps.sink ?? new SearchClient(config.elastic.url, { connections: config.batch.maxInFlight * 2, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic });
+    this.#sink = deps.sink ?? new SearchClient(config.elastic.url, { connections: config.batch.maxInFlight * 2, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic, classify: config.errors.classify });
     this.#deadLetters = deps.deadLetters ?? new DeadLetterQueue(config, logger, this.#stopSignal.signal);
     this.#inFlight = new Semaphore(config.batch.maxInFlight);
     this.#gate = new BufferGate(

@@ -3,7 +3,15 @@
 // Elasticsearch client refuses OpenSearch (see docs/decisions.md).
 import { Pool } from 'undici';
 import { type BulkOperation, bulkBody } from './bulk-request.js';
-import { type BulkResponseBody, type ItemOutcome, classifyBulkResponse, isRetriableStatus } from './bulk-response.js';
+import {
+  type BulkResponseBody,
+  type ClassifyOverrides,
+  type ItemOutcome,
+  type RequestFailure,
+  classifyBulkResponse,
+  classifyRequestFailure,
+  isRetriableStatus,
+} from './bulk-response.js';
 
 export class SearchHttpError extends Error {
   override name = 'SearchHttpError';
@@ -11,6 +19,8 @@ export class SearchHttpError extends Error {
     message: string,
     readonly status: number | undefined,
     readonly retriable: boolean,
+    /** Set by `bulk`: retriable, systemic (retriable is true: hold and retry) or fatal. */
+    readonly failure?: RequestFailure,
   ) {
     super(message);
   }
@@ -38,11 +48,14 @@ export class SearchClient {
   readonly #timeoutMs: number;
 
   readonly #authorization: string | undefined;
+  readonly #classify: ClassifyOverrides;
 
-  constructor(url: string, options: { connections?: number; timeoutMs?: number; auth?: SearchAuth } = {}) {
+  /** `classify`: the `errors.classify` overrides applied to bulk items. */
+  constructor(url: string, options: { connections?: number; timeoutMs?: number; auth?: SearchAuth; classify?: ClassifyOverrides } = {}) {
     const { origin } = new URL(url);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#authorization = authorizationHeader(options.auth);
+    this.#classify = options.classify ?? {};
     this.#pool = new Pool(origin, {
       connections: options.connections ?? 8,
       headersTimeout: this.#timeoutMs,
@@ -108,10 +121,19 @@ export class SearchClient {
     await this.#ok('PUT', `/_index_template/${encodeURIComponent(name)}`, JSON.stringify(template));
   }
 
-  /** Sends a bulk request; one outcome per operation. Whole-request failures throw SearchHttpError. */
+  /**
+   * Sends a bulk request; one outcome per operation. A whole-request failure throws a SearchHttpError
+   * whose `failure` says what it is; a systemic one (401/403, a cluster block…) is `retriable`, so a
+   * caller that only knows `retriable` holds and retries instead of stopping.
+   */
   async bulk(ops: readonly BulkOperation[]): Promise<ItemOutcome[]> {
-    const body = await this.#ok<BulkResponseBody>('POST', '/_bulk', bulkBody(ops), 'application/x-ndjson');
-    return classifyBulkResponse(body, ops);
+    const response = await this.request<BulkResponseBody>('POST', '/_bulk', bulkBody(ops), 'application/x-ndjson');
+    if (response.status >= 300) {
+      const failure = classifyRequestFailure(response.status, response.body);
+      const detail = `${failure.kind}, ${failure.errorType}: ${JSON.stringify(response.body).slice(0, 500)}`;
+      throw new SearchHttpError(`POST /_bulk answered ${response.status} (${detail})`, response.status, failure.kind !== 'fatal', failure);
+    }
+    return classifyBulkResponse(response.body, ops, this.#classify);
   }
 
   async close(): Promise<void> {
