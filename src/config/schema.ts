@@ -1,7 +1,9 @@
 // The service's configuration: one schema, validated with zod, with defaults that suit a local stack.
 // Every key can come from a config file (YAML/JSON), an environment variable or a CLI flag.
 import { z } from 'zod';
+import { KEY_FORMATS } from '../decode/keys.js';
 import { CONVERTERS } from '../transform/mapping.js';
+import { NULL_VALUES } from '../transform/to-operation.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 const ms = z.number().int().nonnegative();
@@ -44,6 +46,10 @@ export const configSchema = z.strictObject({
   document: z.strictObject({
     id: idStrategy.default('key'),
     action: z.enum(['index', 'create']).default('index'),
+    /** A tombstone (null value): delete the document its key names, ignore it (acknowledged, no write), or fail it (errors.policy). */
+    nullValues: z.enum(NULL_VALUES, { error: 'expected delete (the document the key names), ignore (acknowledge without a write) or fail (errors.policy decides)' }).default('delete'),
+    /** How record keys become text for ids and {key}: string (UTF-8, invalid bytes fail), base64, hex, long (8 bytes big-endian), avro (Confluent-framed, via schemaRegistry). */
+    keyFormat: z.enum(KEY_FORMATS, { error: 'expected string (UTF-8), base64, hex, long (8-byte big-endian integer) or avro (Confluent-framed, needs schemaRegistry.url)' }).default('string'),
   }),
   /** How record values are decoded: one format for all topics, or per topic. */
   decode: z.strictObject({
