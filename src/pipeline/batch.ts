@@ -12,6 +12,8 @@ export interface PreparedRecord {
   record: SourceRecord;
   op?: BulkOperation;
   failure?: Failure;
+  /** Nothing to write (a tombstone with document.nullValues: ignore): acknowledged as is. */
+  skip?: 'tombstone';
   /** Bytes this record holds in memory (buffer accounting); fixed when it is queued. */
   bytes: number;
   /** Bytes its operation adds to a bulk body, once known. */
@@ -20,7 +22,7 @@ export interface PreparedRecord {
   pending?: Promise<void> | undefined;
 }
 
-export type Outcome = { op: BulkOperation } | { failure: Failure };
+export type Outcome = { op: BulkOperation } | { failure: Failure } | { skip: 'tombstone' };
 
 export interface Batch {
   /** Operations to send, one per distinct (index, id). */
@@ -29,6 +31,8 @@ export interface Batch {
   members: PreparedRecord[][];
   /** Records that cannot be indexed, in offset order. */
   failed: PreparedRecord[];
+  /** Records with nothing to write, to acknowledge. */
+  skipped: PreparedRecord[];
   bytes: number;
   records: number;
   lastOffset: bigint;
@@ -60,6 +64,10 @@ function settle(prepared: PreparedRecord, outcome: Outcome, maxBytes: number): v
     prepared.failure = outcome.failure;
     return;
   }
+  if ('skip' in outcome) {
+    prepared.skip = outcome.skip;
+    return;
+  }
   const bytes = operationBytes(outcome.op);
   if (bytes > maxBytes) {
     prepared.failure = { errorClass: 'oversize', errorType: 'document_too_large', reason: `document of ${bytes} bytes exceeds batch.maxBytes (${maxBytes})` };
@@ -87,8 +95,13 @@ export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: nu
   const ops: BulkOperation[] = [];
   const members: PreparedRecord[][] = [];
   const failed: PreparedRecord[] = [];
+  const skipped: PreparedRecord[] = [];
   for (const prepared of taken) {
     const op = prepared.op;
+    if (prepared.skip) {
+      skipped.push(prepared);
+      continue;
+    }
     if (op === undefined) {
       failed.push(prepared);
       continue;
@@ -104,5 +117,5 @@ export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: nu
       members[slot]!.push(prepared);
     }
   }
-  return { ops, members, failed, bytes, records: taken.length, lastOffset: taken.at(-1)!.offset };
+  return { ops, members, failed, skipped, bytes, records: taken.length, lastOffset: taken.at(-1)!.offset };
 }

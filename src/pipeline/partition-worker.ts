@@ -51,6 +51,8 @@ export class PartitionWorker {
   indexedRecords = 0;
   retriedItems = 0;
   failedRecords = 0;
+  /** Records acknowledged without a write (tombstones with document.nullValues: ignore). */
+  skippedRecords = 0;
 
   #firstBulkAt: number | undefined;
   #skipBelow: bigint | undefined;
@@ -152,6 +154,10 @@ export class PartitionWorker {
 
   /** Dead-letters the batch's failed records, then sends its operations until all are settled. */
   async #send(batch: Batch): Promise<void> {
+    if (batch.skipped.length > 0) {
+      this.skippedRecords += batch.skipped.length;
+      this.#ack(batch.skipped);
+    }
     for (const failed of batch.failed) {
       if (this.#stopped) return;
       await this.ctx.onFailure(failed.record, failed.failure!);

@@ -7,7 +7,7 @@ import { Committer } from '../offsets/committer.js';
 import { SearchClient } from '../sink/search-client.js';
 import { KafkaSource } from '../source/kafka-source.js';
 import { partitionKey, type SourceRecord } from '../source/record.js';
-import { buildOperation, type Transformed, type TransformOptions } from '../transform/to-operation.js';
+import { buildOperation, type Transformed, type TransformOptions, transformOptions } from '../transform/to-operation.js';
 import { RecordDecoders } from '../decode/decoders.js';
 import type { Logger } from '../util/logger.js';
 import { Semaphore } from '../util/semaphore.js';
@@ -53,7 +53,7 @@ export interface SinkState {
 const LOST = 'lost';
 
 const outcomeOf = (t: Transformed): Outcome =>
-  t.ok ? { op: t.op } : { failure: { errorClass: t.errorClass, errorType: t.errorType, reason: t.reason } };
+  !t.ok ? { failure: { errorClass: t.errorClass, errorType: t.errorType, reason: t.reason } } : t.skip ? { skip: t.skip } : { op: t.op };
 
 export class Pipeline {
   readonly #workers = new Map<string, PartitionWorker>();
@@ -105,7 +105,7 @@ export class Pipeline {
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
     this.#deadLetters = new DeadLetterQueue(config, logger, this.#stopSignal.signal);
     this.#decoders = new RecordDecoders(config, logger, this.#stopSignal.signal);
-    this.#transform = { index: config.elastic.index, id: config.document.id, action: config.document.action, mapping: config.transform };
+    this.#transform = transformOptions(config);
   }
 
   /** Starts consuming; the promise returned by `failed` settles if the pipeline must stop. */
@@ -179,14 +179,9 @@ export class Pipeline {
   /** Decode + transform, synchronously when possible (JSON, cached Avro schemas), else pending. */
   #prepare(record: SourceRecord): PreparedRecord {
     const { maxBytes } = this.config.batch;
-    if (record.value === null) return prepare(record, outcomeOf(buildOperation(record, null, this.#transform)), maxBytes);
-    const valued = record as SourceRecord & { value: Buffer };
-    const decoded = this.#decoders.decodeSync(valued);
-    if (decoded) {
-      const rawJson = decoded.ok && this.#decoders.formatOf(record.topic) === 'json' ? valued.value.toString('utf8') : undefined;
-      return prepare(record, outcomeOf(buildOperation(record, decoded, this.#transform, rawJson)), maxBytes);
-    }
-    return preparePending(record, this.#decoders.decodeAsync(valued).then((d) => outcomeOf(buildOperation(record, d, this.#transform))), maxBytes);
+    const decoded = this.#decoders.decodeRecordSync(record);
+    if (decoded) return prepare(record, outcomeOf(buildOperation(record, decoded, this.#transform)), maxBytes);
+    return preparePending(record, this.#decoders.decodeRecordAsync(record).then((d) => outcomeOf(buildOperation(record, d, this.#transform))), maxBytes);
   }
 
   #worker(topic: string, partition: number): PartitionWorker {
