@@ -2,7 +2,9 @@
 // Every key can come from a config file (YAML/JSON), an environment variable or a CLI flag.
 import { z } from 'zod';
 import { ERROR_CLASSES } from '../sink/bulk-response.js';
+import { KEY_FORMATS } from '../decode/keys.js';
 import { CONVERTERS } from '../transform/mapping.js';
+import { NULL_VALUES } from '../transform/to-operation.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 const ms = z.number().int().nonnegative();
@@ -53,6 +55,10 @@ export const configSchema = z.strictObject({
       .default('auto'),
     /** Added to versions as epoch × 10^12: raise it when the topic is re-created (its offsets restart). */
     versionEpoch: z.number().int().min(0).max(9_000_000).default(0),
+    /** A tombstone (null value): delete the document its key names, ignore it (acknowledged, no write), or fail it (errors.policy). */
+    nullValues: z.enum(NULL_VALUES, { error: 'expected delete (the document the key names), ignore (acknowledge without a write) or fail (errors.policy decides)' }).default('delete'),
+    /** How record keys become text for ids and {key}: string (UTF-8, invalid bytes fail), base64, hex, long (8 bytes big-endian), avro (Confluent-framed, via schemaRegistry). */
+    keyFormat: z.enum(KEY_FORMATS, { error: 'expected string (UTF-8), base64, hex, long (8-byte big-endian integer) or avro (Confluent-framed, needs schemaRegistry.url)' }).default('string'),
   }),
   /** How record values are decoded: one format for all topics, or per topic. */
   decode: z.strictObject({

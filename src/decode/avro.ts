@@ -3,6 +3,7 @@
 // record is resolved into it (schema evolution: added fields with defaults, promotions, ...).
 import avro from 'avsc';
 import type { Decoded } from './json.js';
+import { avroKeyText, type DecodedKey } from './keys.js';
 import { SchemaNotFoundError, type SchemaRegistryClient } from './schema-registry.js';
 
 const MAGIC = 0;
@@ -69,6 +70,78 @@ export class AvroDecoder {
     }
   }
 }
+
+// Longs as bigint: avsc's default long throws past 2^53 ("potential precision loss") and a rounded long
+// would make two keys one id. avsc hands fromBuffer the long as 8 little-endian bytes.
+const exactLong = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(0),
+  toBuffer: (n: bigint) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(n);
+    return buf;
+  },
+  fromJSON: (n: number | string) => BigInt(n),
+  toJSON: (n: bigint) => Number(n),
+  isValid: (n: unknown) => typeof n === 'bigint',
+  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
+});
+
+/** Every `long` of a key schema ("long" or {"type": "long", ...}) is read exactly. */
+const exactLongs = (schema: avro.Schema): avro.Type | undefined =>
+  schema === 'long' || (typeof schema === 'object' && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'long') ? exactLong : undefined;
+
+/**
+ * Confluent-framed Avro keys → text for document ids. Keys are read with their writer schema only (the
+ * reader schema is for values); any schema is fine, a primitive key being the common case.
+ */
+export class AvroKeyDecoder {
+  readonly #types = new Map<number, avro.Type>();
+
+  constructor(private readonly registry: SchemaRegistryClient) {}
+
+  /** Decodes without I/O when the writer schema is cached; undefined means "needs the registry". */
+  decodeCached(key: Buffer): DecodedKey | undefined {
+    const header = parseWireHeader(key);
+    if ('error' in header) return keyFailure('avro_key_wire_format', `key: ${header.error} (document.keyFormat: avro)`);
+    const schema = this.registry.cached(header.schemaId);
+    if (!this.#types.has(header.schemaId) && schema === undefined) return undefined;
+    return this.#decodeWith(header.schemaId, schema ?? '', key);
+  }
+
+  /** Decodes, fetching the writer schema when needed. Registry outages throw (the caller retries). */
+  async decode(key: Buffer): Promise<DecodedKey> {
+    const cached = this.decodeCached(key);
+    if (cached) return cached;
+    const { schemaId } = parseWireHeader(key) as { schemaId: number };
+    let schema: string;
+    try {
+      schema = await this.registry.schemaById(schemaId);
+    } catch (error) {
+      if (error instanceof SchemaNotFoundError) return keyFailure('avro_key_unknown_schema', `key: ${error.message}`);
+      throw error;
+    }
+    return this.#decodeWith(schemaId, schema, key);
+  }
+
+  #decodeWith(schemaId: number, schema: string, key: Buffer): DecodedKey {
+    let type = this.#types.get(schemaId);
+    try {
+      if (!type) {
+        type = avro.Type.forSchema(JSON.parse(schema) as avro.Schema, { typeHook: exactLongs });
+        this.#types.set(schemaId, type);
+      }
+    } catch (error) {
+      return keyFailure('avro_key_schema_invalid', `key schema ${schemaId} cannot be parsed: ${(error as Error).message}`);
+    }
+    try {
+      return { ok: true, text: avroKeyText(type.fromBuffer(key.subarray(5))) };
+    } catch (error) {
+      return keyFailure('avro_key_corrupt', `key does not match schema ${schemaId}: ${(error as Error).message}`);
+    }
+  }
+}
+
+const keyFailure = (errorType: string, reason: string): DecodedKey => ({ ok: false, errorType, reason });
 
 /** avsc returns class instances, Buffers for bytes and bigint-free longs; make JSON-ready plain data. */
 function toPlain(value: unknown): unknown {

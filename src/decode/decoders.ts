@@ -1,13 +1,16 @@
-// Picks the decoder of each topic (json, avro, string, bytes) and decodes record values. Avro needs
-// the schema registry: decoding is synchronous once a schema id is cached, asynchronous before that,
-// and retried with backoff while the registry is unreachable (a record is never dropped for that).
+// Picks the decoder of each topic (json, avro, string, bytes) and decodes record values, and keys in
+// document.keyFormat. Avro (values, or keys with keyFormat avro) needs the schema registry: decoding is
+// synchronous once a schema id is cached, asynchronous before that, and retried with backoff while the
+// registry is unreachable (a record is never dropped for that).
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import type { SourceRecord } from '../source/record.js';
 import { backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
-import { AvroDecoder } from './avro.js';
+import { keyNeeded, transformOptions, type TransformOptions } from '../transform/to-operation.js';
+import { AvroDecoder, AvroKeyDecoder } from './avro.js';
 import { type Decoded, decodeJson } from './json.js';
+import { decodeKeyBytes, type DecodedKey, type DecodedRecord, NO_KEY } from './keys.js';
 import { RegistryUnavailableError, SchemaRegistryClient } from './schema-registry.js';
 
 export type Format = 'json' | 'avro' | 'string' | 'bytes';
@@ -15,6 +18,9 @@ export type Format = 'json' | 'avro' | 'string' | 'bytes';
 export class RecordDecoders {
   readonly registry: SchemaRegistryClient | undefined;
   readonly #avro: AvroDecoder | undefined;
+  readonly #avroKeys: AvroKeyDecoder | undefined;
+  /** Which records use their key (ids, {key}): others are not decoded, so never fail on it. */
+  readonly #transform: TransformOptions;
 
   constructor(
     private readonly config: Config,
@@ -22,12 +28,17 @@ export class RecordDecoders {
     private readonly signal: AbortSignal,
   ) {
     const usesAvro = config.kafka.topics.some((t) => this.formatOf(t) === 'avro');
-    if (usesAvro) {
-      if (!config.schemaRegistry) throw new Error('a topic uses the avro format but schemaRegistry.url is not set');
+    const avroKeys = config.document.keyFormat === 'avro';
+    if (usesAvro || avroKeys) {
+      if (!config.schemaRegistry) throw new Error(`${usesAvro ? 'a topic uses the avro format' : 'document.keyFormat is avro'} but schemaRegistry.url is not set`);
       this.registry = new SchemaRegistryClient(config.schemaRegistry);
-      const reader = config.decode.readerSchemaFile ? (JSON.parse(readFileSync(config.decode.readerSchemaFile, 'utf8')) as object) : undefined;
-      this.#avro = new AvroDecoder(this.registry, reader);
     }
+    if (usesAvro) {
+      const reader = config.decode.readerSchemaFile ? (JSON.parse(readFileSync(config.decode.readerSchemaFile, 'utf8')) as object) : undefined;
+      this.#avro = new AvroDecoder(this.registry!, reader);
+    }
+    if (avroKeys) this.#avroKeys = new AvroKeyDecoder(this.registry!);
+    this.#transform = transformOptions(config);
   }
 
   formatOf(topic: string): Format {
@@ -50,13 +61,65 @@ export class RecordDecoders {
 
   /** Decodes an Avro record whose schema is not cached yet; waits out registry outages. */
   async decodeAsync(record: SourceRecord & { value: Buffer }): Promise<Decoded> {
-    for (let attempt = 0; ; attempt++) {
+    return this.#untilRegistryAnswers(record, () => this.#avro!.decode(record.value));
+  }
+
+  /** The key in document.keyFormat without I/O, or undefined when the registry must be asked first. */
+  decodeKeySync(record: SourceRecord): DecodedKey | undefined {
+    const format = this.config.document.keyFormat;
+    if (format !== 'avro') return decodeKeyBytes(record.key, format);
+    if (record.key === null || record.key.length === 0) return NO_KEY;
+    return this.#avroKeys!.decodeCached(record.key);
+  }
+
+  /** The key in document.keyFormat, fetching an Avro key's schema; waits out registry outages. */
+  async decodeKeyAsync(record: SourceRecord): Promise<DecodedKey> {
+    const known = this.decodeKeySync(record);
+    if (known) return known;
+    return this.#untilRegistryAnswers(record, () => this.#avroKeys!.decode(record.key!));
+  }
+
+  /**
+   * Key and value, for `buildOperation`, without I/O; undefined when the registry must be asked
+   * first (then call `decodeRecordAsync`). The key is decoded only when the record uses it.
+   */
+  decodeRecordSync(record: SourceRecord): DecodedRecord | undefined {
+    let value: Decoded | null = null;
+    if (record.value !== null) {
+      const decoded = this.decodeSync(record as SourceRecord & { value: Buffer });
+      if (decoded === undefined) return undefined;
+      value = decoded;
+    }
+    const rawJson = this.#rawJson(record, value);
+    if (!this.#usesKey(value)) return { value, key: undefined, rawJson };
+    const key = this.decodeKeySync(record);
+    return key === undefined ? undefined : { value, key, rawJson };
+  }
+
+  /** Key and value, for `buildOperation`, fetching schemas from the registry as needed. */
+  async decodeRecordAsync(record: SourceRecord): Promise<DecodedRecord> {
+    const value = record.value === null ? null : (this.decodeSync(record as SourceRecord & { value: Buffer }) ?? (await this.decodeAsync(record as SourceRecord & { value: Buffer })));
+    const key = this.#usesKey(value) ? await this.decodeKeyAsync(record) : undefined;
+    return { value, key, rawJson: this.#rawJson(record, value) };
+  }
+
+  /** A record that failed to decode needs no key: it fails anyway (class decode). */
+  #usesKey(value: Decoded | null): boolean {
+    return (value === null || value.ok) && keyNeeded(this.#transform, value === null);
+  }
+
+  #rawJson(record: SourceRecord, value: Decoded | null): string | undefined {
+    return value?.ok && this.formatOf(record.topic) === 'json' ? record.value!.toString('utf8') : undefined;
+  }
+
+  async #untilRegistryAnswers<T>(record: SourceRecord, attempt: () => Promise<T>): Promise<T> {
+    for (let n = 0; ; n++) {
       try {
-        return await this.#avro!.decode(record.value);
+        return await attempt();
       } catch (error) {
         if (!(error instanceof RegistryUnavailableError) || this.signal.aborted) throw error;
-        this.logger.warn({ err: error.message, attempt, topic: record.topic, partition: record.partition }, 'schema registry unavailable; retrying');
-        await backoffSleep(attempt, this.config.retry, this.signal);
+        this.logger.warn({ err: error.message, attempt: n, topic: record.topic, partition: record.partition }, 'schema registry unavailable; retrying');
+        await backoffSleep(n, this.config.retry, this.signal);
       }
     }
   }

@@ -9,6 +9,7 @@ export class Metrics {
   readonly superseded = new Counter({ name: 'k2e_records_superseded_total', help: 'Records acknowledged without a write because the index already holds a newer version (external versioning)', labelNames: ['topic'], registers: [this.registry] });
   readonly systemicErrors = new Counter({ name: 'k2e_systemic_errors_total', help: 'Bulk items (or whole requests) refused for a cluster-side reason (privileges, write block, closed or missing index), held and retried', labelNames: ['topic'], registers: [this.registry] });
   readonly stalledPartitions = new Gauge({ name: 'k2e_stalled_partitions', help: 'Assigned partitions with lag that made no progress for stallTimeoutMs', registers: [this.registry] });
+  readonly tombstonesIgnored = new Counter({ name: 'k2e_tombstones_ignored_total', help: 'Tombstones acknowledged without a write (document.nullValues: ignore)', labelNames: ['topic'], registers: [this.registry] });
   readonly retried = new Counter({ name: 'k2e_records_retried_total', help: 'Bulk items (or whole requests) retried after a retriable failure', labelNames: ['topic'], registers: [this.registry] });
   readonly deadLettered = new Counter({ name: 'k2e_records_dead_lettered_total', help: 'Records sent to the dead-letter topic (or skipped)', labelNames: ['topic', 'error_class'], registers: [this.registry] });
   readonly bulkDuration = new Histogram({ name: 'k2e_bulk_duration_seconds', help: 'Duration of _bulk requests', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });

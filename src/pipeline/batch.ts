@@ -14,8 +14,8 @@ export interface PreparedRecord {
   record: SourceRecord;
   op?: BulkOperation;
   failure?: Failure;
-  /** Acknowledged without a write (a tombstone ignored by configuration). */
-  skip?: string;
+  /** Nothing to write (a tombstone with document.nullValues: ignore): acknowledged as is. */
+  skip?: 'tombstone';
   /** Bytes this record holds in memory (buffer accounting); fixed when it is queued. */
   bytes: number;
   /** Bytes its operation adds to a bulk body, once known. */
@@ -24,7 +24,7 @@ export interface PreparedRecord {
   pending?: Promise<void> | undefined;
 }
 
-export type Outcome = { op: BulkOperation } | { failure: Failure } | { skip: string };
+export type Outcome = { op: BulkOperation } | { failure: Failure } | { skip: 'tombstone' };
 
 /**
  * The records of one document id in a batch, in the order they are tried: the first one's operation

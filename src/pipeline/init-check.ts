@@ -36,9 +36,10 @@ export async function waitUntilReady(config: Config, logger: Logger, signal?: Ab
     { name: 'kafka', probe: () => probeKafka(admin, config, logger) },
     { name: 'search engine', probe: () => probeSearch(search, config.elastic.index, indexDefinition, template, logger) },
   ];
-  const usesAvro = config.decode.format === 'avro' || Object.values(config.decode.topics ?? {}).includes('avro');
+  const avroValues = config.decode.format === 'avro' || Object.values(config.decode.topics ?? {}).includes('avro');
+  const usesAvro = avroValues || config.document.keyFormat === 'avro';
   const registry = usesAvro && config.schemaRegistry ? new SchemaRegistryClient({ ...config.schemaRegistry, timeoutMs: 5000 }) : undefined;
-  if (usesAvro && !registry) throw new InitCheckError('a topic uses the avro format but schemaRegistry.url is not set');
+  if (usesAvro && !registry) throw new InitCheckError(`${avroValues ? 'a topic uses the avro format' : 'document.keyFormat is avro'} but schemaRegistry.url is not set`);
   if (registry) {
     checks.push({
       name: 'schema registry',

@@ -41,6 +41,8 @@ export interface WorkerContext {
   onBulk(durationSeconds: number, operations: number, bytes: number): void;
   /** Records written, and how many were already superseded by a newer version in the index. */
   onIndexed(worker: PartitionWorker, records: readonly PreparedRecord[], superseded: number): void;
+  /** Records acknowledged without a write (tombstones ignored by configuration). */
+  onSkipped(worker: PartitionWorker, records: number): void;
   /** Records that can never be indexed: dead-letter / skip them (resolves), or stop (rejects). */
   onFailures(worker: PartitionWorker, failures: readonly DeadLetter[]): Promise<void>;
   /** at-most-once: commit this offset (the batch's last + 1) before sending the batch. */
@@ -79,6 +81,8 @@ export class PartitionWorker {
   supersededRecords = 0;
   retriedItems = 0;
   failedRecords = 0;
+  /** Records acknowledged without a write (tombstones with document.nullValues: ignore). */
+  skippedRecords = 0;
 
   /**
    * @param predecessor a retired worker of the same partition in this instance that may still have a
@@ -212,7 +216,11 @@ export class PartitionWorker {
       mustFinish = true;
     }
     this.#firstBulkAt ??= Date.now();
-    if (batch.skipped.length > 0) this.#ack(batch.skipped);
+    if (batch.skipped.length > 0) {
+      this.skippedRecords += batch.skipped.length;
+      this.ctx.onSkipped(this, batch.skipped.length);
+      this.#ack(batch.skipped);
+    }
     if (batch.failed.length > 0) await this.#deadLetter(batch.failed.map((r) => ({ prepared: r, failure: r.failure! })));
     const unfinished = await this.#sendSlots(batch.slots, mustFinish);
     if (unfinished.length > 0) this.#requeue(unfinished);

@@ -13,8 +13,7 @@ import { Committer } from '../offsets/committer.js';
 import { SearchClient } from '../sink/search-client.js';
 import { type Assignment, KafkaSource, type RecordSource } from '../source/kafka-source.js';
 import { partitionKey, type SourceRecord } from '../source/record.js';
-import { buildOperation, type Transformed, type TransformOptions } from '../transform/to-operation.js';
-import { resolveVersionStrategy } from '../transform/document-version.js';
+import { buildOperation, type Transformed, type TransformOptions, transformOptions } from '../transform/to-operation.js';
 import { RecordDecoders } from '../decode/decoders.js';
 import type { Logger } from '../util/logger.js';
 import { Semaphore } from '../util/semaphore.js';
@@ -79,7 +78,7 @@ export interface PipelineDeps {
 const LOST = 'lost';
 
 const outcomeOf = (t: Transformed): Outcome =>
-  t.ok ? { op: t.op } : { failure: { errorClass: t.errorClass, errorType: t.errorType, reason: t.reason } };
+  !t.ok ? { failure: { errorClass: t.errorClass, errorType: t.errorType, reason: t.reason } } : t.skip ? { skip: t.skip } : { op: t.op };
 
 export class Pipeline {
   /** Workers of the partitions this member owns (created at their first record). */
@@ -150,15 +149,7 @@ export class Pipeline {
     );
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
     this.#decoders = new RecordDecoders(config, logger, this.#stopSignal.signal);
-    const { document } = config;
-    this.#transform = {
-      index: config.elastic.index,
-      id: document.id,
-      action: document.action,
-      mapping: config.transform,
-      version: resolveVersionStrategy(document.version, document.id, document.action, config.kafka.topics.length),
-      versionEpoch: document.versionEpoch,
-    };
+    this.#transform = transformOptions(config);
   }
 
   /** The resolved transform settings (e.g. which version strategy `auto` chose). */
@@ -265,14 +256,9 @@ export class Pipeline {
   /** Decode + transform, synchronously when possible (JSON, cached Avro schemas), else pending. */
   #prepare(record: SourceRecord): PreparedRecord {
     const { maxBytes } = this.config.batch;
-    if (record.value === null) return prepare(record, outcomeOf(buildOperation(record, null, this.#transform)), maxBytes);
-    const valued = record as SourceRecord & { value: Buffer };
-    const decoded = this.#decoders.decodeSync(valued);
-    if (decoded) {
-      const rawJson = decoded.ok && this.#decoders.formatOf(record.topic) === 'json' ? valued.value.toString('utf8') : undefined;
-      return prepare(record, outcomeOf(buildOperation(record, decoded, this.#transform, rawJson)), maxBytes);
-    }
-    return preparePending(record, this.#decoders.decodeAsync(valued).then((d) => outcomeOf(buildOperation(record, d, this.#transform))), maxBytes);
+    const decoded = this.#decoders.decodeRecordSync(record);
+    if (decoded) return prepare(record, outcomeOf(buildOperation(record, decoded, this.#transform)), maxBytes);
+    return preparePending(record, this.#decoders.decodeRecordAsync(record).then((d) => outcomeOf(buildOperation(record, d, this.#transform))), maxBytes);
   }
 
   #worker(key: string, topic: string, partition: number): PartitionWorker {
@@ -302,6 +288,7 @@ export class Pipeline {
           const now = Date.now();
           for (const r of records) this.metrics.eventToIndexed.observe(Math.max(0, now - Number(r.record.timestamp)) / 1000);
         },
+        onSkipped: (w, records) => this.metrics.tombstonesIgnored.inc({ topic: w.topic }, records),
         onFailures: (_w, failures) => this.#onFailures(failures),
         onFatal: (error) => this.#fail(error),
         // at-most-once: the batch's offsets are committed before it is sent.

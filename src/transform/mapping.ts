@@ -17,7 +17,14 @@ export interface Mapping {
 
 export type Mapped = { ok: true; value: Record<string, unknown> } | { ok: false; reason: string };
 
-export function applyMapping(value: Record<string, unknown>, mapping: Mapping | undefined, record: Pick<SourceRecord, 'topic' | 'partition' | 'offset' | 'timestamp' | 'key'>): Mapped {
+/** What `add` templates read: the record's coordinates, and its key as text in document.keyFormat
+ *  (the same text the `key` id strategy uses, so `{key}` in a document and its id agree). */
+export type MappingContext = Pick<SourceRecord, 'topic' | 'partition' | 'offset' | 'timestamp'> & { key: string | null };
+
+/** Whether a mapping reads the record's key (`{key}` in transform.add). */
+export const mappingUsesKey = (mapping: Mapping | undefined): boolean => Object.values(mapping?.add ?? {}).includes('{key}');
+
+export function applyMapping(value: Record<string, unknown>, mapping: Mapping | undefined, record: MappingContext): Mapped {
   if (!mapping) return { ok: true, value };
   let doc: Record<string, unknown> = { ...value };
   if (mapping.keep) doc = Object.fromEntries(mapping.keep.filter((k) => k in doc).map((k) => [k, doc[k]]));
@@ -61,7 +68,7 @@ function convert(value: unknown, converter: Converter): unknown {
   }
 }
 
-function expand(template: string, record: Pick<SourceRecord, 'topic' | 'partition' | 'offset' | 'timestamp' | 'key'>): unknown {
+function expand(template: string, record: MappingContext): unknown {
   switch (template) {
     case '{topic}':
       return record.topic;
@@ -72,7 +79,7 @@ function expand(template: string, record: Pick<SourceRecord, 'topic' | 'partitio
     case '{timestamp}':
       return new Date(Number(record.timestamp)).toISOString();
     case '{key}':
-      return record.key?.toString('utf8') ?? null;
+      return record.key;
     case '{now}':
       return new Date().toISOString();
     default:

@@ -23,7 +23,10 @@ export interface TestMessage {
   partition?: number;
 }
 
-export async function produce(topic: string, messages: TestMessage[], chunk = 500): Promise<void> {
+/** A message whose key may be raw bytes (binary keys). */
+export type BinaryKeyMessage = Omit<TestMessage, 'key'> & { key: string | Buffer | null };
+
+export async function produce(topic: string, messages: BinaryKeyMessage[], chunk = 500): Promise<void> {
   // Idempotent: a retried send after a slow broker answer must not write a record twice.
   const producer = new Producer({ clientId: 'k2e-test-producer', bootstrapBrokers: [brokers], idempotent: true });
   try {
@@ -31,7 +34,7 @@ export async function produce(topic: string, messages: TestMessage[], chunk = 50
       await producer.send({
         messages: messages.slice(i, i + chunk).map((m) => ({
           topic,
-          key: m.key === null ? undefined : Buffer.from(m.key),
+          key: m.key === null ? undefined : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),
           value: (m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value)) as Buffer,
           ...(m.partition === undefined ? {} : { partition: m.partition }),
         })),

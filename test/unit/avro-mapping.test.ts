@@ -58,7 +58,7 @@ describe('AvroDecoder', () => {
 });
 
 describe('applyMapping', () => {
-  const record = { topic: 't', partition: 3, offset: 42n, timestamp: 1_700_000_000_000n, key: Buffer.from('k') };
+  const record = { topic: 't', partition: 3, offset: 42n, timestamp: 1_700_000_000_000n, key: 'k' };
 
   it('maps the course model TwitterAvroModel to TwitterIndexModel', () => {
     const mapped = applyMapping(
