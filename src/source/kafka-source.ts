@@ -21,6 +21,7 @@ import { backoffDelay, backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { kafkaClientOptions } from './connection.js';
 import { partitionKey, type SourceRecord } from './record.js';
+import { encodeMemberData, stickyAssigner } from './sticky-assignor.js';
 
 export interface CommitRequest {
   topic: string;
@@ -86,7 +87,13 @@ export class KafkaSource implements RecordSource {
   #discovery: NodeJS.Timeout | undefined;
   /** Partition counts this member last told the group about (in its subscription metadata). */
   #knownCounts = new Map<string, number>();
-  /** The subscription the client sends at every (re)join; its metadata is ours to update. */
+  /** This member's last assignment, advertised at the next join so the leader can keep it here. */
+  #owned: { generation: number; partitions: string[] } = { generation: -1, partitions: [] };
+  /**
+   * The subscription the client sends at every (re)join; its metadata is ours to update. The name
+   * stays the client's default, so members of older releases (round robin) can share a group with
+   * this one during a rolling upgrade: whichever member leads runs its own assigner.
+   */
   readonly #protocol: { name: string; version: number; metadata: Buffer } = { name: 'roundrobin', version: 1, metadata: Buffer.alloc(0) };
   readonly #stopSignal = new AbortController();
 
@@ -117,6 +124,8 @@ export class KafkaSource implements RecordSource {
       maxBytesPerPartition: this.config.maxBytesPerPartition,
       autocommit: this.autocommit,
       protocols: [this.#protocol],
+      // Sticky: a rebalance moves only what balance needs, so fewer partitions restart and re-read.
+      partitionAssigner: stickyAssigner,
     });
     consumer.on('consumer:group:rebalance', () => this.#onRebalance(consumer));
     consumer.on('consumer:group:join', (payload) => this.#onJoin(consumer, payload.generationId ?? consumer.generationId, payload.memberId));
@@ -153,6 +162,7 @@ export class KafkaSource implements RecordSource {
     this.#retireStream();
     this.#joined = true;
     const assignment: Assignment = { partitions: describeAssignments(consumer.assignments), generation, memberId };
+    this.#owned = { generation, partitions: assignment.partitions };
     this.#updateSubscription();
     const continued = this.#handlers!.onAssigned(assignment);
     void this.#openStream(consumer, epoch, assignment, continued).catch((error: Error) => {
@@ -287,12 +297,22 @@ export class KafkaSource implements RecordSource {
   }
 
   /**
-   * The subscription metadata the client sends at every (re)join. A member whose metadata changed
-   * makes the coordinator rebalance even when it is not the leader, which is how a member that saw
-   * partitions being added gets them assigned.
+   * The subscription metadata the client sends at every (re)join: what this member owns (for the
+   * sticky assignor) and the partition counts it knows. A member whose metadata changed makes the
+   * coordinator rebalance even when it is not the leader, which is how a member that saw partitions
+   * being added gets them assigned; the leader assigns up to the highest count any member saw.
    */
   #updateSubscription(): void {
-    this.#protocol.metadata = Buffer.from(JSON.stringify({ k2e: 1, partitionCounts: Object.fromEntries(this.#knownCounts) }));
+    const owned = new Map<string, number[]>();
+    for (const key of this.#owned.partitions) {
+      const { topic, partition } = splitKey(key);
+      owned.set(topic, [...(owned.get(topic) ?? []), partition]);
+    }
+    this.#protocol.metadata = encodeMemberData({
+      generation: this.#owned.generation,
+      owned: [...owned].map(([topic, partitions]) => ({ topic, partitions })),
+      partitionCounts: Object.fromEntries(this.#knownCounts),
+    });
   }
 
   #onLost(consumer: Consumer, error: Error): void {
@@ -301,6 +321,7 @@ export class KafkaSource implements RecordSource {
     this.#epoch++;
     this.#retireStream();
     this.#joined = false;
+    this.#owned = { generation: -1, partitions: [] };
     this.#handlers!.onLost(error);
     this.#reconnecting = this.#reconnect(consumer).finally(() => (this.#reconnecting = undefined));
   }
