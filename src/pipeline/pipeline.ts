@@ -189,8 +189,9 @@ export class Pipeline {
   /** Decides which workers continue; returns their positions (the source starts them there). */
   #onAssigned({ partitions, generation, memberId }: Assignment): ReadonlyMap<string, bigint> {
     // Only the same member in the very next generation can be sure nobody else owned a partition in
-    // between; a member that was fenced (new member id) or missed a generation starts afresh.
-    const continues = memberId !== LOST && memberId === this.#memberId && generation === this.#generation + 1;
+    // between; a member that was fenced (new member id) or missed a generation starts afresh. The
+    // client can report one join twice (a commit and a heartbeat both rejoining): same generation.
+    const continues = memberId !== LOST && memberId === this.#memberId && (generation === this.#generation + 1 || generation === this.#generation);
     const now = Date.now();
     const owned = new Map(partitions.map((key) => [key, this.#owned.get(key) ?? now]));
     const positions = new Map<string, bigint>();

@@ -169,6 +169,22 @@ describe('Pipeline across rebalances', () => {
     await pipeline.stop();
   });
 
+  it('a join reported twice for one generation keeps the workers', async () => {
+    const { source, sink, pipeline } = setup();
+    await pipeline.start();
+    source.assign([0], 1);
+    source.deliver(0, 0, 4);
+    await until(() => source.committed(0) === 5n, 'commit to 5');
+    source.revoke();
+    assert.deepEqual([...source.assign([0], 2)], [['t:0', 5n]]);
+    assert.deepEqual([...source.assign([0], 2)], [['t:0', 5n]], 'the same generation again: nothing restarts');
+    assert.deepEqual([...source.assign([0], 4)], [], 'a skipped generation: the worker is not trusted to continue');
+    source.deliver(0, 5, 9);
+    await until(() => source.committed(0) === 10n, 'commit to 10');
+    assert.deepEqual(sink.sentOffsets(), Array.from({ length: 10 }, (_, i) => i));
+    await pipeline.stop();
+  });
+
   it('records delivered again below a continuing worker`s position are dropped, not sent twice', async () => {
     const { source, sink, pipeline } = setup();
     await pipeline.start();
