@@ -140,7 +140,8 @@ function coerce(key: string, text: string): unknown {
   const expected = schemaAt(key);
   const trimmed = text.trim();
   if (expected instanceof z.ZodArray) return trimmed.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (expected instanceof z.ZodNumber) return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed; // the schema rejects text
+  const numeric = expected instanceof z.ZodNumber || (expected instanceof z.ZodUnion && (expected.options as z.ZodType[]).some((o) => o instanceof z.ZodNumber));
+  if (numeric) return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed; // the schema rejects text
   if (expected instanceof z.ZodBoolean) return trimmed === 'true' ? true : trimmed === 'false' ? false : trimmed;
   return trimmed;
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ERROR_CLASSES } from '../sink/bulk-response.js';
 import { KEY_FORMATS } from '../decode/keys.js';
 import { CONVERTERS } from '../transform/mapping.js';
+import { resolveVersionStrategy } from '../transform/document-version.js';
 import { NULL_VALUES } from '../transform/to-operation.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
@@ -104,6 +105,8 @@ export const configSchema = z.strictObject({
     maxBytes: z.number().int().positive().default(5 * 1024 * 1024),
     lingerMs: ms.default(50),
     maxInFlight: z.number().int().positive().default(6),
+    /** Bulks of one partition in flight at once: auto = 2 when documents are versioned (the engine keeps their order), else 1. */
+    maxInFlightPerPartition: z.union([z.literal('auto'), z.number().int().positive()]).default('auto'),
     /** Records held in memory across all partitions before fetching pauses (resumes at half). */
     maxBufferedRecords: z.number().int().positive().default(10_000),
     /** Bytes of documents held in memory before fetching pauses (resumes at half). */
@@ -147,6 +150,9 @@ export const configSchema = z.strictObject({
   progress: z.enum(['auto', 'tty', 'lines', 'off']).default('auto'),
 });
 
+const resolvesToNone = (config: z.infer<typeof configSchema>): boolean =>
+  resolveVersionStrategy(config.document.version, config.document.id, config.document.action, config.kafka.topics.length) === 'none';
+
 /** Combinations that cannot work, refused at start with the reason. */
 export const configChecks = (config: z.infer<typeof configSchema>, ctx: z.RefinementCtx): void => {
   const { version, action, id } = config.document;
@@ -154,6 +160,13 @@ export const configChecks = (config: z.infer<typeof configSchema>, ctx: z.Refine
   const refuse = (message: string): void => ctx.addIssue({ code: 'custom', path: ['document', 'version'], message, input: version });
   if (versioned && action === 'create') refuse('create is write-once and cannot carry an external version: use document.action index, or version none');
   if (versioned && id === 'none') refuse('engine-generated ids (document.id none) cannot be versioned');
+  const perPartition = config.batch.maxInFlightPerPartition;
+  if (typeof perPartition === 'number' && perPartition > 1 && (version === 'none' || (version === 'auto' && resolvesToNone(config)))) {
+    ctx.addIssue({ code: 'custom', path: ['batch', 'maxInFlightPerPartition'], message: 'more than one bulk per partition in flight needs external versioning (document.version) to keep writes in order', input: perPartition });
+  }
+  if (config.delivery === 'at-most-once' && typeof perPartition === 'number' && perPartition > 1) {
+    ctx.addIssue({ code: 'custom', path: ['batch', 'maxInFlightPerPartition'], message: 'at-most-once commits before each batch: one batch per partition at a time', input: perPartition });
+  }
   if (version === 'offset' && config.kafka.topics.length > 1) {
     refuse(`offsets of different topics cannot be compared (${config.kafka.topics.length} topics write to one index): use timestamp, a field or a header, or one index per topic`);
   }

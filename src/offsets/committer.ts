@@ -24,13 +24,8 @@ export class Committer {
 
   /** Requests a commit soon; returns the promise of the commit that will include current acks. */
   request(): Promise<void> {
-    if (this.#inFlight) {
-      this.#again = true;
-      return this.#inFlight;
-    }
-    this.#inFlight = this.#commitLoop().finally(() => {
-      this.#inFlight = undefined;
-    });
+    this.#again = true;
+    this.#inFlight ??= this.#commitLoop();
     return this.#inFlight;
   }
 
@@ -68,10 +63,16 @@ export class Committer {
   }
 
   async #commitLoop(): Promise<void> {
-    do {
-      this.#again = false;
-      await this.#commit(this.#changedOffsets());
-    } while (this.#again);
+    try {
+      while (this.#again) {
+        this.#again = false;
+        await this.#commit(this.#changedOffsets());
+      }
+    } finally {
+      // Cleared in the same step as the last check of #again: a request can never slip in between
+      // (it would set #again on a loop that already decided to end, and be lost).
+      this.#inFlight = undefined;
+    }
   }
 
   async #commit(offsets: CommitRequest[]): Promise<void> {

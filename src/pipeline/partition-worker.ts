@@ -30,6 +30,8 @@ export type RetryKind = 'unreachable' | 'retriable' | 'systemic';
 
 export interface WorkerContext {
   config: Pick<Config, 'batch' | 'retry'>;
+  /** Bulks of one partition in flight at once: more than 1 only when external versions keep writes in order. */
+  bulksPerPartition: number;
   sink: BulkSink;
   inFlight: Semaphore;
   logger: Logger;
@@ -73,6 +75,9 @@ export class PartitionWorker {
   #pause = new AbortController();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
+  /** This partition's bulks in flight. */
+  readonly #sending = new Set<Promise<void>>();
+  #failed = false;
   #pendingBytes = 0;
   #firstBulkAt: number | undefined;
   /** Last time a record arrived or was acknowledged (for stall detection). */
@@ -161,25 +166,44 @@ export class PartitionWorker {
 
   async #run(): Promise<void> {
     const { maxDocs, lingerMs } = this.ctx.config.batch;
+    const perPartition = this.ctx.bulksPerPartition;
+    const canSend = (): boolean => this.#running && !this.#failed && this.#queue.length > 0 && this.#sending.size < perPartition;
     if (this.predecessor) await this.predecessor;
-    while (this.#state !== 'retired') {
-      if (!this.#running || this.#queue.length === 0) {
-        await this.#waitUntil(() => this.#state === 'retired' || (this.#running && this.#queue.length > 0));
-        continue;
-      }
-      // Linger a little for a fuller batch, unless one is already full.
-      if (this.#queue.length < maxDocs && lingerMs > 0) await this.#waitUntil(() => !this.#running || this.#queue.length >= maxDocs, lingerMs);
-      if (!this.#running) continue;
-      // Records still being decoded (schema fetched from the registry) hold the partition's order.
-      await this.#queue[0]!.pending;
-      if (!this.#running) continue;
-      await this.ctx.inFlight.acquire();
-      try {
+    try {
+      while (this.#state !== 'retired' && !this.#failed) {
+        if (!canSend()) {
+          await this.#waitUntil(() => this.#state === 'retired' || this.#failed || canSend());
+          continue;
+        }
+        // Linger a little for a fuller batch, unless one is already full.
+        if (this.#queue.length < maxDocs && lingerMs > 0) await this.#waitUntil(() => !this.#running || this.#queue.length >= maxDocs, lingerMs);
+        if (!canSend()) continue;
+        // Records still being decoded (schema fetched from the registry) hold the partition's order.
+        await this.#queue[0]!.pending;
+        if (!canSend()) continue;
+        await this.ctx.inFlight.acquire();
         // Suspended while waiting for a send slot: the records stay queued.
-        if (this.#running) await this.#sendNext();
-      } finally {
-        this.ctx.inFlight.release();
+        if (!canSend()) {
+          this.ctx.inFlight.release();
+          continue;
+        }
+        const sending: Promise<void> = this.#sendNext()
+          .catch((error: unknown) => {
+            // Nothing after a record that may not be skipped is sent; it stays unacknowledged.
+            this.#failed = true;
+            this.ctx.onFatal(error as Error);
+          })
+          .finally(() => {
+            this.ctx.inFlight.release();
+            this.#sending.delete(sending);
+            this.#wake?.();
+          });
+        this.#sending.add(sending);
+        // One at a time unless versions let the engine keep the order (bulksPerPartition > 1).
+        if (perPartition === 1) await sending;
       }
+    } finally {
+      await Promise.all(this.#sending);
     }
   }
 
@@ -226,10 +250,10 @@ export class PartitionWorker {
     if (unfinished.length > 0) this.#requeue(unfinished);
   }
 
-  /** Records of an unfinished batch go back to the head of the queue, in offset order. */
+  /** Records of an unfinished batch go back into the queue, which stays in offset order (several batches may come back). */
   #requeue(records: PreparedRecord[]): void {
-    records.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
     this.#queue.unshift(...records);
+    this.#queue.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
   }
 
   /**

@@ -111,6 +111,7 @@ export class Pipeline {
   readonly #stopSignal = new AbortController();
   readonly #decoders: RecordDecoders;
   readonly #transform: TransformOptions;
+  readonly #bulksPerPartition: number;
 
   #sinkState: SinkState = { state: 'ok', lastError: null, lastErrorAt: null };
   readonly #instanceId: string;
@@ -150,6 +151,9 @@ export class Pipeline {
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
     this.#decoders = new RecordDecoders(config, logger, this.#stopSignal.signal);
     this.#transform = transformOptions(config);
+    const perPartition = config.batch.maxInFlightPerPartition;
+    // The config check refuses an explicit value above 1 that cannot be kept in order.
+    this.#bulksPerPartition = perPartition !== 'auto' ? perPartition : this.#transform.version !== 'none' && config.delivery !== 'at-most-once' ? 2 : 1;
   }
 
   /** The resolved transform settings (e.g. which version strategy `auto` chose). */
@@ -270,6 +274,7 @@ export class Pipeline {
       partition,
       {
         config: this.config,
+        bulksPerPartition: this.#bulksPerPartition,
         sink: this.#sink,
         inFlight: this.#inFlight,
         logger: this.logger,
