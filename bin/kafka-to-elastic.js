@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 // Entry point of the `kafka-to-elastic` command; the TypeScript sources are compiled by `npm ci` (prepare).
-import { main } from '../dist/src/cli/main.js';
+// For `run`, SIGTERM/SIGINT are caught before anything else loads: loading the modules takes about a
+// second, and a signal in that window must stop the service cleanly (exit 0), not kill it.
+const shutdown = new AbortController();
+if (process.argv[2] === 'run') {
+  const onSignal = (signal) => shutdown.abort(signal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
 
-main(process.argv.slice(2)).then(
+const { main } = await import('../dist/src/cli/main.js');
+main(process.argv.slice(2), shutdown.signal).then(
   (code) => {
     process.exitCode = code;
   },

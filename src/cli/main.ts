@@ -134,7 +134,8 @@ async function status(argv: string[]): Promise<number> {
   return 0;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** @param shutdown aborted by SIGTERM/SIGINT (the bin catches them before the modules load) */
+export async function main(argv: string[], shutdown?: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
   const args = command === 'config' || command === 'demo' ? rest.slice(1) : rest;
   if (command === undefined || command === '--help' || command === 'help') {
@@ -156,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
           logFormat: loaded.logFormat === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : loaded.logFormat,
           progress: loaded.progress === 'auto' ? (process.stderr.isTTY ? 'tty' : 'lines') : loaded.progress,
         } as const;
-        return config.maxHeapMb > 0 ? await runInWorker(config, config.maxHeapMb) : await runService(config);
+        return config.maxHeapMb > 0 ? await runInWorker(config, config.maxHeapMb, shutdown) : await runService(config, shutdown);
       }
       case 'config': {
         if (rest[0] !== 'check') break;

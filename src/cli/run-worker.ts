@@ -7,17 +7,27 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type { Config } from '../config/schema.js';
 import { runService } from './run.js';
 
-export async function runInWorker(config: Config, maxHeapMb: number): Promise<number> {
+/**
+ * @param shutdown aborted (with the signal's name) to stop the service; without it, this process's
+ *   own SIGTERM/SIGINT are forwarded. A signal that came before the worker exists is forwarded at once.
+ */
+export async function runInWorker(config: Config, maxHeapMb: number, shutdown?: AbortSignal): Promise<number> {
   const worker = new Worker(fileURLToPath(import.meta.url), { workerData: config, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
-  const forward = (signal: NodeJS.Signals): void => worker.postMessage({ shutdown: signal });
-  process.on('SIGTERM', forward);
-  process.on('SIGINT', forward);
+  const forward = (signal: string): void => worker.postMessage({ shutdown: signal });
+  const onAbort = (): void => forward(String(shutdown!.reason));
+  if (shutdown?.aborted) onAbort();
+  else if (shutdown) shutdown.addEventListener('abort', onAbort, { once: true });
+  else {
+    process.on('SIGTERM', forward);
+    process.on('SIGINT', forward);
+  }
   try {
     return await new Promise<number>((resolve, reject) => {
       worker.once('error', reject);
       worker.once('exit', resolve);
     });
   } finally {
+    shutdown?.removeEventListener('abort', onAbort);
     process.off('SIGTERM', forward);
     process.off('SIGINT', forward);
   }
