@@ -327,8 +327,9 @@ async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
 
 function describeStatus(status: ServiceStatus | undefined): string {
   if (!status) return 'no /status';
-  const partitions = status.partitions.map((p) => Object.fromEntries(Object.entries(p).filter(([key]) => key !== 'topic')));
-  return `ready ${status.ready}, paused ${status.paused}, buffered ${status.buffered}, consumed ${status.consumed}, indexed ${status.indexed}, partitions ${JSON.stringify(partitions)}`;
+  const partitions = status.partitions.map((p) => Object.fromEntries(Object.entries(p).filter(([key]) => key !== 'topic' && key !== 'owner')));
+  const assigned = status.assigned.map((p) => p.split(':').pop()).join(',');
+  return `ready ${status.ready}, assigned [${assigned}], paused ${status.paused}, buffered ${status.buffered}, consumed ${status.consumed}, indexed ${status.indexed}, partition workers ${JSON.stringify(partitions)}`;
 }
 
 /** Every instance's full output, kept for a post-mortem (the diagnostics below show excerpts). */
