@@ -32,11 +32,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const state = { faulted: 0 };
 
   const forward = (req: IncomingMessage, res: ServerResponse): void => {
+    // The client went away (killed) while its request was held back: its body is gone, and an
+    // upstream request without it would stay open forever and keep the test process alive.
+    if (req.destroyed || res.destroyed) return void res.destroy();
     const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
     out.on('error', () => res.destroy());
+    res.on('close', () => {
+      if (!res.writableFinished) out.destroy();
+    });
     req.pipe(out);
   };
 

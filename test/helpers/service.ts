@@ -30,6 +30,27 @@ export interface RunningService {
   /** Resolves true once the instance logged that it consumes. */
   consuming(timeoutMs?: number): Promise<boolean>;
   exited: Promise<number | null>;
+  /** True until the process exited (whatever the cause). */
+  running(): boolean;
+  /** SIGSTOP: the process freezes (no heartbeats, no bulks, no timers) until resume(). */
+  suspend(): void;
+  /** SIGCONT after suspend(). */
+  resume(): void;
+  /**
+   * SIGTERM, then waits at most `ms` for the exit. An instance still running after that is reported
+   * (exited: false), not killed: the caller decides (and must clean it up).
+   */
+  stopWithin(ms: number): Promise<StopResult>;
+}
+
+export interface StopResult {
+  exited: boolean;
+  /** Exit code; null when the process died of a signal or is still running. */
+  code: number | null;
+  /** The signal that ended the process (e.g. SIGTERM before the service installed its handler). */
+  signal: NodeJS.Signals | null;
+  /** From the SIGTERM to the exit (or to giving up). */
+  ms: number;
 }
 
 /** Starts `kafka-to-elastic run` with this environment and extra flags (e.g. --kafka.sessionTimeoutMs=6000). */
@@ -42,6 +63,7 @@ export function startService(env: Record<string, string>, flags: string[] = []):
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
   return {
     child,
     output: () => output,
@@ -63,6 +85,21 @@ export function startService(env: Record<string, string>, flags: string[] = []):
     },
     consuming(timeoutMs = 60_000) {
       return waitFor(async () => /"msg":"consuming"/.test(output), timeoutMs, 50);
+    },
+    running,
+    suspend() {
+      if (running()) child.kill('SIGSTOP');
+    },
+    resume() {
+      if (running()) child.kill('SIGCONT');
+    },
+    async stopWithin(ms) {
+      const signalled = Date.now();
+      if (running()) child.kill('SIGTERM');
+      const deadline = new AbortController();
+      const done = await Promise.race([exited.then(() => true), sleep(ms, false, { signal: deadline.signal }).catch(() => false)]);
+      deadline.abort();
+      return { exited: done, code: done ? child.exitCode : null, signal: done ? child.signalCode : null, ms: Date.now() - signalled };
     },
   };
 }
