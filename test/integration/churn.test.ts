@@ -238,7 +238,12 @@ async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
     type Action = 'join' | 'term' | 'kill' | 'start-up term';
     let round: Action[] = [];
     let startUpTerms = 0;
-    while (now() < CHURN_MS) {
+    // On a busy machine instances take longer to start, so fewer of them reach the group within
+    // CHURN_MS: the churn then goes on (up to twice as long) until every kind of fault happened.
+    const stopsSoFar = (how: StopRecord['how'], consumingPhase: boolean): number =>
+      instances.filter((i) => i.stop && !i.stop.final && i.stop.how === how && (i.stop.phase === 'consuming') === consumingPhase).length;
+    const mixComplete = (): boolean => stopsSoFar('SIGTERM', true) >= 2 && stopsSoFar('SIGTERM', false) >= 2 && stopsSoFar('SIGKILL', true) >= 1;
+    while (now() < CHURN_MS || (!mixComplete() && now() < 2 * CHURN_MS)) {
       await sleep(1_000 + random() * 1_000);
       if (producerError) throw new Error(`producing failed (the test's producer, not the service): ${String(producerError)}`);
       if (round.length === 0) round = (['join', 'term', 'kill', 'start-up term'] as Action[]).sort(() => random() - 0.5);
@@ -251,7 +256,8 @@ async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
         // Most die within a second: one more may start meanwhile.
         'start-up term': alive().length < MAX_ALIVE && starting <= MAX_STARTING,
         term: owners.length > 0,
-        kill: owners.length + joining.length > 0,
+        // Until a consuming member was killed, kill -9 waits for one (joining ones come after).
+        kill: owners.length > 0 || (stopsSoFar('SIGKILL', true) >= 1 && joining.length > 0),
       };
       // The next action of the round that is possible now (the others wait for their turn), or else
       // any possible one, joins first: they make the others possible again.
