@@ -138,7 +138,7 @@ export class KafkaSource implements RecordSource {
     this.#knownCounts = await this.#partitionCounts(consumer, false).catch(() => new Map<string, number>());
     this.#updateSubscription();
     try {
-      const joined = consumer.joinGroup({ sessionTimeout: this.config.sessionTimeoutMs, rebalanceTimeout: this.config.rebalanceTimeoutMs, heartbeatInterval: this.config.heartbeatIntervalMs });
+      const joined = consumer.joinGroup(this.#groupOptions());
       await (signal ? Promise.race([joined, abortedPromise(signal)]) : joined);
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
     } catch (error) {
@@ -147,6 +147,10 @@ export class KafkaSource implements RecordSource {
       if (signal?.aborted) return;
       throw error;
     }
+  }
+
+  #groupOptions() {
+    return { sessionTimeout: this.config.sessionTimeoutMs, rebalanceTimeout: this.config.rebalanceTimeoutMs, heartbeatInterval: this.config.heartbeatIntervalMs };
   }
 
   #onRebalance(consumer: Consumer): void {
@@ -290,7 +294,7 @@ export class KafkaSource implements RecordSource {
     this.logger.info({ partitions: Object.fromEntries(grown), before: Object.fromEntries(this.#knownCounts) }, 'partitions added to a topic: rejoining the group so they get assigned');
     for (const [topic, count] of grown) this.#knownCounts.set(topic, count);
     this.#updateSubscription();
-    consumer.joinGroup({ sessionTimeout: this.config.sessionTimeoutMs, rebalanceTimeout: this.config.rebalanceTimeoutMs, heartbeatInterval: this.config.heartbeatIntervalMs }).catch((error: Error) => {
+    consumer.joinGroup(this.#groupOptions()).catch((error: Error) => {
       this.logger.warn({ err: error }, 'rejoining after partitions were added failed; the next discovery retries');
       for (const [topic] of grown) this.#knownCounts.delete(topic);
     });
