@@ -9,7 +9,7 @@ import { backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { keyNeeded, transformOptions, type TransformOptions } from '../transform/to-operation.js';
 import { AvroDecoder, AvroKeyDecoder } from './avro.js';
-import { type Decoded, decodeJson } from './json.js';
+import { type Decoded, decodeJson, looksLikeOneLineObject, UNREAD } from './json.js';
 import { decodeKeyBytes, type DecodedKey, type DecodedRecord, NO_KEY } from './keys.js';
 import { RegistryUnavailableError, SchemaRegistryClient } from './schema-registry.js';
 
@@ -21,6 +21,9 @@ export class RecordDecoders {
   readonly #avroKeys: AvroKeyDecoder | undefined;
   /** Which records use their key (ids, {key}): others are not decoded, so never fail on it. */
   readonly #transform: TransformOptions;
+  /** JSON values go to the engine as their bytes (no mapping); parsed only when a field is read (id, version). */
+  readonly #jsonAsIs: boolean;
+  readonly #readsFields: boolean;
 
   constructor(
     private readonly config: Config,
@@ -39,6 +42,8 @@ export class RecordDecoders {
     }
     if (avroKeys) this.#avroKeys = new AvroKeyDecoder(this.registry!);
     this.#transform = transformOptions(config);
+    this.#jsonAsIs = !this.#transform.mapping;
+    this.#readsFields = this.#transform.id.startsWith('field:') || (this.#transform.version ?? 'none').startsWith('field:');
   }
 
   formatOf(topic: string): Format {
@@ -84,32 +89,34 @@ export class RecordDecoders {
    * first (then call `decodeRecordAsync`). The key is decoded only when the record uses it.
    */
   decodeRecordSync(record: SourceRecord): DecodedRecord | undefined {
-    let value: Decoded | null = null;
-    if (record.value !== null) {
-      const decoded = this.decodeSync(record as SourceRecord & { value: Buffer });
-      if (decoded === undefined) return undefined;
-      value = decoded;
-    }
-    const rawJson = this.#rawJson(record, value);
-    if (!this.#usesKey(value)) return { value, key: undefined, rawJson };
+    const value = this.#valueSync(record);
+    if (value === undefined) return undefined;
+    if (!this.#usesKey(value.value)) return { ...value, key: undefined };
     const key = this.decodeKeySync(record);
-    return key === undefined ? undefined : { value, key, rawJson };
+    return key === undefined ? undefined : { ...value, key };
   }
 
   /** Key and value, for `buildOperation`, fetching schemas from the registry as needed. */
   async decodeRecordAsync(record: SourceRecord): Promise<DecodedRecord> {
-    const value = record.value === null ? null : (this.decodeSync(record as SourceRecord & { value: Buffer }) ?? (await this.decodeAsync(record as SourceRecord & { value: Buffer })));
-    const key = this.#usesKey(value) ? await this.decodeKeyAsync(record) : undefined;
-    return { value, key, rawJson: this.#rawJson(record, value) };
+    const value = this.#valueSync(record) ?? { value: await this.decodeAsync(record as SourceRecord & { value: Buffer }) };
+    const key = this.#usesKey(value.value) ? await this.decodeKeyAsync(record) : undefined;
+    return { ...value, key };
+  }
+
+  /** The value (null for a tombstone) and, for JSON sent as is, its bytes; undefined when the registry must be asked. */
+  #valueSync(record: SourceRecord): { value: Decoded | null; raw?: Buffer } | undefined {
+    if (record.value === null) return { value: null };
+    // The hot path: a one-line JSON object nobody reads is sent as it came, never parsed.
+    const asIs = this.#jsonAsIs && this.formatOf(record.topic) === 'json' && looksLikeOneLineObject(record.value);
+    if (asIs && !this.#readsFields) return { value: UNREAD, raw: record.value };
+    const value = this.decodeSync(record as SourceRecord & { value: Buffer });
+    if (value === undefined) return undefined;
+    return asIs && value.ok ? { value, raw: record.value } : { value };
   }
 
   /** A record that failed to decode needs no key: it fails anyway (class decode). */
   #usesKey(value: Decoded | null): boolean {
     return (value === null || value.ok) && keyNeeded(this.#transform, value === null);
-  }
-
-  #rawJson(record: SourceRecord, value: Decoded | null): string | undefined {
-    return value?.ok && this.formatOf(record.topic) === 'json' ? record.value!.toString('utf8') : undefined;
   }
 
   async #untilRegistryAnswers<T>(record: SourceRecord, attempt: () => Promise<T>): Promise<T> {

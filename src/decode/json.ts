@@ -16,3 +16,20 @@ export function decodeJson(value: Buffer): Decoded {
   }
   return { ok: true, value: parsed as Record<string, unknown> };
 }
+
+/**
+ * A cheap look at a JSON value that may go to the engine as its original bytes: after optional spaces
+ * it starts with `{` and ends with `}`, and holds no CR/LF (NDJSON frames a document as one line).
+ * Not a validation: a value that looks right but is not valid JSON is refused by the engine, item by
+ * item, and dead-lettered with the engine's reason.
+ */
+export function looksLikeOneLineObject(bytes: Buffer): boolean {
+  let start = 0;
+  let end = bytes.length - 1;
+  while (start < end && (bytes[start] === 0x20 || bytes[start] === 0x09)) start++;
+  while (end > start && (bytes[end] === 0x20 || bytes[end] === 0x09)) end--;
+  return start < end && bytes[start] === 0x7b && bytes[end] === 0x7d && bytes.indexOf(0x0a) === -1 && bytes.indexOf(0x0d) === -1;
+}
+
+/** The decoded value of a record whose fields nobody reads (its bytes go to the engine as they are). */
+export const UNREAD: Decoded = Object.freeze({ ok: true, value: Object.freeze({}) as Record<string, unknown> });

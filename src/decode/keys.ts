@@ -20,8 +20,8 @@ export interface DecodedRecord {
   value: Decoded | null;
   /** The key as text; undefined when this record does not use its key (see `keyNeeded`). */
   key: DecodedKey | undefined;
-  /** The value's original text when it is valid JSON: sent as is when no mapping applies. */
-  rawJson?: string | undefined;
+  /** The value's original bytes when they go to the engine as they are (JSON, one line, no mapping). */
+  raw?: Buffer | undefined;
 }
 
 export const NO_KEY: DecodedKey = { ok: true, text: null };

@@ -4,8 +4,7 @@
 // failed items are retried, so an earlier version of a document never lands after a later one.
 // Records that failed before reaching the sink (undecodable, oversized) travel in the batch too, to
 // be dead-lettered in order.
-import type { BulkOperation } from '../sink/bulk-request.js';
-import { operationBytes } from '../sink/bulk-request.js';
+import { type BulkOperation, encode } from '../sink/encoder.js';
 import type { Failure } from '../sink/dead-letter.js';
 import type { SourceRecord } from '../source/record.js';
 
@@ -18,7 +17,8 @@ export interface PreparedRecord {
   skip?: 'tombstone';
   /** Bytes this record holds in memory (buffer accounting); fixed when it is queued. */
   bytes: number;
-  /** Bytes its operation adds to a bulk body, once known. */
+  /** Its operation's action line (encoded once), and the bytes it adds to a bulk body, once known. */
+  line?: string;
   opBytes?: number;
   /** Set while the record is still being decoded (an Avro schema fetched from the registry). */
   pending?: Promise<void> | undefined;
@@ -77,13 +77,14 @@ function settle(prepared: PreparedRecord, outcome: Outcome, maxBytes: number): v
     prepared.skip = outcome.skip;
     return;
   }
-  const bytes = operationBytes(outcome.op);
-  if (bytes > maxBytes) {
-    prepared.failure = { errorClass: 'oversize', errorType: 'document_too_large', reason: `document of ${bytes} bytes exceeds batch.maxBytes (${maxBytes})` };
+  const { line, opBytes } = encode(outcome.op);
+  if (opBytes > maxBytes) {
+    prepared.failure = { errorClass: 'oversize', errorType: 'document_too_large', reason: `document of ${opBytes} bytes exceeds batch.maxBytes (${maxBytes})` };
     return;
   }
   prepared.op = outcome.op;
-  prepared.opBytes = bytes;
+  prepared.line = line;
+  prepared.opBytes = opBytes;
 }
 
 /**

@@ -10,7 +10,7 @@
 // after a rebalance keeps everything it holds, so nothing is re-read and nothing is skipped.
 import type { Config } from '../config/schema.js';
 import { PartitionWatermark } from '../offsets/watermark.js';
-import type { BulkOperation } from '../sink/bulk-request.js';
+import type { EncodedOperation } from '../sink/encoder.js';
 import type { ItemOutcome } from '../sink/bulk-response.js';
 import { SearchHttpError } from '../sink/search-client.js';
 import type { DeadLetter, Failure } from '../sink/dead-letter.js';
@@ -23,7 +23,7 @@ import { type Batch, type PreparedRecord, type Slot, takeBatch } from './batch.j
 /** The search engine as a worker sees it; unit tests inject a scripted one. */
 export interface BulkSink {
   /** One outcome per operation; whole-request failures throw SearchHttpError. */
-  bulk(ops: readonly BulkOperation[]): Promise<ItemOutcome[]>;
+  bulk(ops: readonly EncodedOperation[]): Promise<ItemOutcome[]>;
 }
 
 export type RetryKind = 'unreachable' | 'retriable' | 'systemic';
@@ -266,7 +266,8 @@ export class PartitionWorker {
     let slots = first;
     for (let attempt = 0; slots.length > 0; ) {
       if (halted()) return slots.flatMap((s) => s.candidates);
-      const ops = slots.map((s) => s.candidates[0]!.op!);
+      // A slot's head is a settled record: it has its operation and action line.
+      const ops = slots.map((s) => s.candidates[0] as EncodedOperation);
       let outcomes: ItemOutcome[];
       const started = performance.now();
       try {

@@ -1,34 +1,34 @@
-// Builds the NDJSON body of a `_bulk` request: one action line and one source line per document.
-export interface BulkOperation {
-  action: 'index' | 'create' | 'delete';
-  index: string;
-  id?: string;
-  /** Already-serialized JSON document; absent for deletes. */
-  source?: string;
-  /**
-   * External version (`version_type=external_gte`): the engine refuses this write with a 409 when the
-   * document already holds a higher version, so a late write of an older record can never win.
-   */
-  version?: bigint;
-}
+// The request builder: encoded operations → one `_bulk` body, written into a single Buffer (no string
+// concatenation, no second UTF-8 encoding of the documents), optionally gzip-compressed.
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { EncodedOperation } from './encoder.js';
 
-export function actionLine(op: BulkOperation): string {
-  const id = op.id === undefined ? '' : `,"_id":${JSON.stringify(op.id)}`;
-  const version = op.version === undefined ? '' : `,"version":${op.version},"version_type":"external_gte"`;
-  return `{"${op.action}":{"_index":${JSON.stringify(op.index)}${id}${version}}}`;
-}
+export type { BulkOperation, EncodedOperation } from './encoder.js';
+export { actionLine, encode } from './encoder.js';
 
-/** Bytes this operation adds to a bulk body (both lines and their newlines). */
-export function operationBytes(op: BulkOperation): number {
-  const action = Buffer.byteLength(actionLine(op)) + 1;
-  return op.source === undefined ? action : action + Buffer.byteLength(op.source) + 1;
-}
+const NEWLINE = 0x0a;
 
-export function bulkBody(ops: readonly BulkOperation[]): string {
-  let body = '';
-  for (const op of ops) {
-    body += actionLine(op) + '\n';
-    if (op.source !== undefined) body += op.source + '\n';
+export function bulkBody(ops: readonly EncodedOperation[]): Buffer {
+  let total = 0;
+  for (const e of ops) total += e.opBytes;
+  const body = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const { op, line } of ops) {
+    at += body.write(line, at, 'utf8');
+    body[at++] = NEWLINE;
+    const source = op.source;
+    if (source === undefined) continue;
+    at += typeof source === 'string' ? body.write(source, at, 'utf8') : source.copy(body, at);
+    body[at++] = NEWLINE;
   }
+  if (at !== total) throw new Error(`bulk body of ${at} bytes, ${total} expected`);
   return body;
+}
+
+const gzipAsync = promisify(gzip);
+
+/** gzip on libuv's thread pool, off the event loop; level 1: most of the saving for little CPU. */
+export function compressBody(body: Buffer): Promise<Buffer> {
+  return gzipAsync(body, { level: 1 });
 }

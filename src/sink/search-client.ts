@@ -2,7 +2,7 @@
 // cluster/index calls the service needs. One transport for both products, because the official
 // Elasticsearch client refuses OpenSearch (see docs/decisions.md).
 import { Pool } from 'undici';
-import { type BulkOperation, bulkBody } from './bulk-request.js';
+import { bulkBody, compressBody, type EncodedOperation } from './bulk-request.js';
 import {
   type BulkResponseBody,
   type ClassifyOverrides,
@@ -12,6 +12,14 @@ import {
   classifyRequestFailure,
   isRetriableStatus,
 } from './bulk-response.js';
+
+/**
+ * Only what classifying an item needs comes back (positions kept: every item has a status), so a
+ * bulk of thousands answers `{"errors":false,"items":[{"index":{"status":201}},...]}`.
+ */
+const BULK_PATH = '/_bulk?filter_path=errors,items.*.status,items.*.error';
+const ALL_OK = /^\{\s*"errors"\s*:\s*false/;
+const ACKED: ItemOutcome = Object.freeze({ kind: 'acked' });
 
 export class SearchHttpError extends Error {
   override name = 'SearchHttpError';
@@ -65,25 +73,26 @@ export class SearchClient {
   }
 
   /** Sends one HTTP request; network errors and 429/5xx become retriable SearchHttpErrors. */
-  async request<T>(method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; body: T }> {
+  async request<T>(method: string, path: string, body?: string | Buffer, contentType = 'application/json'): Promise<{ status: number; body: T }> {
+    const { status, text } = await this.#send(method, path, body, body === undefined ? {} : { 'content-type': contentType });
+    return { status, body: (text === '' ? {} : safeJson(text)) as T };
+  }
+
+  /** One request, its answer as text; a request that gets no answer is a retriable SearchHttpError. */
+  async #send(method: string, path: string, body: string | Buffer | undefined, headers: Record<string, string>): Promise<{ status: number; text: string }> {
     let response;
     try {
       response = await this.#pool.request({
         method: method as 'GET',
         path,
         body,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': contentType }),
-          ...(this.#authorization ? { authorization: this.#authorization } : {}),
-        },
+        headers: { ...headers, ...(this.#authorization ? { authorization: this.#authorization } : {}) },
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {
       throw new SearchHttpError(`${method} ${path}: ${(error as Error).message}`, undefined, true);
     }
-    const text = await response.body.text();
-    const parsed = (text === '' ? {} : safeJson(text)) as T;
-    return { status: response.statusCode, body: parsed };
+    return { status: response.statusCode, text: await response.body.text() };
   }
 
   async #ok<T>(method: string, path: string, body?: string, contentType?: string): Promise<T> {
@@ -126,14 +135,20 @@ export class SearchClient {
    * whose `failure` says what it is; a systemic one (401/403, a cluster block…) is `retriable`, so a
    * caller that only knows `retriable` holds and retries instead of stopping.
    */
-  async bulk(ops: readonly BulkOperation[]): Promise<ItemOutcome[]> {
-    const response = await this.request<BulkResponseBody>('POST', '/_bulk', bulkBody(ops), 'application/x-ndjson');
-    if (response.status >= 300) {
-      const failure = classifyRequestFailure(response.status, response.body);
-      const detail = `${failure.kind}, ${failure.errorType}: ${JSON.stringify(response.body).slice(0, 500)}`;
-      throw new SearchHttpError(`POST /_bulk answered ${response.status} (${detail})`, response.status, failure.kind !== 'fatal', failure);
+  async bulk(ops: readonly EncodedOperation[], compress = false): Promise<ItemOutcome[]> {
+    const plain = bulkBody(ops);
+    const body = compress ? await compressBody(plain) : plain;
+    const headers: Record<string, string> = { 'content-type': 'application/x-ndjson', ...(compress ? { 'content-encoding': 'gzip' } : {}) };
+    const { status, text } = await this.#send('POST', BULK_PATH, body, headers);
+    if (status >= 300) {
+      const parsed = text === '' ? {} : safeJson(text);
+      const failure = classifyRequestFailure(status, parsed);
+      const detail = `${failure.kind}, ${failure.errorType}: ${JSON.stringify(parsed).slice(0, 500)}`;
+      throw new SearchHttpError(`POST /_bulk answered ${status} (${detail})`, status, failure.kind !== 'fatal', failure);
     }
-    return classifyBulkResponse(response.body, ops, this.#classify);
+    // Most bulks succeed whole: then the answer is not even parsed.
+    if (ALL_OK.test(text.slice(0, 32))) return new Array<ItemOutcome>(ops.length).fill(ACKED);
+    return classifyBulkResponse(safeJson(text) as BulkResponseBody, ops.map((e) => e.op), this.#classify);
   }
 
   async close(): Promise<void> {

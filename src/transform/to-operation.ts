@@ -2,9 +2,9 @@
 // and indexed (or created) under its id; a tombstone (null value) follows document.nullValues: deletes
 // the document its key names, is skipped without a write, or fails.
 import type { Config } from '../config/schema.js';
-import { decodeJson } from '../decode/json.js';
+import { decodeJson, looksLikeOneLineObject } from '../decode/json.js';
 import { type BytesKeyFormat, decodeKeyBytes, type DecodedKey, type DecodedRecord } from '../decode/keys.js';
-import type { BulkOperation } from '../sink/bulk-request.js';
+import type { BulkOperation } from '../sink/encoder.js';
 import type { SourceRecord } from '../source/record.js';
 import { documentId, type IdStrategy, tombstoneId } from './document-id.js';
 import { applyMapping, type Mapping, mappingUsesKey } from './mapping.js';
@@ -75,8 +75,7 @@ export function buildOperation(record: SourceRecord, decoded: DecodedRecord, opt
   if (!id.ok) return { ok: false, errorClass: 'transform', errorType: id.errorType, reason: id.reason };
   // Valid JSON that the mapping did not touch is sent as is (no re-serialization), unless it spans
   // lines, which NDJSON cannot carry.
-  const raw = decoded.rawJson;
-  const source = raw !== undefined && !options.mapping && !/[\r\n]/.test(raw) ? raw : JSON.stringify(mapped.value);
+  const source = decoded.raw ?? JSON.stringify(mapped.value);
   const version = documentVersion(record, mapped.value, options.version ?? 'none', options.versionEpoch);
   if (!version.ok) return { ok: false, errorClass: 'transform', errorType: 'invalid_version', reason: version.reason };
   return { ok: true, op: { action: options.action, index: options.index, ...(id.id === undefined ? {} : { id: id.id }), source, ...versioned(version.version) } };
@@ -119,5 +118,5 @@ export function toOperation(record: SourceRecord, options: TransformOptions & { 
   const key = decodeKeyBytes(record.key, options.keyFormat ?? 'string');
   if (record.value === null) return buildOperation(record, { value: null, key }, options);
   const value = decodeJson(record.value);
-  return buildOperation(record, { value, key, rawJson: value.ok ? record.value.toString('utf8') : undefined }, options);
+  return buildOperation(record, { value, key, raw: value.ok && !options.mapping && looksLikeOneLineObject(record.value) ? record.value : undefined }, options);
 }

@@ -12,7 +12,7 @@ import {
   classifyItem,
   classifyRequestFailure,
 } from '../../src/sink/bulk-response.js';
-import { bulkBody } from '../../src/sink/bulk-request.js';
+import { bulkBody, encode } from '../../src/sink/bulk-request.js';
 import type { EngineCapture } from './fixtures/capture-bulk-errors.js';
 
 // Real answers of Elasticsearch 9.5.3 and OpenSearch 3.8.0 to each condition, recorded by
@@ -259,11 +259,23 @@ describe('classifyBulkResponse', () => {
 });
 
 describe('bulkBody', () => {
-  it('writes NDJSON: an action line, a source line except for deletes, and a final newline', () => {
+  it('writes NDJSON into one buffer: an action line, a source line except for deletes, and a final newline', () => {
     const body = bulkBody([
-      { action: 'index', index: 'i', id: 'a', source: '{"x":1}' },
-      { action: 'delete', index: 'i', id: 'b' },
+      encode({ action: 'index', index: 'i', id: 'a', source: '{"x":1}' }),
+      encode({ action: 'delete', index: 'i', id: 'b', version: 7n }),
+      encode({ action: 'create', index: 'i', id: 'é"', source: Buffer.from('{"y":"ü"}') }),
     ]);
-    assert.equal(body, '{"index":{"_index":"i","_id":"a"}}\n{"x":1}\n{"delete":{"_index":"i","_id":"b"}}\n');
+    assert.ok(Buffer.isBuffer(body));
+    assert.equal(
+      body.toString('utf8'),
+      '{"index":{"_index":"i","_id":"a"}}\n{"x":1}\n{"delete":{"_index":"i","_id":"b","version":7,"version_type":"external_gte"}}\n{"create":{"_index":"i","_id":"é\\""}}\n{"y":"ü"}\n',
+    );
+  });
+
+  it('counts each operation`s bytes exactly, multi-byte characters included', () => {
+    for (const op of [{ action: 'index' as const, index: 'i', id: 'ü€', source: '{"t":"日本"}' }, { action: 'delete' as const, index: 'i', id: 'x' }]) {
+      const encoded = encode(op);
+      assert.equal(encoded.opBytes, bulkBody([encoded]).length);
+    }
   });
 });

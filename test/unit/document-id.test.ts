@@ -53,8 +53,11 @@ describe('toOperation', () => {
   const options = { index: 'i', id: 'key', action: 'index' as const };
 
   it('indexes objects, deletes on tombstones, and reports undecodable values', () => {
-    assert.deepEqual(toOperation(record('k', '{"a":1}'), options), { ok: true, op: { action: 'index', index: 'i', id: 'k', source: '{"a":1}' } });
-    assert.deepEqual(toOperation(record('k', '{"a":1}'), { ...options, action: 'create', id: 'none' }), { ok: true, op: { action: 'create', index: 'i', source: '{"a":1}' } });
+    // A one-line JSON object goes to the engine as the bytes it came in.
+    assert.deepEqual(toOperation(record('k', '{"a":1}'), options), { ok: true, op: { action: 'index', index: 'i', id: 'k', source: Buffer.from('{"a":1}') } });
+    assert.deepEqual(toOperation(record('k', '{"a":1}'), { ...options, action: 'create', id: 'none' }), { ok: true, op: { action: 'create', index: 'i', source: Buffer.from('{"a":1}') } });
+    // One spanning lines is re-serialized: NDJSON carries a document on one line.
+    assert.deepEqual(toOperation(record('k', '{\n"a": 1\n}'), options), { ok: true, op: { action: 'index', index: 'i', id: 'k', source: '{"a":1}' } });
     assert.deepEqual(toOperation(record('k', null), options), { ok: true, op: { action: 'delete', index: 'i', id: 'k' } });
     const bad = toOperation(record('k', '{"a":'), options);
     assert.equal(bad.ok, false);

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
-import type { BulkOperation } from '../../src/sink/bulk-request.js';
+import type { BulkOperation, EncodedOperation } from '../../src/sink/bulk-request.js';
 import type { ItemOutcome } from '../../src/sink/bulk-response.js';
 import type { DeadLetter } from '../../src/sink/dead-letter.js';
 import type { CommitRequest, RecordSource, SourceHandlers } from '../../src/source/kafka-source.js';
@@ -81,14 +81,16 @@ const record = (partition: number, offset: number, key: string, value: object | 
 class ScriptedSink {
   readonly requests: BulkOperation[][] = [];
   readonly docs = new Map<string, { source: string; version: bigint | undefined }>();
+  static text = (source: Buffer | string | undefined): string => (source === undefined ? '' : source.toString());
   /** Responses wait for this while set. */
   hold: Promise<void> | undefined;
   /** Decide an item's outcome instead of the engine (undefined: apply it). */
   respond: ((op: BulkOperation) => ItemOutcome | undefined) | undefined;
   closed = false;
 
-  async bulk(ops: readonly BulkOperation[]): Promise<ItemOutcome[]> {
-    this.requests.push([...ops]);
+  async bulk(encoded: readonly EncodedOperation[]): Promise<ItemOutcome[]> {
+    const ops = encoded.map((e) => e.op);
+    this.requests.push(ops);
     await this.hold;
     return ops.map((op) => this.respond?.(op) ?? this.#apply(op));
   }
@@ -100,7 +102,7 @@ class ScriptedSink {
     }
     if (op.action === 'create' && current) return { kind: 'acked' };
     if (op.action === 'delete') this.docs.delete(op.id!);
-    else this.docs.set(op.id!, { source: op.source!, version: op.version });
+    else this.docs.set(op.id!, { source: ScriptedSink.text(op.source), version: op.version });
     return { kind: 'acked' };
   }
 
@@ -110,7 +112,7 @@ class ScriptedSink {
 
   /** Offsets of every record sent (from the documents' `offset` field), in order. */
   sentOffsets(): number[] {
-    return this.requests.flat().map((op) => (op.source ? (JSON.parse(op.source) as { offset: number }).offset : -1));
+    return this.requests.flat().map((op) => (op.source ? (JSON.parse(ScriptedSink.text(op.source)) as { offset: number }).offset : -1));
   }
 }
 
@@ -310,7 +312,7 @@ describe('Pipeline bulks per partition', () => {
 describe('Pipeline acknowledgements', () => {
   it('when the newest version of an id is rejected, it is dead-lettered and the version before it is indexed', async () => {
     const { source, sink, deadLetters, pipeline } = setup();
-    sink.respond = (op) => (op.source?.includes('"bad":true') ? { kind: 'rejected', status: 400, errorType: 'mapper_parsing_exception', reason: 'failed to parse' } : undefined);
+    sink.respond = (op) => (ScriptedSink.text(op.source).includes('"bad":true') ? { kind: 'rejected', status: 400, errorType: 'mapper_parsing_exception', reason: 'failed to parse' } : undefined);
     await pipeline.start();
     source.assign([0], 1);
     source.deliver(0, 0, 1, (o) => ({ key: 'k', offset: o, ...(o === 1 ? { bad: true } : {}) }));
@@ -326,7 +328,7 @@ describe('Pipeline acknowledgements', () => {
     source.assign([0], 1);
     source.deliver(0, 0, 2, (o) => ({ key: 'k', offset: o }));
     await until(() => source.committed(0) === 3n, 'commit to 3');
-    assert.deepEqual(sink.requests.flat().map((op) => [op.action, JSON.parse(op.source!).offset, op.version]), [['create', 0, undefined]]);
+    assert.deepEqual(sink.requests.flat().map((op) => [op.action, JSON.parse(ScriptedSink.text(op.source)).offset, op.version]), [['create', 0, undefined]]);
     await pipeline.stop();
   });
 
