@@ -89,29 +89,31 @@ export class RecordDecoders {
    * first (then call `decodeRecordAsync`). The key is decoded only when the record uses it.
    */
   decodeRecordSync(record: SourceRecord): DecodedRecord | undefined {
-    const value = this.#valueSync(record);
-    if (value === undefined) return undefined;
-    if (!this.#usesKey(value.value)) return { ...value, key: undefined };
+    const decoded = this.#valueSync(record);
+    if (decoded === undefined) return undefined;
+    if (!this.#usesKey(decoded.value)) return decoded;
     const key = this.decodeKeySync(record);
-    return key === undefined ? undefined : { ...value, key };
+    if (key === undefined) return undefined;
+    decoded.key = key;
+    return decoded;
   }
 
   /** Key and value, for `buildOperation`, fetching schemas from the registry as needed. */
   async decodeRecordAsync(record: SourceRecord): Promise<DecodedRecord> {
-    const value = this.#valueSync(record) ?? { value: await this.decodeAsync(record as SourceRecord & { value: Buffer }) };
-    const key = this.#usesKey(value.value) ? await this.decodeKeyAsync(record) : undefined;
-    return { ...value, key };
+    const decoded = this.#valueSync(record) ?? { value: await this.decodeAsync(record as SourceRecord & { value: Buffer }), key: undefined };
+    if (this.#usesKey(decoded.value)) decoded.key = await this.decodeKeyAsync(record);
+    return decoded;
   }
 
   /** The value (null for a tombstone) and, for JSON sent as is, its bytes; undefined when the registry must be asked. */
-  #valueSync(record: SourceRecord): { value: Decoded | null; raw?: Buffer } | undefined {
-    if (record.value === null) return { value: null };
+  #valueSync(record: SourceRecord): DecodedRecord | undefined {
+    if (record.value === null) return { value: null, key: undefined };
     // The hot path: a one-line JSON object nobody reads is sent as it came, never parsed.
     const asIs = this.#jsonAsIs && this.formatOf(record.topic) === 'json' && looksLikeOneLineObject(record.value);
-    if (asIs && !this.#readsFields) return { value: UNREAD, raw: record.value };
+    if (asIs && !this.#readsFields) return { value: UNREAD, key: undefined, raw: record.value };
     const value = this.decodeSync(record as SourceRecord & { value: Buffer });
     if (value === undefined) return undefined;
-    return asIs && value.ok ? { value, raw: record.value } : { value };
+    return { value, key: undefined, raw: asIs && value.ok ? record.value : undefined };
   }
 
   /** A record that failed to decode needs no key: it fails anyway (class decode). */

@@ -1,6 +1,7 @@
 // Record keys → text, for document ids and `{key}` in transform.add. Kafka keys are bytes: reading any
 // key as UTF-8 maps distinct binary keys to one id (invalid bytes all become U+FFFD), so the format is
 // explicit (document.keyFormat) and a key that does not fit it is a failure, never a silent collision.
+import { isUtf8 } from 'node:buffer';
 import type { Decoded } from './json.js';
 
 export const KEY_FORMATS = ['string', 'base64', 'hex', 'long', 'avro'] as const;
@@ -28,7 +29,6 @@ export const NO_KEY: DecodedKey = { ok: true, text: null };
 
 // fatal: invalid bytes are an error instead of U+FFFD; ignoreBOM: a leading BOM is kept, so a key with
 // one and the same key without one stay two ids (the decoding stays injective).
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const FORMAT_HINT = 'set document.keyFormat to base64, hex, long (8-byte big-endian integers) or avro (Confluent-framed Avro keys)';
 
@@ -37,11 +37,9 @@ export function decodeKeyBytes(key: Buffer | null, format: BytesKeyFormat): Deco
   if (key === null || key.length === 0) return NO_KEY;
   switch (format) {
     case 'string':
-      try {
-        return { ok: true, text: utf8.decode(key) };
-      } catch {
-        return invalid(`key is not valid UTF-8 (${describeBytes(key)}): read as text it could collide with another key; ${FORMAT_HINT}`);
-      }
+      // isUtf8 is a native check; only valid UTF-8 is read as text (invalid bytes would collide).
+      if (isUtf8(key)) return { ok: true, text: key.toString('utf8') };
+      return invalid(`key is not valid UTF-8 (${describeBytes(key)}): read as text it could collide with another key; ${FORMAT_HINT}`);
     case 'base64':
       return { ok: true, text: key.toString('base64') };
     case 'hex':

@@ -130,7 +130,8 @@ export class PartitionWorker {
     this.#pendingBytes += record.bytes;
     this.#queue.push(record);
     this.lastProgressAt = Date.now();
-    this.#wake?.();
+    // Only the first record and a full batch can end a wait; other pushes need not wake the loop.
+    if (this.#queue.length === 1 || this.#queue.length >= this.ctx.config.batch.maxDocs) this.#wake?.();
     this.#loop ??= this.#run().catch((error: unknown) => this.ctx.onFatal(error as Error));
     return true;
   }

@@ -112,6 +112,7 @@ export class Pipeline {
   readonly #decoders: RecordDecoders;
   readonly #transform: TransformOptions;
   readonly #bulksPerPartition: number;
+  readonly #consumedByTopic = new Map<string, { inc(): void }>();
 
   #sinkState: SinkState = { state: 'ok', lastError: null, lastErrorAt: null };
   readonly #instanceId: string;
@@ -254,8 +255,15 @@ export class Pipeline {
     const prepared = this.#prepare(record);
     worker.push(prepared);
     this.#consumed++;
-    this.metrics.consumed.inc({ topic: record.topic });
+    this.#consumedCounter(record.topic).inc();
     this.#gate.add(1, prepared.bytes);
+  }
+
+  /** The topic's child of the consumed counter, kept: resolving labels per record costs. */
+  #consumedCounter(topic: string): { inc(): void } {
+    let child = this.#consumedByTopic.get(topic);
+    if (!child) this.#consumedByTopic.set(topic, (child = this.metrics.consumed.labels({ topic })));
+    return child;
   }
 
   /** Decode + transform, synchronously when possible (JSON, cached Avro schemas), else pending. */
@@ -291,8 +299,10 @@ export class Pipeline {
           if (this.#sinkState.state !== 'ok') this.#sinkState = { ...this.#sinkState, state: 'ok' };
           this.metrics.indexed.inc({ topic: w.topic }, records.length);
           if (superseded > 0) this.metrics.superseded.inc({ topic: w.topic }, superseded);
-          const now = Date.now();
-          for (const r of records) this.metrics.eventToIndexed.observe(Math.max(0, now - Number(r.record.timestamp)) / 1000);
+          // Once per bulk, not per record: the oldest record's delay (the bulk's worst case).
+          let oldest: bigint | undefined;
+          for (const r of records) if (oldest === undefined || r.record.timestamp < oldest) oldest = r.record.timestamp;
+          if (oldest !== undefined) this.metrics.eventToIndexed.observe(Math.max(0, Date.now() - Number(oldest)) / 1000);
         },
         onSkipped: (w, records) => this.metrics.tombstonesIgnored.inc({ topic: w.topic }, records),
         onFailures: (_w, failures) => this.#onFailures(failures),

@@ -56,6 +56,8 @@ export function tombstoneId(key: string | null, strategy: IdStrategy = 'key'): {
 
 /** Any strategy: an id the engine would reject is a failure here, with the numbers. */
 function withinLimit(id: string): { ok: true; id: string } | IdFailure {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short ids need no counting.
+  if (id.length * 3 <= MAX_ID_BYTES) return { ok: true, id };
   const bytes = Buffer.byteLength(id, 'utf8');
   if (bytes <= MAX_ID_BYTES) return { ok: true, id };
   return { ok: false, errorType: 'id_too_long', reason: `document id is ${bytes} bytes (UTF-8), over the ${MAX_ID_BYTES}-byte limit of Elasticsearch and OpenSearch (starts ${JSON.stringify(id.slice(0, 40))}); use shorter keys or fields, or document.id: coordinate` };
