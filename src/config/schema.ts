@@ -95,6 +95,8 @@ export const configSchema = z.strictObject({
     password: z.string().optional(),
     apiKey: z.string().optional(),
     requestTimeoutMs: z.number().int().positive().default(30_000),
+    /** gzip bulk bodies (content-encoding: gzip): for slow or metered links; on a fast network it only costs CPU. */
+    compression: z.enum(['none', 'gzip']).default('none'),
     /** JSON file with the index's settings and mappings, used when the index has to be created. */
     indexDefinitionFile: z.string().optional(),
     /** JSON file with an index template (PUT _index_template/<index>), installed at startup. */
@@ -104,7 +106,8 @@ export const configSchema = z.strictObject({
     maxDocs: z.number().int().positive().default(1000),
     maxBytes: z.number().int().positive().default(5 * 1024 * 1024),
     lingerMs: ms.default(50),
-    maxInFlight: z.number().int().positive().default(6),
+    /** Bulk requests in flight across all partitions: a number, or auto (adaptive: grows while the engine keeps up, halves when it pushes back). */
+    maxInFlight: z.union([z.literal('auto'), z.number().int().positive()]).default(6),
     /** Bulks of one partition in flight at once: auto = 2 when documents are versioned (the engine keeps their order), else 1. */
     maxInFlightPerPartition: z.union([z.literal('auto'), z.number().int().positive()]).default('auto'),
     /** Records held in memory across all partitions before fetching pauses (resumes at half). */

@@ -1,8 +1,8 @@
 // Works one partition for as long as this instance owns it (across rebalances that leave it here):
-// records arrive in offset order, leave as bulk requests one at a time (so a document's versions
-// reach the index in order), and are acknowledged to the commit watermark only when the search engine
-// confirmed them (or they were dead-lettered). Partitions run concurrently; a shared semaphore bounds
-// the bulk requests in flight across all of them.
+// records arrive in offset order, leave as batches one at a time (two with external versions, which
+// keep the order in the engine), and are acknowledged to the commit watermark only when the search
+// engine confirmed them (or they were dead-lettered). Partitions run concurrently; the dispatcher
+// (sink/bulk-dispatcher.ts) combines their batches into requests and bounds the requests in flight.
 //
 // States: running; suspended while the group rebalances (no new bulk starts, a retry loop stops after
 // the request in flight, its records go back to the head of the queue); retired when the partition
@@ -17,7 +17,6 @@ import type { DeadLetter, Failure } from '../sink/dead-letter.js';
 import type { SourceRecord } from '../source/record.js';
 import { backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
-import type { Semaphore } from '../util/semaphore.js';
 import { type Batch, type PreparedRecord, type Slot, takeBatch } from './batch.js';
 
 /** The search engine as a worker sees it; unit tests inject a scripted one. */
@@ -32,15 +31,13 @@ export interface WorkerContext {
   config: Pick<Config, 'batch' | 'retry'>;
   /** Bulks of one partition in flight at once: more than 1 only when external versions keep writes in order. */
   bulksPerPartition: number;
+  /** The dispatcher: it combines batches of several partitions into one request and bounds requests in flight. */
   sink: BulkSink;
-  inFlight: Semaphore;
   logger: Logger;
   /** Records left the worker for good (indexed, superseded, dead-lettered, skipped): frees buffer space, triggers a commit. */
   onAcked(worker: PartitionWorker, records: number, bytes: number): void;
   /** A failure that is retried: the engine is unreachable, overloaded, or refuses for a cluster-side reason (systemic). */
   onRetry(worker: PartitionWorker, items: number, reason: string, kind: RetryKind): void;
-  /** A bulk request came back (whatever its items say): the engine answers. */
-  onBulk(durationSeconds: number, operations: number, bytes: number): void;
   /** Records written, and how many were already superseded by a newer version in the index. */
   onIndexed(worker: PartitionWorker, records: readonly PreparedRecord[], superseded: number): void;
   /** Records acknowledged without a write (tombstones ignored by configuration). */
@@ -182,12 +179,6 @@ export class PartitionWorker {
         // Records still being decoded (schema fetched from the registry) hold the partition's order.
         await this.#queue[0]!.pending;
         if (!canSend()) continue;
-        await this.ctx.inFlight.acquire();
-        // Suspended while waiting for a send slot: the records stay queued.
-        if (!canSend()) {
-          this.ctx.inFlight.release();
-          continue;
-        }
         const sending: Promise<void> = this.#sendNext()
           .catch((error: unknown) => {
             // Nothing after a record that may not be skipped is sent; it stays unacknowledged.
@@ -195,7 +186,6 @@ export class PartitionWorker {
             this.ctx.onFatal(error as Error);
           })
           .finally(() => {
-            this.ctx.inFlight.release();
             this.#sending.delete(sending);
             this.#wake?.();
           });
@@ -270,12 +260,8 @@ export class PartitionWorker {
       // A slot's head is a settled record: it has its operation and action line.
       const ops = slots.map((s) => s.candidates[0] as EncodedOperation);
       let outcomes: ItemOutcome[];
-      const started = performance.now();
       try {
         outcomes = await this.ctx.sink.bulk(ops);
-        let bytes = 0;
-        for (const s of slots) bytes += s.candidates[0]!.opBytes ?? 0;
-        this.ctx.onBulk((performance.now() - started) / 1000, ops.length, bytes);
       } catch (error) {
         if (!(error instanceof SearchHttpError)) throw error;
         if (error.status === 413) {

@@ -16,7 +16,8 @@ import { partitionKey, type SourceRecord } from '../source/record.js';
 import { buildOperation, type Transformed, type TransformOptions, transformOptions } from '../transform/to-operation.js';
 import { RecordDecoders } from '../decode/decoders.js';
 import type { Logger } from '../util/logger.js';
-import { Semaphore } from '../util/semaphore.js';
+import { BulkDispatcher, type BulkTransport } from '../sink/bulk-dispatcher.js';
+import { AUTO_MAX } from '../sink/concurrency-limit.js';
 import { type Outcome, prepare, type PreparedRecord, preparePending } from './batch.js';
 import { BufferGate } from './buffer-gate.js';
 import { Metrics } from '../http/metrics.js';
@@ -71,7 +72,8 @@ export interface SinkState {
 /** What the pipeline talks to; production builds the real ones, unit tests inject scripted ones. */
 export interface PipelineDeps {
   source: RecordSource;
-  sink: BulkSink & { close(): Promise<void> };
+  /** Sends one `_bulk` request (the dispatcher in front of it combines partitions' batches). */
+  sink: BulkTransport & { close(): Promise<void> };
   deadLetters: DeadLetterSink;
 }
 
@@ -86,10 +88,10 @@ export class Pipeline {
   /** Retired workers still finishing their last bulk, by partition. */
   readonly #retiring = new Map<string, Promise<void>>();
   readonly #source: RecordSource;
-  readonly #sink: BulkSink & { close(): Promise<void> };
+  readonly #sink: BulkTransport & { close(): Promise<void> };
+  readonly #dispatcher: BulkSink;
   readonly #deadLetters: DeadLetterSink;
   readonly #committer: Committer;
-  readonly #inFlight: Semaphore;
   readonly #gate: BufferGate;
   readonly #failed: Promise<Error>;
   #fail!: (error: Error) => void;
@@ -125,9 +127,22 @@ export class Pipeline {
   ) {
     this.#instanceId = config.instanceId ?? defaultInstanceId();
     this.#source = deps.source ?? new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false, config.retry);
-    this.#sink = deps.sink ?? new SearchClient(config.elastic.url, { connections: config.batch.maxInFlight * 2, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic, classify: config.errors.classify });
+    const maxInFlight = config.batch.maxInFlight;
+    const connections = (maxInFlight === 'auto' ? AUTO_MAX : maxInFlight) + 2;
+    this.#sink = deps.sink ?? new SearchClient(config.elastic.url, { connections, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic, classify: config.errors.classify });
+    this.#dispatcher = new BulkDispatcher(this.#sink, {
+      maxDocs: config.batch.maxDocs,
+      maxBytes: config.batch.maxBytes,
+      maxInFlight,
+      compression: config.elastic.compression === 'gzip',
+      onRequest: (seconds, documents, bytes) => {
+        this.metrics.bulkDuration.observe(seconds);
+        this.metrics.bulkDocuments.observe(documents);
+        this.metrics.bulkBytes.observe(bytes);
+        if (this.#sinkState.state !== 'ok' && this.#sinkState.state !== 'refused') this.#sinkState = { ...this.#sinkState, state: 'ok' };
+      },
+    });
     this.#deadLetters = deps.deadLetters ?? new DeadLetterQueue(config, logger, this.#stopSignal.signal);
-    this.#inFlight = new Semaphore(config.batch.maxInFlight);
     this.#gate = new BufferGate(
       { maxRecords: config.batch.maxBufferedRecords, maxBytes: config.batch.maxBufferedBytes },
       {
@@ -283,18 +298,11 @@ export class Pipeline {
       {
         config: this.config,
         bulksPerPartition: this.#bulksPerPartition,
-        sink: this.#sink,
-        inFlight: this.#inFlight,
+        sink: this.#dispatcher,
         logger: this.logger,
         stopSignal: this.#stopSignal.signal,
         onAcked: (w, records, bytes) => this.#onAcked(w, records, bytes),
         onRetry: (w, items, reason, kind) => this.#onRetry(w, items, reason, kind),
-        onBulk: (seconds, operations, bytes) => {
-          this.metrics.bulkDuration.observe(seconds);
-          this.metrics.bulkDocuments.observe(operations);
-          this.metrics.bulkBytes.observe(bytes);
-          if (this.#sinkState.state !== 'ok' && this.#sinkState.state !== 'refused') this.#sinkState = { ...this.#sinkState, state: 'ok' };
-        },
         onIndexed: (w, records, superseded) => {
           if (this.#sinkState.state !== 'ok') this.#sinkState = { ...this.#sinkState, state: 'ok' };
           this.metrics.indexed.inc({ topic: w.topic }, records.length);
