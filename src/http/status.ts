@@ -5,6 +5,7 @@ import type { HealthMonitor } from '../pipeline/health-monitor.js';
 import type { Pipeline, PipelineStats } from '../pipeline/pipeline.js';
 import { defaultInstanceId } from '../sink/dead-letter.js';
 import type { Metrics } from './metrics.js';
+import { partitionKey } from '../source/record.js';
 
 const SAMPLE_MS = 2000;
 const HISTORY_POINTS = 300; // 10 minutes
@@ -47,7 +48,7 @@ export class StatusReporter {
     const seconds = (now - this.#lastSampleAt) / 1000;
     this.#lastSampleAt = now;
     if (!stats) return;
-    const indexed = new Map(stats.partitions.map((p) => [`${p.topic}:${p.partition}`, p.indexed]));
+    const indexed = new Map(stats.partitions.map((p) => [partitionKey(p.topic, p.partition), p.indexed]));
     for (const [key, count] of indexed) this.#rates.set(key, Math.max(0, (count - (this.#lastIndexed.get(key) ?? count)) / seconds));
     this.#lastIndexed = indexed;
     const total = stats.indexed;
@@ -72,7 +73,7 @@ export class StatusReporter {
       const committed = p.committed === null ? null : BigInt(p.committed);
       // End offsets are re-read every http.healthIntervalMs; what this instance already fetched or
       // committed is a fresher lower bound, so the end never shows below them.
-      let end = this.health.endOffsets.get(`${p.topic}:${p.partition}`) ?? null;
+      let end = this.health.endOffsets.get(partitionKey(p.topic, p.partition)) ?? null;
       for (const bound of [committed, p.fetched === null ? null : BigInt(p.fetched)]) if (end !== null && bound !== null && bound > end) end = bound;
       return { topic: p.topic, partition: p.partition, end, lag: end === null || committed === null ? null : end > committed ? end - committed : 0n };
     });
@@ -92,7 +93,7 @@ export class StatusReporter {
 
   snapshot(): object {
     const stats = this.pipeline()?.stats();
-    const lags = new Map(this.#partitionLags(stats).map((l) => [`${l.topic}:${l.partition}`, l]));
+    const lags = new Map(this.#partitionLags(stats).map((l) => [partitionKey(l.topic, l.partition), l]));
     return {
       instance: this.config.instanceId ?? defaultInstanceId(),
       groupId: this.config.kafka.groupId,
@@ -107,7 +108,7 @@ export class StatusReporter {
       lag: this.#totalLag(stats),
       stalled: this.pipeline()?.stalledPartitions(this.health.endOffsets) ?? [],
       partitions: stats?.partitions.map((p) => {
-        const key = `${p.topic}:${p.partition}`;
+        const key = partitionKey(p.topic, p.partition);
         const lag = lags.get(key);
         return { ...p, end: lag?.end?.toString() ?? null, lag: lag?.lag?.toString() ?? null, ratePerSec: Math.round((this.#rates.get(key) ?? 0) * 10) / 10 };
       }),

@@ -1,6 +1,7 @@
 // Commits each partition's watermark to the group, one commit request at a time: acks that arrive
 // while a commit is in flight are folded into the next one, so commits never pile up.
 import type { CommitRequest } from '../source/kafka-source.js';
+import { partitionKey } from '../source/record.js';
 import { type BackoffOptions, backoffSleep } from '../util/backoff.js';
 import type { PartitionWatermark } from './watermark.js';
 
@@ -52,7 +53,7 @@ export class Committer {
       if (offsets.length === 0) return;
       try {
         await this.send(offsets);
-        for (const o of offsets) this.committed.set(`${o.topic}:${o.partition}`, o.offset);
+        for (const o of offsets) this.committed.set(partitionKey(o.topic, o.partition), o.offset);
         return;
       } catch (error) {
         if (attempt + 1 >= attempts) throw new Error(`final offset commit failed after ${attempts} attempts: ${(error as Error).message}`, { cause: error });
@@ -79,7 +80,7 @@ export class Committer {
     if (offsets.length === 0) return;
     try {
       await this.send(offsets);
-      for (const o of offsets) this.committed.set(`${o.topic}:${o.partition}`, o.offset);
+      for (const o of offsets) this.committed.set(partitionKey(o.topic, o.partition), o.offset);
     } catch (error) {
       // Not fatal: the next ack retries the commit; a crash now means redelivery, never loss.
       this.onError(error as Error);
@@ -90,7 +91,7 @@ export class Committer {
     const changed: CommitRequest[] = [];
     for (const { topic, partition, watermark } of targets) {
       const offset = watermark.committableOffset();
-      if (offset !== undefined && this.committed.get(`${topic}:${partition}`) !== offset) changed.push({ topic, partition, offset });
+      if (offset !== undefined && this.committed.get(partitionKey(topic, partition)) !== offset) changed.push({ topic, partition, offset });
     }
     return changed;
   }

@@ -1,6 +1,7 @@
 // Reads a group's committed offsets and the topics' end offsets from the broker, without joining
 // the group: used by `kafka-to-elastic lag`, the status page and the tests.
 import type { Admin } from '@platformatic/kafka';
+import { partitionKey, splitPartitionKey } from '../source/record.js';
 
 export interface PartitionLag {
   topic: string;
@@ -29,7 +30,7 @@ export async function endOffsets(admin: Admin, topics: string[]): Promise<Map<st
     })),
   });
   const result = new Map<string, bigint>();
-  for (const topic of listed) for (const p of topic.partitions) result.set(`${topic.name}:${p.partitionIndex}`, p.offset);
+  for (const topic of listed) for (const p of topic.partitions) result.set(partitionKey(topic.name, p.partitionIndex), p.offset);
   return result;
 }
 
@@ -41,7 +42,7 @@ export async function committedOffsets(admin: Admin, groupId: string, topics: st
   const result = new Map<string, bigint>();
   for (const topic of group?.topics ?? []) {
     // -1 means "no committed offset" for that partition.
-    for (const p of topic.partitions) if (p.committedOffset >= 0n) result.set(`${topic.name}:${p.partitionIndex}`, p.committedOffset);
+    for (const p of topic.partitions) if (p.committedOffset >= 0n) result.set(partitionKey(topic.name, p.partitionIndex), p.committedOffset);
   }
   return result;
 }
@@ -49,13 +50,8 @@ export async function committedOffsets(admin: Admin, groupId: string, topics: st
 export async function groupLag(admin: Admin, groupId: string, topics: string[]): Promise<PartitionLag[]> {
   const [ends, committed] = await Promise.all([endOffsets(admin, topics), committedOffsets(admin, groupId, topics)]);
   return [...ends.entries()].map(([key, end]) => {
-    const [topic, partition] = splitKey(key);
+    const { topic, partition } = splitPartitionKey(key);
     const offset = committed.get(key) ?? null;
     return { topic, partition, committed: offset, end, lag: end - (offset ?? 0n) };
   });
-}
-
-function splitKey(key: string): [string, number] {
-  const at = key.lastIndexOf(':');
-  return [key.slice(0, at), Number(key.slice(at + 1))];
 }

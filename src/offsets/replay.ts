@@ -2,6 +2,7 @@
 // group has members: Kafka would reject it, and a running instance would overwrite the reset anyway.
 import type { Admin } from '@platformatic/kafka';
 import { endOffsets, partitionCounts } from './group-offsets.js';
+import { partitionKey, splitPartitionKey } from '../source/record.js';
 
 export type ReplayTarget =
   | { kind: 'earliest' }
@@ -25,7 +26,7 @@ export function parseOffsetList(text: string, topics: string[]): Map<string, big
     if (!topic || !/^\d+$/.test(partition ?? '') || !/^\d+$/.test(offset ?? '')) {
       throw new ReplayError(`--to-offset "${item}": expected partition:offset${topics.length === 1 ? '' : ' prefixed by topic: (several topics are configured)'}`);
     }
-    result.set(`${topic}:${partition}`, BigInt(offset!));
+    result.set(partitionKey(topic, Number(partition)), BigInt(offset!));
   }
   return result;
 }
@@ -38,10 +39,9 @@ export async function resetGroupOffsets(admin: Admin, groupId: string, topics: s
   const offsets = await targetOffsets(admin, topics, target);
   const byTopic = new Map<string, { partition: number; offset: bigint }[]>();
   for (const [key, offset] of offsets) {
-    const at = key.lastIndexOf(':');
-    const topic = key.slice(0, at);
+    const { topic, partition } = splitPartitionKey(key);
     if (!topics.includes(topic)) throw new ReplayError(`--to-offset names topic "${topic}", which is not among ${topics.join(', ')}`);
-    byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition: Number(key.slice(at + 1)), offset }]);
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
   }
   await admin.alterConsumerGroupOffsets({ groupId, topics: [...byTopic].map(([name, partitionOffsets]) => ({ name, partitionOffsets })) });
   return offsets;
@@ -60,7 +60,7 @@ async function targetOffsets(admin: Admin, topics: string[], target: ReplayTarge
   const result = new Map<string, bigint>();
   for (const topic of listed) {
     for (const p of topic.partitions) {
-      const key = `${topic.name}:${p.partitionIndex}`;
+      const key = partitionKey(topic.name, p.partitionIndex);
       // No record at or after the timestamp: start at the end.
       result.set(key, p.offset >= 0n ? p.offset : ends.get(key)!);
     }

@@ -12,7 +12,7 @@ import type { Config } from '../config/schema.js';
 import { Committer } from '../offsets/committer.js';
 import { SearchClient } from '../sink/search-client.js';
 import { type Assignment, KafkaSource, type RecordSource } from '../source/kafka-source.js';
-import { partitionKey, type SourceRecord } from '../source/record.js';
+import { partitionKey, type SourceRecord, splitPartitionKey } from '../source/record.js';
 import { buildOperation, type Transformed, type TransformOptions, transformOptions } from '../transform/to-operation.js';
 import { RecordDecoders } from '../decode/decoders.js';
 import type { Logger } from '../util/logger.js';
@@ -373,11 +373,11 @@ export class Pipeline {
   stats(): PipelineStats {
     const partitions: PartitionStats[] = [...this.#owned].map(([key, assignedAt]) => {
       const w = this.#workers.get(key);
-      const at = key.lastIndexOf(':');
+      const { topic, partition } = splitPartitionKey(key);
       const committed = this.#committer.committed.get(key) ?? this.#startPositions.get(key);
       return {
-        topic: key.slice(0, at),
-        partition: Number(key.slice(at + 1)),
+        topic,
+        partition,
         owner: this.#instanceId,
         committed: committed?.toString() ?? null,
         pending: w?.watermark.pendingCount ?? 0,

@@ -20,7 +20,7 @@ import { abortedPromise } from '../util/abort.js';
 import { backoffDelay, backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { kafkaClientOptions } from './connection.js';
-import { partitionKey, type SourceRecord } from './record.js';
+import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
 import { encodeMemberData, stickyAssigner } from './sticky-assignor.js';
 
 export interface CommitRequest {
@@ -189,7 +189,7 @@ export class KafkaSource implements RecordSource {
       if (epoch !== this.#epoch) return; // another rebalance began meanwhile
     }
     this.#handlers!.onPositioned(positions);
-    const offsets = [...positions].map(([key, offset]) => ({ ...splitKey(key), offset }));
+    const offsets = [...positions].map(([key, offset]) => ({ ...splitPartitionKey(key), offset }));
     const stream = await consumer.consume({
       topics: this.config.topics,
       mode: 'manual',
@@ -231,7 +231,7 @@ export class KafkaSource implements RecordSource {
         positions.set(key, known);
         continue;
       }
-      const { topic, partition } = splitKey(key);
+      const { topic, partition } = splitPartitionKey(key);
       unknown.set(topic, [...(unknown.get(topic) ?? []), partition]);
     }
     if (unknown.size === 0) return positions;
@@ -250,7 +250,7 @@ export class KafkaSource implements RecordSource {
       }
     }
     for (const timestamp of [EARLIEST, LATEST]) {
-      const keys = [...fallback].filter(([, t]) => t === timestamp).map(([key]) => splitKey(key));
+      const keys = [...fallback].filter(([, t]) => t === timestamp).map(([key]) => splitPartitionKey(key));
       if (keys.length === 0) continue;
       const byTopic: Record<string, number[]> = {};
       for (const { topic, partition } of keys) (byTopic[topic] ??= []).push(partition);
@@ -309,7 +309,7 @@ export class KafkaSource implements RecordSource {
   #updateSubscription(): void {
     const owned = new Map<string, number[]>();
     for (const key of this.#owned.partitions) {
-      const { topic, partition } = splitKey(key);
+      const { topic, partition } = splitPartitionKey(key);
       owned.set(topic, [...(owned.get(topic) ?? []), partition]);
     }
     this.#protocol.metadata = encodeMemberData({
@@ -393,11 +393,6 @@ function closeConsumer(consumer: Consumer, onError: (error: Error) => void = () 
 
 function describeAssignments(assignments: { topic: string; partitions: number[] }[] | null): string[] {
   return (assignments ?? []).flatMap((a) => a.partitions.map((p) => partitionKey(a.topic, p))).sort();
-}
-
-export function splitKey(key: string): { topic: string; partition: number } {
-  const at = key.lastIndexOf(':');
-  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
 }
 
 function toSourceRecord(message: BufferMessage): SourceRecord {

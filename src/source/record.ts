@@ -9,4 +9,11 @@ export interface SourceRecord {
   headers: Map<string, Buffer>;
 }
 
+/** The one key of a topic-partition ("topic:partition") used in every map of the service. */
 export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+/** The inverse of partitionKey (topic names may contain ':' only before the last one). */
+export function splitPartitionKey(key: string): { topic: string; partition: number } {
+  const at = key.lastIndexOf(':');
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+}
