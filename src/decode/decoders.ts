@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import type { SourceRecord } from '../source/record.js';
-import { backoffSleep } from '../util/backoff.js';
+import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { keyNeeded, transformOptions, type TransformOptions } from '../transform/to-operation.js';
 import { AvroDecoder, AvroKeyDecoder } from './avro.js';
@@ -122,15 +122,12 @@ export class RecordDecoders {
   }
 
   async #untilRegistryAnswers<T>(record: SourceRecord, attempt: () => Promise<T>): Promise<T> {
-    for (let n = 0; ; n++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof RegistryUnavailableError) || this.signal.aborted) throw error;
-        this.logger.warn({ err: error.message, attempt: n, topic: record.topic, partition: record.partition }, 'schema registry unavailable; retrying');
-        await backoffSleep(n, this.config.retry, this.signal);
-      }
-    }
+    return retryWithBackoff(attempt, {
+      ...this.config.retry,
+      signal: this.signal,
+      retryable: (error) => error instanceof RegistryUnavailableError,
+      onRetry: (error, n) => this.logger.warn({ err: (error as Error).message, attempt: n, topic: record.topic, partition: record.partition }, 'schema registry unavailable; retrying'),
+    });
   }
 
   async close(): Promise<void> {

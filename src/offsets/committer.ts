@@ -2,7 +2,7 @@
 // while a commit is in flight are folded into the next one, so commits never pile up.
 import type { CommitRequest } from '../source/kafka-source.js';
 import { partitionKey } from '../source/record.js';
-import { type BackoffOptions, backoffSleep } from '../util/backoff.js';
+import { type BackoffOptions, retryWithBackoff } from '../util/backoff.js';
 import type { PartitionWatermark } from './watermark.js';
 
 export interface CommitTarget {
@@ -48,19 +48,17 @@ export class Committer {
    */
   async finalCommit(backoff: BackoffOptions, attempts = 4): Promise<void> {
     await this.#inFlight;
-    for (let attempt = 0; ; attempt++) {
-      const offsets = this.#changedOffsets();
-      if (offsets.length === 0) return;
-      try {
+    await retryWithBackoff(
+      async () => {
+        const offsets = this.#changedOffsets();
+        if (offsets.length === 0) return;
         await this.send(offsets);
         for (const o of offsets) this.committed.set(partitionKey(o.topic, o.partition), o.offset);
-        return;
-      } catch (error) {
-        if (attempt + 1 >= attempts) throw new Error(`final offset commit failed after ${attempts} attempts: ${(error as Error).message}`, { cause: error });
-        this.onError(error as Error);
-        await backoffSleep(attempt, backoff);
-      }
-    }
+      },
+      { ...backoff, attempts, onRetry: (error) => this.onError(error as Error) },
+    ).catch((error: Error) => {
+      throw new Error(`final offset commit failed after ${attempts} attempts: ${error.message}`, { cause: error });
+    });
   }
 
   async #commitLoop(): Promise<void> {

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import type { SourceRecord } from '../source/record.js';
-import { backoffSleep } from '../util/backoff.js';
+import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 
 /** Why a record could not be indexed. */
@@ -73,16 +73,13 @@ export class DeadLetterQueue implements DeadLetterSink {
 
   async #send(failures: readonly DeadLetter[]): Promise<void> {
     const messages = failures.map(({ record, failure }) => this.#message(record, failure));
-    for (let attempt = 0; !this.signal.aborted; attempt++) {
-      try {
+    await retryWithBackoff(
+      async () => {
+        if (this.signal.aborted) throw new Error('stopped before the dead-letter records were acknowledged');
         await this.#producer.send({ messages });
-        return;
-      } catch (error) {
-        this.logger.warn({ err: error, records: messages.length, attempt }, 'dead-letter produce failed; retrying');
-        await backoffSleep(attempt, this.config.retry, this.signal);
-      }
-    }
-    throw new Error('stopped before the dead-letter records were acknowledged');
+      },
+      { ...this.config.retry, signal: this.signal, onRetry: (error, attempt) => this.logger.warn({ err: error, records: messages.length, attempt }, 'dead-letter produce failed; retrying') },
+    );
   }
 
   #message(record: SourceRecord, failure: Failure) {

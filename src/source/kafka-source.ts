@@ -17,7 +17,7 @@ import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { abortedPromise } from '../util/abort.js';
-import { backoffDelay, backoffSleep } from '../util/backoff.js';
+import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { kafkaClientOptions } from './connection.js';
 import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
@@ -177,17 +177,13 @@ export class KafkaSource implements RecordSource {
   /** Opens this generation's stream at the positions chosen for each assigned partition. */
   async #openStream(consumer: Consumer, epoch: number, assignment: Assignment, continued: ReadonlyMap<string, bigint>): Promise<void> {
     if (assignment.partitions.length === 0) return;
-    let positions: Map<string, bigint> | undefined;
-    for (let attempt = 0; positions === undefined; attempt++) {
-      try {
-        positions = await this.#startPositions(consumer, assignment.partitions, continued);
-      } catch (error) {
-        if (attempt >= 4) throw error;
-        this.logger.warn({ err: error, attempt }, 'reading start offsets failed; retrying');
-        await backoffSleep(attempt, this.retry, this.#stopSignal.signal);
-      }
-      if (epoch !== this.#epoch) return; // another rebalance began meanwhile
-    }
+    const positions = await retryWithBackoff(() => this.#startPositions(consumer, assignment.partitions, continued), {
+      ...this.retry,
+      attempts: 5,
+      signal: this.#stopSignal.signal,
+      onRetry: (error, attempt) => this.logger.warn({ err: error, attempt }, 'reading start offsets failed; retrying'),
+    });
+    if (epoch !== this.#epoch) return; // another rebalance began meanwhile
     this.#handlers!.onPositioned(positions);
     const offsets = [...positions].map(([key, offset]) => ({ ...splitPartitionKey(key), offset }));
     const stream = await consumer.consume({
@@ -333,18 +329,22 @@ export class KafkaSource implements RecordSource {
   async #reconnect(lost: Consumer): Promise<void> {
     this.#consumer = undefined;
     await closeConsumer(lost);
-    for (let attempt = 0; !this.#closing; attempt++) {
-      await sleep(Math.max(this.retry.initialDelayMs, backoffDelay(attempt, this.retry)), undefined, { signal: this.#stopSignal.signal }).catch(() => undefined);
-      if (this.#closing) return;
-      try {
-        await this.#open(this.#stopSignal.signal);
+    // The broker just went away: give it a moment before the first attempt too.
+    await sleep(this.retry.initialDelayMs, undefined, { signal: this.#stopSignal.signal }).catch(() => undefined);
+    await retryWithBackoff(
+      async (attempt) => {
         if (this.#closing) return;
-        this.logger.info({ attempt }, 'Kafka consumer re-created');
-        return;
-      } catch (error) {
-        this.logger.warn({ err: error, attempt }, 'rejoining the group failed; retrying');
-      }
-    }
+        await this.#open(this.#stopSignal.signal);
+        if (!this.#closing) this.logger.info({ attempt }, 'Kafka consumer re-created');
+      },
+      {
+        ...this.retry,
+        minDelayMs: this.retry.initialDelayMs,
+        signal: this.#stopSignal.signal,
+        onRetry: (error, attempt) => this.logger.warn({ err: error, attempt }, 'rejoining the group failed; retrying'),
+      },
+    ).catch(() => undefined); // only when closing
+
   }
 
   pause(): void {
