@@ -9,8 +9,9 @@
 //   3. end to end: the service catches up the backlog into an empty index (docs/s, peak RSS, CPU);
 //      then marker events at half that rate for 30 s, event→searchable latency by search probes and
 //      by the service's k2e_event_to_indexed_seconds histogram
-//   4. naive baseline: one document per PUT, sequentially
-//   5. one table + bench/results/<timestamp>.json; everything it created is deleted
+//   4. reference peer: a hand-written Python consumer (bench/peer/) over the same backlog; e2e / peer
+//   5. naive baseline: one document per PUT, sequentially
+//   6. one table + bench/results/<timestamp>.json; everything it created is deleted
 //
 // Service settings are passed through (--batch.maxDocs=2000); --variants compares more settings in the
 // same run; --profile adds a catch-up under `node --cpu-prof` and summarizes where its time went.
@@ -30,6 +31,7 @@ import { CpuMeter, cpuCount, stackPid } from './lib/proc.js';
 import { formatSummary, summarizeProfile } from './lib/profile.js';
 import { bulkCeiling, type CeilingRun, type E2eRun, type LoaderRun, minCeiling, type Results, sweepTable, table } from './lib/report.js';
 import { measureCatchUp, measureLatency, Service } from './lib/service.js';
+import { measurePeer, setupPeerVenv } from './lib/peer.js';
 
 const log = (message: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -74,11 +76,13 @@ const pids = { engine: stackPid(engineInfo.name), kafka: stackPid('kafka') };
 // What this run created, deleted at the end whatever happens.
 const created = { topics: [topic, `${topic}.dlq`], groups: [] as string[], indices: [] as string[] };
 const services = new Set<Service>();
+const peerAbort = new AbortController();
 let interrupted = false;
 const onSignal = (): void => {
   interrupted = true;
   log('interrupted: stopping and cleaning up');
   for (const s of services) s.child.kill('SIGTERM');
+  peerAbort.abort();
 };
 process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
@@ -193,12 +197,43 @@ async function steadyState(label: string, flags: string[], rate: number): Promis
   log(`steady state: probe p50 ${latency.probe.p50.toFixed(0)} ms, p99 ${latency.probe.p99.toFixed(0)} ms (${latency.probesFound}/${latency.probes})`);
 }
 
+/** The reference peer over the same backlog, with a fresh group into a fresh index (the same settings as the service's). */
+async function peerRun(python: string): Promise<void> {
+  const index = `${prefix}-peer`;
+  created.indices.push(index);
+  created.groups.push(index);
+  await engine.createIndex(index);
+  const logFile = path.join(resultsDir, `${fileStamp}-peer.log`);
+  const timeoutMs = Math.max(120_000, (args.count / 2000) * 1000);
+  const c = await measurePeer({ python, brokers, topic, group: index, url: engineInfo!.url, index, count: args.count, timeoutMs, logFile, signal: peerAbort.signal }, { ...pids });
+  const indexCount = await engine.count(index);
+  await engine.deleteIndex(index);
+  const main = results.e2e[0]?.catchUp;
+  results.peer = { catchUp: c, engineCpuPer100k: ((c.cpu.seconds.engine ?? NaN) / Math.max(1, c.docs)) * 1e5, indexCount, logFile: path.relative(repoRoot, logFile), e2eOverPeer: main?.complete && c.complete ? main.docsPerSec / c.docsPerSec : undefined };
+  if (!c.complete) results.errors.push(`reference peer: only ${c.docs} of ${args.count} documents indexed; see ${results.peer.logFile}`);
+  else if (indexCount !== args.count) results.errors.push(`reference peer: index holds ${indexCount} documents, expected ${args.count}`);
+  if (c.exitCode !== 0 && !interrupted) results.errors.push(`reference peer exited with ${c.exitCode}; see ${results.peer.logFile}`);
+  log(`reference peer: ${fmt(c.docsPerSec)} docs/s, peak RSS ${(c.peakRss / 1048576).toFixed(0)} MiB, ${c.cpuPer100k.toFixed(2)} CPU-s/100k`);
+}
+
 const labelOf = (flags: string[]): string => (flags.length ? flags.join(' ') : 'defaults');
 
 async function main(): Promise<void> {
   const info = await engine.info();
   results.engine = { ...results.engine, ...info };
   log(`${args.count.toLocaleString('en-US')} events, ${info.product} ${info.version} at ${engineInfo!.url}, Kafka ${brokers}; ${results.machine.cpus} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  // The peer's venv first, so that an install (once, ~76 MB) runs before anything is measured; without
+  // it the peer is skipped, not the run.
+  let peerPython: string | undefined;
+  if (!args.skip.has('peer')) {
+    const venv = setupPeerVenv();
+    if ('python' in venv) peerPython = venv.python;
+    else {
+      results.peerSkipped = venv.error;
+      log(`reference peer skipped: ${venv.error}`);
+    }
+  }
 
   // 1. data
   const data = await writeDataFile(dataFile, args.count);
@@ -258,6 +293,9 @@ async function main(): Promise<void> {
     }
   }
 
+  // 4. the reference peer, right after the service's catch-ups (the machine in the same state)
+  if (peerPython && !interrupted) await peerRun(peerPython);
+
   if (args.profile && !interrupted) {
     const dir = path.join(resultsDir, `${fileStamp}-profile`);
     mkdirSync(dir, { recursive: true });
@@ -280,7 +318,7 @@ async function main(): Promise<void> {
     log(`bulk ceiling (after): ${fmt(results.bulkCeiling.after.docsPerSec)} docs/s`);
   }
 
-  // 4. naive baseline
+  // 5. naive baseline
   if (!args.skip.has('naive') && !interrupted) {
     const index = `${prefix}-naive`;
     const group = `${prefix}-naive`;
@@ -326,6 +364,7 @@ if (min && main0) {
   const bulk = bulkCeiling(results);
   console.log(
     `\ne2e / min(ceilings) = ${(main0.catchUp.docsPerSec / min.docsPerSec).toFixed(2)} (target ≥ 0.90)` +
+      (results.peer?.e2eOverPeer ? `, e2e / peer = ${results.peer.e2eOverPeer.toFixed(2)}× (target ≥ 1.5×)` : '') +
       (results.naive ? `, e2e / naive = ${(main0.catchUp.docsPerSec / results.naive.docsPerSec).toFixed(1)}× (target ≥ 3×)` : '') +
       `, peak RSS ${(main0.catchUp.peakRss / 1048576).toFixed(0)} MiB (target < 256)` +
       (results.steady ? `, p99 event→searchable ${results.steady.probe.p99.toFixed(0)} ms at half load (target < 2000)` : '') +

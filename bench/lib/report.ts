@@ -3,6 +3,7 @@ import type { CpuReport } from './proc.js';
 import type { CatchUp, Latency } from './service.js';
 import type { ProduceResult, ConsumeResult } from './kafka.js';
 import type { ProfileSummary } from './profile.js';
+import type { PeerCatchUp } from './peer.js';
 
 export interface LoaderRun {
   bulk: number;
@@ -33,6 +34,16 @@ export interface E2eRun {
   logFile: string;
 }
 
+/** The reference peer (bench/peer/python_consumer.py) over the same backlog, into its own index. */
+export interface PeerRun {
+  catchUp: PeerCatchUp;
+  engineCpuPer100k: number;
+  indexCount: number;
+  logFile: string;
+  /** docs/s of the first e2e catch-up ÷ the peer's (issue 12's target: ≥ 1.5). */
+  e2eOverPeer: number | undefined;
+}
+
 export interface Results {
   startedAt: string;
   durationSeconds: number;
@@ -48,6 +59,9 @@ export interface Results {
   consumeCeiling: { kcat?: ConsumeResult & { cpuPer100k: number }; platformatic?: ConsumeResult & { cpuPer100k: number } };
   e2e: E2eRun[];
   steady?: Latency & { label: string };
+  peer?: PeerRun;
+  /** Why the peer did not run (its venv could not be set up). */
+  peerSkipped?: string;
   naive?: { docs: number; seconds: number; docsPerSec: number; cpuSeconds: number };
   profile?: { label: string; catchUp: CatchUp; summaries: ProfileSummary[] };
   errors: string[];
@@ -114,6 +128,12 @@ export function table(r: Results): string {
     row(`  service peak RSS (VmHWM) ${e.label}`, mib(c.peakRss), '256 MiB', ratio(c.peakRss, 256 * 1024 * 1024), '< 1 (< 256 MiB)', `worker heap ≤ ${mib(c.peakHeapUsed)}, external ≤ ${mib(c.peakExternal)}; start-up ${fixed(c.startupSeconds, 1)} s`);
   }
   const main = r.e2e[0];
+  if (r.peer) {
+    const c = r.peer.catchUp;
+    const rate = c.complete ? `${int(c.docsPerSec)} docs/s` : `INCOMPLETE ${int(c.docs)}/${int(r.data.count)}`;
+    row('reference peer: Python, confluent-kafka + opensearch-py parallel_bulk (2 threads, 5,000-record batches)', rate, ceiling ? int(ceiling) : '', ratio(c.docsPerSec, ceiling), '', `peer ${fixed(c.cpuPer100k)} CPU-s/100k, engine ${fixed(r.peer.engineCpuPer100k)} CPU-s/100k; peak RSS ${mib(c.peakRss)}; start-up ${fixed(c.startupSeconds, 1)} s; machine ${fixed(c.cpu.cores.machine, 2)} of ${r.machine.cpus} cores busy (peer ${fixed(c.cpu.cores.peer, 2)}, engine ${fixed(c.cpu.cores.engine, 2)}, kafka ${fixed(c.cpu.cores.kafka, 2)}, others ${others(c.cpu)})`);
+    if (main) row(`  e2e / reference peer`, `e2e ${int(main.catchUp.docsPerSec)} docs/s`, `peer ${int(c.docsPerSec)}`, `**e2e/peer ${fixed(r.peer.e2eOverPeer)}×**`, '≥ 1.5×', `e2e ${main.label}`);
+  } else if (r.peerSkipped) row('reference peer', 'skipped', '', '', '', r.peerSkipped);
   if (r.naive) {
     row('naive: 1 doc per PUT, sequential', `${int(r.naive.docsPerSec)} docs/s`, main ? `e2e ${int(main.catchUp.docsPerSec)}` : '', main ? `e2e/naive ${fixed(main.catchUp.docsPerSec / r.naive.docsPerSec, 1)}×` : '', '≥ 3×', `${int(r.naive.docs)} docs`);
   }
