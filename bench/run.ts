@@ -21,6 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { repoRoot } from '../scripts/stack/layout.js';
+import { configSchema } from '../src/config/schema.js';
 import { readState } from '../scripts/stack/state.js';
 import { spawnSync } from 'node:child_process';
 import { parseArgs, USAGE, type BenchArgs } from './lib/args.js';
@@ -273,12 +274,14 @@ async function main(): Promise<void> {
   if (!args.skip.has('consume')) {
     const group = `${prefix}-consume`;
     created.groups.push(group);
-    const flag = (key: string, fallback: string): string => args.serviceFlags.find((f) => f.startsWith(`--${key}=`))?.split('=')[1] ?? fallback;
+    // The service's own fetch settings: its defaults, or what the run passes to it.
+    const defaults = configSchema.shape.kafka.parse({ brokers: ['x:1'], topics: ['x'] });
+    const flag = (key: string, fallback: number): string => args.serviceFlags.find((f) => f.startsWith(`--${key}=`))?.split('=')[1] ?? String(fallback);
     const p = await worker<{ records: number; seconds: number; recordsPerSec: number; cpuSeconds: number; peakRss: number }>('consume', [
       '--brokers', brokers, '--topic', topic, '--group', group, '--count', String(args.count),
-      '--max-bytes', flag('kafka.maxBytes', String(1024 * 1024)),
-      '--max-bytes-per-partition', flag('kafka.maxBytesPerPartition', String(256 * 1024)),
-      '--max-wait-ms', flag('kafka.maxWaitMs', '500'),
+      '--max-bytes', flag('kafka.maxBytes', defaults.maxBytes),
+      '--max-bytes-per-partition', flag('kafka.maxBytesPerPartition', defaults.maxBytesPerPartition),
+      '--max-wait-ms', flag('kafka.maxWaitMs', defaults.maxWaitMs),
     ]);
     results.consumeCeiling.platformatic = { ...p, cpuPer100k: (p.cpuSeconds / p.records) * 1e5 };
     log(`@platformatic/kafka consume: ${fmt(p.recordsPerSec)} records/s`);
