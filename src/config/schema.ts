@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { ERROR_CLASSES } from '../sink/bulk-response.js';
 import { KEY_FORMATS } from '../decode/keys.js';
 import { CONVERTERS } from '../transform/mapping.js';
-import { resolveVersionStrategy } from '../transform/document-version.js';
-import { NULL_VALUES } from '../transform/to-operation.js';
+import { NULL_VALUES, WRITE_ACTIONS } from '../transform/to-operation.js';
+import { indexTemplateProblem, pipelineTemplateProblem } from '../transform/target.js';
+import { everyTopicUnversioned, routingChecks } from './routing-checks.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 const ms = z.number().int().nonnegative();
@@ -16,10 +17,32 @@ export const idStrategy = z.union([
   z.string().regex(/^field:[^.\s][^\s]*$/, 'expected key, coordinate, none or field:<path>'),
 ]);
 
+/** A dotted path into the record's value. */
+const fieldPath = z.string().regex(/^[^.\s][^\s]*$/, 'expected a dotted field path such as customer.region');
+
+/** An index name or template: lower-case text with {topic}, {key}, {field:a.b}, {header:name} and dates of the record's timestamp. */
+const indexTemplate = z.string().superRefine((text, ctx) => {
+  const problem = indexTemplateProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const pipelineTemplate = z.string().superRefine((text, ctx) => {
+  const problem = pipelineTemplateProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const writeAction = z.enum(WRITE_ACTIONS, { error: 'expected index (overwrite), create (write once), update (merge into an existing document) or upsert (merge, creating it when missing)' });
+const routing = z.union([z.literal('key'), z.string().regex(/^field:[^.\s][^\s]*$/, 'expected key or field:<path>')]);
+const formats = z.enum(['json', 'avro', 'string', 'bytes']);
+const envelope = z.enum(['none', 'debezium'], { error: 'expected none or debezium' });
+
 export const configSchema = z.strictObject({
   kafka: z.strictObject({
     brokers: z.array(hostPort).min(1),
-    topics: z.array(z.string().min(1)).min(1),
+    /** Topics to consume; or kafka.topicPattern. */
+    topics: z.array(z.string().min(1)).default([]),
+    /** A regular expression (whole topic name): every matching topic is consumed, new ones within partitionDiscoveryIntervalMs. */
+    topicPattern: z.string().min(1).optional(),
     groupId: z.string().min(1).default('kafka-to-elastic'),
     clientId: z.string().min(1).default('kafka-to-elastic'),
     /** Where a group without committed offsets starts (Kafka's auto.offset.reset). */
@@ -49,7 +72,14 @@ export const configSchema = z.strictObject({
   autoCommitIntervalMs: z.number().int().positive().default(5_000),
   document: z.strictObject({
     id: idStrategy.default('key'),
-    action: z.enum(['index', 'create']).default('index'),
+    /** index (default; create for data streams), create, update (partial, the document must exist) or upsert. */
+    action: writeAction.optional(),
+    /** A field of the value naming each record's action (index, create, update, upsert, delete); document.action when absent. */
+    actionField: fieldPath.optional(),
+    /** update/upsert: how often the engine re-applies a change after a concurrent write of the document. */
+    retryOnConflict: z.number().int().min(0).max(1000).default(3),
+    /** Shard routing: the record key, or a field of the value. Deletes and updates carry the same. */
+    routing: routing.optional(),
     /** External versioning (docs/configuration.md): a late write of an older record never wins. */
     version: z
       .union([z.enum(['auto', 'offset', 'timestamp', 'none']), z.string().regex(/^(field|header):\S+$/, 'expected auto, offset, timestamp, none, field:<path> or header:<name>')])
@@ -63,8 +93,10 @@ export const configSchema = z.strictObject({
   }),
   /** How record values are decoded: one format for all topics, or per topic. */
   decode: z.strictObject({
-    format: z.enum(['json', 'avro', 'string', 'bytes']).default('json'),
-    topics: z.record(z.string(), z.enum(['json', 'avro', 'string', 'bytes'])).optional(),
+    format: formats.default('json'),
+    topics: z.record(z.string(), formats).optional(),
+    /** debezium: values are Debezium change events (c/r/u write the after image, d deletes, tombstones ignored). */
+    envelope: envelope.default('none'),
     /** Avro reader schema (JSON file): records written with older/newer schemas are resolved into it. */
     readerSchemaFile: z.string().optional(),
   }),
@@ -90,7 +122,25 @@ export const configSchema = z.strictObject({
     .optional(),
   elastic: z.strictObject({
     url: z.url(),
-    index: z.string().min(1).regex(/^[^A-Z\s,"*\\<>|?/#]+$/, 'lowercase, without spaces or any of , " * \\ < > | ? / #'),
+    /** The target index, or a template: orders-{yyyy.MM.dd}, {topic}, {field:region}-events (docs/configuration.md). */
+    index: indexTemplate.optional(),
+    /** Per topic: an index or template replacing elastic.index for that topic. */
+    indexByTopic: z.record(z.string().min(1), indexTemplate).optional(),
+    /** Where a record goes when its index template cannot be resolved (a field missing, an invalid name); dead-lettered otherwise. */
+    fallbackIndex: z.string().optional(),
+    /** Ingest pipeline for index/create, a name or a template. */
+    pipeline: pipelineTemplate.optional(),
+    /** Write to the data stream <type>-<dataset>-<namespace> with create, @timestamp from the record timestamp or timestampField. */
+    dataStream: z
+      .strictObject({
+        type: z.string().min(1).default('logs'),
+        dataset: z.string().min(1),
+        namespace: z.string().min(1).default('default'),
+        timestampField: fieldPath.optional(),
+        /** Install an index template (PUT _index_template) that makes matching names data streams. */
+        installTemplate: z.boolean().default(false),
+      })
+      .optional(),
     username: z.string().optional(),
     password: z.string().optional(),
     apiKey: z.string().optional(),
@@ -134,6 +184,22 @@ export const configSchema = z.strictObject({
      *  replacing the default class (src/sink/bulk-response.ts), e.g. { mapper_parsing_exception: systemic }. */
     classify: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'an engine error type such as mapper_parsing_exception, or http_<status>'), z.enum(ERROR_CLASSES)).default({}),
   }),
+  /** Per topic (exact name): settings replacing the global ones for that topic's records. */
+  topicOverrides: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        index: indexTemplate.optional(),
+        id: idStrategy.optional(),
+        action: writeAction.optional(),
+        actionField: fieldPath.optional(),
+        routing: routing.optional(),
+        pipeline: pipelineTemplate.optional(),
+        format: formats.optional(),
+        envelope: envelope.optional(),
+      }),
+    )
+    .optional(),
   /** Names this instance in dead-letter headers and /status; default host-pid. */
   instanceId: z.string().min(1).optional(),
   shutdownTimeoutMs: z.number().int().positive().default(30_000),
@@ -153,26 +219,22 @@ export const configSchema = z.strictObject({
   progress: z.enum(['auto', 'tty', 'lines', 'off']).default('auto'),
 });
 
-const resolvesToNone = (config: z.infer<typeof configSchema>): boolean =>
-  resolveVersionStrategy(config.document.version, config.document.id, config.document.action, config.kafka.topics.length) === 'none';
-
-/** Combinations that cannot work, refused at start with the reason. */
+/** Combinations that cannot work, refused at start with the reason (one line each). */
 export const configChecks = (config: z.infer<typeof configSchema>, ctx: z.RefinementCtx): void => {
   const { version, action, id } = config.document;
   const versioned = version !== 'auto' && version !== 'none';
   const refuse = (message: string): void => ctx.addIssue({ code: 'custom', path: ['document', 'version'], message, input: version });
   if (versioned && action === 'create') refuse('create is write-once and cannot carry an external version: use document.action index, or version none');
+  if (versioned && (action === 'update' || action === 'upsert')) refuse(`external versioning cannot apply to ${action} (the engines refuse versions on updates; partial updates keep their order by going one bulk at a time per partition): set document.version none, or use document.action index`);
   if (versioned && id === 'none') refuse('engine-generated ids (document.id none) cannot be versioned');
   const perPartition = config.batch.maxInFlightPerPartition;
-  if (typeof perPartition === 'number' && perPartition > 1 && (version === 'none' || (version === 'auto' && resolvesToNone(config)))) {
+  if (typeof perPartition === 'number' && perPartition > 1 && (version === 'none' || (version === 'auto' && everyTopicUnversioned(config)))) {
     ctx.addIssue({ code: 'custom', path: ['batch', 'maxInFlightPerPartition'], message: 'more than one bulk per partition in flight needs external versioning (document.version) to keep writes in order', input: perPartition });
   }
   if (config.delivery === 'at-most-once' && typeof perPartition === 'number' && perPartition > 1) {
     ctx.addIssue({ code: 'custom', path: ['batch', 'maxInFlightPerPartition'], message: 'at-most-once commits before each batch: one batch per partition at a time', input: perPartition });
   }
-  if (version === 'offset' && config.kafka.topics.length > 1) {
-    refuse(`offsets of different topics cannot be compared (${config.kafka.topics.length} topics write to one index): use timestamp, a field or a header, or one index per topic`);
-  }
+  routingChecks(config, ctx);
 };
 
 export type Config = z.infer<typeof configSchema>;

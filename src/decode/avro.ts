@@ -97,7 +97,11 @@ const exactLongs = (schema: avro.Schema): avro.Type | undefined =>
 export class AvroKeyDecoder {
   readonly #types = new Map<number, avro.Type>();
 
-  constructor(private readonly registry: SchemaRegistryClient) {}
+  /** @param textOf the decoded key → its text (Debezium keys: the primary key's value) */
+  constructor(
+    private readonly registry: SchemaRegistryClient,
+    private readonly textOf: (value: unknown) => string | null = avroKeyText,
+  ) {}
 
   /** Decodes without I/O when the writer schema is cached; undefined means "needs the registry". */
   decodeCached(key: Buffer): DecodedKey | undefined {
@@ -134,7 +138,7 @@ export class AvroKeyDecoder {
       return keyFailure('avro_key_schema_invalid', `key schema ${schemaId} cannot be parsed: ${(error as Error).message}`);
     }
     try {
-      return { ok: true, text: avroKeyText(type.fromBuffer(key.subarray(5))) };
+      return { ok: true, text: this.textOf(type.fromBuffer(key.subarray(5))) };
     } catch (error) {
       return keyFailure('avro_key_corrupt', `key does not match schema ${schemaId}: ${(error as Error).message}`);
     }

@@ -1,36 +1,49 @@
 // Picks the decoder of each topic (json, avro, string, bytes) and decodes record values, and keys in
 // document.keyFormat. Avro (values, or keys with keyFormat avro) needs the schema registry: decoding is
 // synchronous once a schema id is cached, asynchronous before that, and retried with backoff while the
-// registry is unreachable (a record is never dropped for that).
+// registry is unreachable (a record is never dropped for that). Each topic has its own plan: its
+// format, its transform settings (topicOverrides), and whether its values must be parsed.
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
+import { usesAvroValues } from '../config/topic-settings.js';
 import type { SourceRecord } from '../source/record.js';
 import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { keyNeeded, transformOptions, type TransformOptions } from '../transform/to-operation.js';
 import { AvroDecoder, AvroKeyDecoder } from './avro.js';
+import { changeKeyFromJson, changeKeyText } from './debezium.js';
 import { type Decoded, decodeJson, looksLikeOneLineObject, UNREAD } from './json.js';
 import { decodeKeyBytes, type DecodedKey, type DecodedRecord, NO_KEY } from './keys.js';
 import { RegistryUnavailableError, SchemaRegistryClient } from './schema-registry.js';
 
 export type Format = 'json' | 'avro' | 'string' | 'bytes';
 
+/** How one topic's records are decoded and transformed. */
+interface TopicPlan {
+  format: Format;
+  /** JSON values may go to the engine as their bytes (no mapping, no envelope)... */
+  asIs: boolean;
+  /** ...and need not even be parsed unless a field is read (id, version, routing, templates, action). */
+  readsFields: boolean;
+  /** Debezium keys: the document id is the primary key's value. */
+  changeKeys: boolean;
+  /** Which records use their key (ids, {key}, routing): others are not decoded, so never fail on it. */
+  options: TransformOptions;
+}
+
 export class RecordDecoders {
   readonly registry: SchemaRegistryClient | undefined;
   readonly #avro: AvroDecoder | undefined;
   readonly #avroKeys: AvroKeyDecoder | undefined;
-  /** Which records use their key (ids, {key}): others are not decoded, so never fail on it. */
-  readonly #transform: TransformOptions;
-  /** JSON values go to the engine as their bytes (no mapping); parsed only when a field is read (id, version). */
-  readonly #jsonAsIs: boolean;
-  readonly #readsFields: boolean;
+  readonly #changeKeys: AvroKeyDecoder | undefined;
+  readonly #plans = new Map<string, TopicPlan>();
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly signal: AbortSignal,
   ) {
-    const usesAvro = config.kafka.topics.some((t) => this.formatOf(t) === 'avro');
+    const usesAvro = usesAvroValues(config);
     const avroKeys = config.document.keyFormat === 'avro';
     if (usesAvro || avroKeys) {
       if (!config.schemaRegistry) throw new Error(`${usesAvro ? 'a topic uses the avro format' : 'document.keyFormat is avro'} but schemaRegistry.url is not set`);
@@ -40,19 +53,42 @@ export class RecordDecoders {
       const reader = config.decode.readerSchemaFile ? (JSON.parse(readFileSync(config.decode.readerSchemaFile, 'utf8')) as object) : undefined;
       this.#avro = new AvroDecoder(this.registry!, reader);
     }
-    if (avroKeys) this.#avroKeys = new AvroKeyDecoder(this.registry!);
-    this.#transform = transformOptions(config);
-    this.#jsonAsIs = !this.#transform.mapping;
-    this.#readsFields = this.#transform.id.startsWith('field:') || (this.#transform.version ?? 'none').startsWith('field:');
+    if (avroKeys) {
+      this.#avroKeys = new AvroKeyDecoder(this.registry!);
+      this.#changeKeys = new AvroKeyDecoder(this.registry!, changeKeyText);
+    }
+  }
+
+  /** The topic's plan, built at its first record and kept. */
+  #plan(topic: string): TopicPlan {
+    let plan = this.#plans.get(topic);
+    if (plan) return plan;
+    const options = transformOptions(this.config, topic);
+    const format = this.formatOf(topic);
+    const fieldPath = (strategy: string | undefined): boolean => strategy?.startsWith('field:') === true;
+    plan = {
+      format,
+      asIs: format === 'json' && !options.mapping && options.envelope === undefined,
+      readsFields: fieldPath(options.id) || fieldPath(options.version) || (options.routing !== undefined && options.routing !== 'key') || options.actionField !== undefined || options.target?.readsFields === true,
+      changeKeys: options.envelope === 'debezium',
+      options,
+    };
+    this.#plans.set(topic, plan);
+    return plan;
+  }
+
+  /** The transform settings of a topic's records (global settings with its overrides). */
+  optionsFor(topic: string): TransformOptions {
+    return this.#plan(topic).options;
   }
 
   formatOf(topic: string): Format {
-    return this.config.decode.topics?.[topic] ?? this.config.decode.format;
+    return this.config.topicOverrides?.[topic]?.format ?? this.config.decode.topics?.[topic] ?? this.config.decode.format;
   }
 
   /** Decodes without I/O, or returns undefined when the registry must be asked first. */
   decodeSync(record: SourceRecord & { value: Buffer }): Decoded | undefined {
-    switch (this.formatOf(record.topic)) {
+    switch (this.#plan(record.topic).format) {
       case 'json':
         return decodeJson(record.value);
       case 'string':
@@ -72,16 +108,22 @@ export class RecordDecoders {
   /** The key in document.keyFormat without I/O, or undefined when the registry must be asked first. */
   decodeKeySync(record: SourceRecord): DecodedKey | undefined {
     const format = this.config.document.keyFormat;
-    if (format !== 'avro') return decodeKeyBytes(record.key, format);
+    const changeKeys = this.#plan(record.topic).changeKeys;
+    if (format !== 'avro') {
+      const key = decodeKeyBytes(record.key, format);
+      // A Debezium key written by the JSON converter: {"schema":…,"payload":{"id":1001}} → "1001".
+      return changeKeys && key.ok && key.text !== null && format === 'string' ? { ok: true, text: changeKeyFromJson(key.text) } : key;
+    }
     if (record.key === null || record.key.length === 0) return NO_KEY;
-    return this.#avroKeys!.decodeCached(record.key);
+    return (changeKeys ? this.#changeKeys! : this.#avroKeys!).decodeCached(record.key);
   }
 
   /** The key in document.keyFormat, fetching an Avro key's schema; waits out registry outages. */
   async decodeKeyAsync(record: SourceRecord): Promise<DecodedKey> {
     const known = this.decodeKeySync(record);
     if (known) return known;
-    return this.#untilRegistryAnswers(record, () => this.#avroKeys!.decode(record.key!));
+    const decoder = this.#plan(record.topic).changeKeys ? this.#changeKeys! : this.#avroKeys!;
+    return this.#untilRegistryAnswers(record, () => decoder.decode(record.key!));
   }
 
   /**
@@ -89,9 +131,10 @@ export class RecordDecoders {
    * first (then call `decodeRecordAsync`). The key is decoded only when the record uses it.
    */
   decodeRecordSync(record: SourceRecord): DecodedRecord | undefined {
-    const decoded = this.#valueSync(record);
+    const plan = this.#plan(record.topic);
+    const decoded = this.#valueSync(record, plan);
     if (decoded === undefined) return undefined;
-    if (!this.#usesKey(decoded.value)) return decoded;
+    if (!usesKey(plan, decoded.value)) return decoded;
     const key = this.decodeKeySync(record);
     if (key === undefined) return undefined;
     decoded.key = key;
@@ -100,25 +143,21 @@ export class RecordDecoders {
 
   /** Key and value, for `buildOperation`, fetching schemas from the registry as needed. */
   async decodeRecordAsync(record: SourceRecord): Promise<DecodedRecord> {
-    const decoded = this.#valueSync(record) ?? { value: await this.decodeAsync(record as SourceRecord & { value: Buffer }), key: undefined };
-    if (this.#usesKey(decoded.value)) decoded.key = await this.decodeKeyAsync(record);
+    const plan = this.#plan(record.topic);
+    const decoded = this.#valueSync(record, plan) ?? { value: await this.decodeAsync(record as SourceRecord & { value: Buffer }), key: undefined };
+    if (usesKey(plan, decoded.value)) decoded.key = await this.decodeKeyAsync(record);
     return decoded;
   }
 
   /** The value (null for a tombstone) and, for JSON sent as is, its bytes; undefined when the registry must be asked. */
-  #valueSync(record: SourceRecord): DecodedRecord | undefined {
+  #valueSync(record: SourceRecord, plan: TopicPlan): DecodedRecord | undefined {
     if (record.value === null) return { value: null, key: undefined };
     // The hot path: a one-line JSON object nobody reads is sent as it came, never parsed.
-    const asIs = this.#jsonAsIs && this.formatOf(record.topic) === 'json' && looksLikeOneLineObject(record.value);
-    if (asIs && !this.#readsFields) return { value: UNREAD, key: undefined, raw: record.value };
+    const asIs = plan.asIs && looksLikeOneLineObject(record.value);
+    if (asIs && !plan.readsFields) return { value: UNREAD, key: undefined, raw: record.value };
     const value = this.decodeSync(record as SourceRecord & { value: Buffer });
     if (value === undefined) return undefined;
     return { value, key: undefined, raw: asIs && value.ok ? record.value : undefined };
-  }
-
-  /** A record that failed to decode needs no key: it fails anyway (class decode). */
-  #usesKey(value: Decoded | null): boolean {
-    return (value === null || value.ok) && keyNeeded(this.#transform, value === null);
   }
 
   async #untilRegistryAnswers<T>(record: SourceRecord, attempt: () => Promise<T>): Promise<T> {
@@ -134,3 +173,6 @@ export class RecordDecoders {
     await this.registry?.close();
   }
 }
+
+/** A record that failed to decode needs no key: it fails anyway (class decode). */
+const usesKey = (plan: TopicPlan, value: Decoded | null): boolean => (value === null || value.ok) && keyNeeded(plan.options, value === null);

@@ -2,6 +2,8 @@
 // records of one document id into one slot: only one operation per id is sent, the others stand
 // behind it as fallbacks. Besides saving work, this keeps retries safe without versioning: only
 // failed items are retried, so an earlier version of a document never lands after a later one.
+// Partial updates cannot be folded (each changes what the next one applies to): a slot holding one
+// is sequential, its records sent one per request, in offset order.
 // Records that failed before reaching the sink (undecodable, oversized) travel in the batch too, to
 // be dead-lettered in order.
 import { type BulkOperation, encode } from '../sink/encoder.js';
@@ -13,8 +15,8 @@ export interface PreparedRecord {
   record: SourceRecord;
   op?: BulkOperation;
   failure?: Failure;
-  /** Nothing to write (a tombstone with document.nullValues: ignore): acknowledged as is. */
-  skip?: 'tombstone';
+  /** Nothing to write (a tombstone with document.nullValues: ignore, a Debezium truncate): acknowledged as is. */
+  skip?: Skip;
   /** Bytes this record holds in memory (buffer accounting); fixed when it is queued. */
   bytes: number;
   /** Its operation's action line (encoded once), and the bytes it adds to a bulk body, once known. */
@@ -24,7 +26,8 @@ export interface PreparedRecord {
   pending?: Promise<void> | undefined;
 }
 
-export type Outcome = { op: BulkOperation } | { failure: Failure } | { skip: 'tombstone' };
+export type Skip = 'tombstone' | 'change_event';
+export type Outcome = { op: BulkOperation } | { failure: Failure } | { skip: Skip };
 
 /**
  * The records of one document id in a batch, in the order they are tried: the first one's operation
@@ -34,6 +37,11 @@ export type Outcome = { op: BulkOperation } | { failure: Failure } | { skip: 'to
  */
 export interface Slot {
   candidates: PreparedRecord[];
+  /**
+   * Every candidate is applied, in offset order, one per request: the slot holds a partial update
+   * (`update`), which only means something on top of what came before it.
+   */
+  sequential?: boolean;
 }
 
 export interface Batch {
@@ -110,9 +118,14 @@ export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: nu
       const key = op.id === undefined ? undefined : `${op.index}\u0000${op.id}`;
       const slot = key === undefined ? undefined : slotById.get(key);
       if (slot === undefined) {
-        const fresh = { candidates: [prepared] };
+        const fresh: Slot = op.action === 'update' ? { candidates: [prepared], sequential: true } : { candidates: [prepared] };
         if (key !== undefined) slotById.set(key, fresh);
         slots.push(fresh);
+      } else if (slot.sequential || op.action === 'update') {
+        // Once an update is involved, every record of the id is applied in turn (folded fallbacks unfold).
+        if (!slot.sequential) slot.candidates.sort(byOffset);
+        slot.sequential = true;
+        slot.candidates.push(prepared);
       } else if (op.action !== 'create') {
         // index and delete decide the document whatever came before: the newest goes first.
         slot.candidates.unshift(prepared);
@@ -129,3 +142,5 @@ export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: nu
   const taken = queue.splice(0, count);
   return { slots, failed, skipped, bytes, records: taken.length, lastOffset: taken.at(-1)!.offset };
 }
+
+const byOffset = (a: PreparedRecord, b: PreparedRecord): number => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0);

@@ -12,6 +12,9 @@ import { SearchClient } from '../sink/search-client.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import { partitionCounts } from '../offsets/group-offsets.js';
 import { dlqTopicFor } from '../sink/dead-letter.js';
+import { prepareTargets } from '../sink/index-setup.js';
+import { usesAvroValues } from '../config/topic-settings.js';
+import { currentTopics } from '../source/topic-pattern.js';
 import { backoffDelay } from '../util/backoff.js';
 import { abortedPromise } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
@@ -34,9 +37,9 @@ export async function waitUntilReady(config: Config, logger: Logger, signal?: Ab
   const template = readJsonFile(config.elastic.templateFile, 'elastic.templateFile');
   const checks: Check[] = [
     { name: 'kafka', probe: () => probeKafka(admin, config, logger) },
-    { name: 'search engine', probe: () => probeSearch(search, config.elastic.index, indexDefinition, template, logger) },
+    { name: 'search engine', probe: () => probeSearch(search, config, { definition: indexDefinition, template }, logger) },
   ];
-  const avroValues = config.decode.format === 'avro' || Object.values(config.decode.topics ?? {}).includes('avro');
+  const avroValues = usesAvroValues(config);
   const usesAvro = avroValues || config.document.keyFormat === 'avro';
   const registry = usesAvro && config.schemaRegistry ? new SchemaRegistryClient({ ...config.schemaRegistry, timeoutMs: 5000 }) : undefined;
   if (usesAvro && !registry) throw new InitCheckError(`${avroValues ? 'a topic uses the avro format' : 'document.keyFormat is avro'} but schemaRegistry.url is not set`);
@@ -95,19 +98,26 @@ async function probeKafka(admin: Admin, config: Config, logger: Logger): Promise
   }
   if (metadata.brokers.size === 0) return 'kafka: no brokers in metadata';
   const listed = new Set(await admin.listTopics());
+  if (kafka.topicPattern !== undefined) {
+    // A pattern waits for nothing: topics that match later are picked up while running.
+    const matched = currentTopics(kafka, listed, config.errors.dlqTopic);
+    if (matched.length === 0) logger.warn({ topicPattern: kafka.topicPattern }, 'no topic matches kafka.topicPattern yet; matching topics are picked up when they appear');
+    if (config.errors.policy === 'dlq') await ensureDeadLetterTopics(admin, config, matched, listed, logger);
+    return undefined;
+  }
   const absent = kafka.topics.filter((t) => !listed.has(t));
   if (absent.length > 0) {
     if (!kafka.createTopics) return `kafka topics do not exist: ${absent.join(', ')} (create them, or set kafka.createTopics)`;
     await admin.createTopics({ topics: absent, partitions: kafka.createTopics.partitions, replicas: kafka.createTopics.replicationFactor });
     logger.info({ topics: absent, partitions: kafka.createTopics.partitions }, 'created topics');
   }
-  if (config.errors.policy === 'dlq') await ensureDeadLetterTopics(admin, config, listed, logger);
+  if (config.errors.policy === 'dlq') await ensureDeadLetterTopics(admin, config, kafka.topics, listed, logger);
   return undefined;
 }
 
 /** Dead-letter topics are created like their source topics (same partition count) when missing. */
-async function ensureDeadLetterTopics(admin: Admin, config: Config, listed: Set<string>, logger: Logger): Promise<void> {
-  const missing = config.kafka.topics.map((t) => [t, dlqTopicFor(config.errors.dlqTopic, t)] as const).filter(([, dlq]) => !listed.has(dlq));
+export async function ensureDeadLetterTopics(admin: Admin, config: Config, topics: readonly string[], listed: ReadonlySet<string>, logger: Logger): Promise<void> {
+  const missing = topics.map((t) => [t, dlqTopicFor(config.errors.dlqTopic, t)] as const).filter(([, dlq]) => !listed.has(dlq));
   if (missing.length === 0) return;
   const counts = await partitionCounts(admin, missing.map(([source]) => source));
   for (const [source, dlq] of missing) {
@@ -121,7 +131,7 @@ async function ensureDeadLetterTopics(admin: Admin, config: Config, listed: Set<
   }
 }
 
-async function probeSearch(search: SearchClient, index: string, definition: object | undefined, template: object | undefined, logger: Logger): Promise<string | undefined> {
+async function probeSearch(search: SearchClient, config: Config, files: { definition: object | undefined; template: object | undefined }, logger: Logger): Promise<string | undefined> {
   let status;
   try {
     status = await search.clusterStatus();
@@ -129,11 +139,6 @@ async function probeSearch(search: SearchClient, index: string, definition: obje
     return `search engine not reachable: ${(error as Error).message}`;
   }
   if (status !== 'green' && status !== 'yellow') return `search engine cluster is ${status}`;
-  if (template) await search.putIndexTemplate(index, template);
-  if (!(await search.indexExists(index))) {
-    await search.createIndex(index, definition ?? {});
-    const info = await search.info();
-    logger.info({ index, engine: info.product, version: info.version, fromDefinition: definition !== undefined }, 'created index');
-  }
+  await prepareTargets(search, config, files, logger);
   return undefined;
 }

@@ -40,7 +40,7 @@ export interface WorkerContext {
   onRetry(worker: PartitionWorker, items: number, reason: string, kind: RetryKind): void;
   /** Records written, and how many were already superseded by a newer version in the index. */
   onIndexed(worker: PartitionWorker, records: readonly PreparedRecord[], superseded: number): void;
-  /** Records acknowledged without a write (tombstones ignored by configuration). */
+  /** Tombstones acknowledged without a write (other skipped records, Debezium truncates, are not counted here). */
   onSkipped(worker: PartitionWorker, records: number): void;
   /** Records that can never be indexed: dead-letter / skip them (resolves), or stop (rejects). */
   onFailures(worker: PartitionWorker, failures: readonly DeadLetter[]): Promise<void>;
@@ -50,6 +50,8 @@ export interface WorkerContext {
   onFatal(error: Error): void;
   /** Aborted when the pipeline stops: ends even the retries of a batch that must be finished. */
   stopSignal: AbortSignal;
+  /** With routed indices: resolves once these indices exist (undefined when all are known). */
+  ensureIndices?: ((indices: ReadonlySet<string>) => Promise<void> | undefined) | undefined;
 }
 
 export class PermanentFailure extends Error {
@@ -233,12 +235,43 @@ export class PartitionWorker {
     this.#firstBulkAt ??= Date.now();
     if (batch.skipped.length > 0) {
       this.skippedRecords += batch.skipped.length;
-      this.ctx.onSkipped(this, batch.skipped.length);
+      const tombstones = batch.skipped.filter((r) => r.skip === 'tombstone').length;
+      if (tombstones > 0) this.ctx.onSkipped(this, tombstones);
       this.#ack(batch.skipped);
     }
     if (batch.failed.length > 0) await this.#deadLetter(batch.failed.map((r) => ({ prepared: r, failure: r.failure! })));
+    if (!(await this.#ensureIndices(batch.slots, mustFinish))) {
+      this.#requeue(batch.slots.flatMap((s) => s.candidates));
+      return;
+    }
     const unfinished = await this.#sendSlots(batch.slots, mustFinish);
     if (unfinished.length > 0) this.#requeue(unfinished);
+  }
+
+  /**
+   * Routed indices: the batch's indices are created before its first write (deletes create none).
+   * A failure holds the partition like a refused bulk: retried with backoff until the engine answers
+   * and accepts. False when the worker stopped running meanwhile (the batch goes back to the queue).
+   */
+  async #ensureIndices(slots: readonly Slot[], mustFinish: boolean): Promise<boolean> {
+    const ensure = this.ctx.ensureIndices;
+    if (!ensure || slots.length === 0) return true;
+    const names = new Set<string>();
+    for (const slot of slots) for (const c of slot.candidates) if (c.op!.action !== 'delete') names.add(c.op!.index);
+    for (let attempt = 0; ; attempt++) {
+      if (mustFinish ? this.ctx.stopSignal.aborted : !this.#running) return false;
+      try {
+        await ensure(names);
+        return true;
+      } catch (error) {
+        if (!(error instanceof SearchHttpError)) throw error;
+        const kind: RetryKind = error.status === undefined ? 'unreachable' : error.retriable ? 'retriable' : 'systemic';
+        this.retriedItems += slots.length;
+        this.ctx.onRetry(this, slots.length, error.message, kind);
+        this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, reason: error.message }, 'creating an index failed; holding the partition and retrying');
+        await backoffSleep(attempt, this.ctx.config.retry, mustFinish ? this.ctx.stopSignal : this.#pause.signal);
+      }
+    }
   }
 
   /** Records of an unfinished batch go back into the queue, which stays in offset order (several batches may come back). */
@@ -275,7 +308,7 @@ export class PartitionWorker {
           // One document the engine will not take: dead-letter it; an older version may still fit.
           const [head, ...rest] = slots[0]!.candidates;
           await this.#deadLetter([{ prepared: head!, failure: { errorClass: 'oversize', errorType: 'request_entity_too_large', reason: error.message.slice(0, 500) } }]);
-          slots = rest.length > 0 ? [{ candidates: rest }] : [];
+          slots = rest.length > 0 ? [{ candidates: rest, sequential: slots[0]!.sequential }] : [];
           continue;
         }
         if (!error.retriable) throw error;
@@ -305,27 +338,29 @@ export class PartitionWorker {
       const slot = slots[i]!;
       switch (outcome.kind) {
         case 'acked':
-          done.push(...slot.candidates);
-          indexed.push(...slot.candidates);
+        case 'superseded': {
+          // A sequential slot (partial updates) settles its head only; the next candidate goes next.
+          const settled = slot.sequential ? slot.candidates.slice(0, 1) : slot.candidates;
+          done.push(...settled);
+          if (outcome.kind === 'acked') indexed.push(...settled);
+          else superseded += settled.length;
+          if (slot.sequential && slot.candidates.length > 1) next.push({ candidates: slot.candidates.slice(1), sequential: true });
           break;
-        case 'superseded':
-          done.push(...slot.candidates);
-          superseded += slot.candidates.length;
-          break;
+        }
         case 'systemic':
           systemic ??= `${outcome.status} ${outcome.errorType}: ${outcome.reason}`;
-          next.push({ candidates: slot.candidates, retry: true });
+          next.push({ ...slot, retry: true });
           break;
         case 'retriable':
           retriable++;
-          next.push({ candidates: slot.candidates, retry: true });
+          next.push({ ...slot, retry: true });
           break;
         case 'rejected': {
           // Dead-letter the version the engine refused; the next one in the slot (an older version,
           // or for `create` a later one) is sent instead, so no record is acknowledged unwritten.
           const [head, ...rest] = slot.candidates;
           rejected.push({ prepared: head!, failure: { errorClass: 'rejected', errorType: outcome.errorType, reason: `${outcome.status} ${outcome.errorType}: ${outcome.reason}` } });
-          if (rest.length > 0) next.push({ candidates: rest });
+          if (rest.length > 0) next.push({ candidates: rest, sequential: slot.sequential });
           break;
         }
       }

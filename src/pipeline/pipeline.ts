@@ -8,7 +8,9 @@
 //   is retired, and a later worker of that partition waits for its last bulk before sending;
 // - a member that lost its membership (fenced after a session timeout, broker gone) keeps nothing.
 // Memory is bounded by a gate that pauses fetching (BufferGate), re-decided on every change.
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
+import { type IndexAdmin, IndexRegistry } from '../sink/index-registry.js';
 import { Committer } from '../offsets/committer.js';
 import { SearchClient } from '../sink/search-client.js';
 import { type Assignment, KafkaSource, type RecordSource } from '../source/kafka-source.js';
@@ -75,6 +77,8 @@ export interface PipelineDeps {
   /** Sends one `_bulk` request (the dispatcher in front of it combines partitions' batches). */
   sink: BulkTransport & { close(): Promise<void> };
   deadLetters: DeadLetterSink;
+  /** Creates indices named by templates on first use (production: the SearchClient). */
+  indices: IndexAdmin;
 }
 
 const LOST = 'lost';
@@ -113,8 +117,9 @@ export class Pipeline {
   readonly #stopSignal = new AbortController();
   readonly #decoders: RecordDecoders;
   readonly #transform: TransformOptions;
-  readonly #bulksPerPartition: number;
   readonly #consumedByTopic = new Map<string, { inc(): void }>();
+  /** Indices named per record, created on first use; undefined when every record goes to the one fixed index. */
+  readonly #indices: IndexRegistry | undefined;
 
   #sinkState: SinkState = { state: 'ok', lastError: null, lastErrorAt: null };
   readonly #instanceId: string;
@@ -167,12 +172,28 @@ export class Pipeline {
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
     this.#decoders = new RecordDecoders(config, logger, this.#stopSignal.signal);
     this.#transform = transformOptions(config);
-    const perPartition = config.batch.maxInFlightPerPartition;
-    // The config check refuses an explicit value above 1 that cannot be kept in order.
-    this.#bulksPerPartition = perPartition !== 'auto' ? perPartition : this.#transform.version !== 'none' && config.delivery !== 'at-most-once' ? 2 : 1;
+    const indexAdmin = deps.indices ?? (this.#sink instanceof SearchClient ? this.#sink : undefined);
+    if (indexAdmin && routesIndices(config)) {
+      const file = config.elastic.indexDefinitionFile;
+      const definition = file === undefined ? undefined : (JSON.parse(readFileSync(file, 'utf8')) as object);
+      this.#indices = new IndexRegistry(indexAdmin, definition, (index) => logger.info({ index, fromDefinition: definition !== undefined }, 'created index'));
+      // The initialization check created the fixed elastic.index, if there is one.
+      if (config.elastic.index !== undefined && !config.elastic.index.includes('{')) this.#indices.know(config.elastic.index);
+    }
   }
 
-  /** The resolved transform settings (e.g. which version strategy `auto` chose). */
+  /**
+   * Bulks of one partition in flight at once: 2 when the topic's documents carry external versions
+   * (the engine keeps their order), else 1, which is what keeps unversioned writes (partial updates
+   * above all) in offset order. The config check refuses an explicit value above 1 without versions.
+   */
+  #bulksPerPartition(topic: string): number {
+    const perPartition = this.config.batch.maxInFlightPerPartition;
+    if (perPartition !== 'auto') return perPartition;
+    return this.#decoders.optionsFor(topic).version !== 'none' && this.config.delivery !== 'at-most-once' ? 2 : 1;
+  }
+
+  /** The resolved transform settings of the first configured topic (e.g. which version strategy `auto` chose). */
   get transform(): Readonly<TransformOptions> {
     return this.#transform;
   }
@@ -284,9 +305,10 @@ export class Pipeline {
   /** Decode + transform, synchronously when possible (JSON, cached Avro schemas), else pending. */
   #prepare(record: SourceRecord): PreparedRecord {
     const { maxBytes } = this.config.batch;
+    const options = this.#decoders.optionsFor(record.topic);
     const decoded = this.#decoders.decodeRecordSync(record);
-    if (decoded) return prepare(record, outcomeOf(buildOperation(record, decoded, this.#transform)), maxBytes);
-    return preparePending(record, this.#decoders.decodeRecordAsync(record).then((d) => outcomeOf(buildOperation(record, d, this.#transform))), maxBytes);
+    if (decoded) return prepare(record, outcomeOf(buildOperation(record, decoded, options)), maxBytes);
+    return preparePending(record, this.#decoders.decodeRecordAsync(record).then((d) => outcomeOf(buildOperation(record, d, options))), maxBytes);
   }
 
   #worker(key: string, topic: string, partition: number): PartitionWorker {
@@ -297,10 +319,11 @@ export class Pipeline {
       partition,
       {
         config: this.config,
-        bulksPerPartition: this.#bulksPerPartition,
+        bulksPerPartition: this.#bulksPerPartition(topic),
         sink: this.#dispatcher,
         logger: this.logger,
         stopSignal: this.#stopSignal.signal,
+        ensureIndices: this.#indices ? (names) => this.#indices!.ensure(names) : undefined,
         onAcked: (w, records, bytes) => this.#onAcked(w, records, bytes),
         onRetry: (w, items, reason, kind) => this.#onRetry(w, items, reason, kind),
         onIndexed: (w, records, superseded) => {
@@ -442,4 +465,15 @@ export class Pipeline {
     }
     if (commitError) throw commitError;
   }
+}
+
+/** Whether records can go to an index other than the fixed elastic.index (templates, per topic, fallback). */
+function routesIndices(config: Config): boolean {
+  const { elastic } = config;
+  return (
+    (elastic.index?.includes('{') ?? false) ||
+    Object.keys(elastic.indexByTopic ?? {}).length > 0 ||
+    Object.values(config.topicOverrides ?? {}).some((o) => o.index !== undefined) ||
+    elastic.fallbackIndex !== undefined
+  );
 }

@@ -34,7 +34,7 @@ export type ItemOutcome =
 
 /** What the classifier needs to know about the operation sent for an item. `BulkOperation` fits. */
 export interface SentOperation {
-  readonly action: 'index' | 'create' | 'delete';
+  readonly action: 'index' | 'create' | 'update' | 'delete';
   /** The external version the action line carried (`version_type` external or external_gte). */
   readonly version?: number | bigint | undefined;
 }
@@ -106,8 +106,12 @@ export function classifyItem(item: BulkItemResult, op: SentOperation, overrides:
   // missing index (auto-create off): the document is absent either way, and writes to that index
   // are held as systemic, so nothing is lost by settling the delete.
   if (op.action === 'delete' && status === 404) return { kind: 'acked' };
-  // `create` of an id that exists: a redelivered record already written (create is write-once).
+  // `create` of an id that exists: a redelivered record already written (create is write-once; a
+  // data stream's documents too).
   if (op.action === 'create' && status === 409) return { kind: 'acked' };
+  // An `update` of a document that does not exist (404 document_missing_exception, no upsert) falls
+  // through to `rejected`: the partial change has nothing to apply to, and dead-lettering keeps it
+  // for a re-drive once the document exists (document.action upsert creates it instead).
 
   const errorType = item.error?.type ?? `http_${status}`;
   const ownReason = item.error?.reason ?? `status ${status}`;

@@ -18,12 +18,14 @@ export type VersionResult = { ok: true; version: bigint | undefined } | { ok: fa
 /**
  * Which strategy `auto` means: offsets order the records of one partition, so they version documents
  * whose id stays on one partition of one topic (key- or field-derived ids, one topic per index).
- * Coordinate ids never repeat, engine ids cannot be versioned, and `create` is write-once anyway.
+ * Coordinate ids never repeat, engine ids cannot be versioned, `create` is write-once anyway, and the
+ * engines refuse versions on updates.
+ * @param oneTopicPerIndex whether the index receives this topic's records only (see topic-settings)
  */
-export function resolveVersionStrategy(configured: string, id: string, action: string, topics: number): VersionStrategy {
+export function resolveVersionStrategy(configured: string, id: string, action: string, oneTopicPerIndex: boolean): VersionStrategy {
   if (configured !== 'auto') return configured;
-  if (action === 'create' || id === 'none' || id === 'coordinate') return 'none';
-  return topics === 1 ? 'offset' : 'none';
+  if (action === 'create' || action === 'update' || action === 'upsert' || id === 'none' || id === 'coordinate') return 'none';
+  return oneTopicPerIndex ? 'offset' : 'none';
 }
 
 export function documentVersion(

@@ -11,15 +11,15 @@ export interface Mapping {
   drop?: string[] | undefined;
   convert?: Record<string, Converter> | undefined;
   rename?: Record<string, string> | undefined;
-  /** Values: a literal, or one of {topic} {partition} {offset} {timestamp} (ISO) {key} {now} (ISO). */
+  /** Values: a literal, or one of {topic} {partition} {offset} {timestamp} (ISO) {key} {now} (ISO) {header:<name>}. */
   add?: Record<string, string> | undefined;
 }
 
 export type Mapped = { ok: true; value: Record<string, unknown> } | { ok: false; reason: string };
 
-/** What `add` templates read: the record's coordinates, and its key as text in document.keyFormat
- *  (the same text the `key` id strategy uses, so `{key}` in a document and its id agree). */
-export type MappingContext = Pick<SourceRecord, 'topic' | 'partition' | 'offset' | 'timestamp'> & { key: string | null };
+/** What `add` templates read: the record's coordinates and headers, and its key as text in
+ *  document.keyFormat (the same text the `key` id strategy uses, so `{key}` in a document and its id agree). */
+export type MappingContext = Pick<SourceRecord, 'topic' | 'partition' | 'offset' | 'timestamp'> & { key: string | null; headers?: ReadonlyMap<string, Buffer> | undefined };
 
 /** Whether a mapping reads the record's key (`{key}` in transform.add). */
 export const mappingUsesKey = (mapping: Mapping | undefined): boolean => Object.values(mapping?.add ?? {}).includes('{key}');
@@ -83,6 +83,10 @@ function expand(template: string, record: MappingContext): unknown {
     case '{now}':
       return new Date().toISOString();
     default:
+      // A header's value as UTF-8 text; null when the record has no such header.
+      if (template.startsWith('{header:') && template.endsWith('}') && template.length > '{header:}'.length) {
+        return record.headers?.get(template.slice('{header:'.length, -1))?.toString('utf8') ?? null;
+      }
       return template;
   }
 }

@@ -1,0 +1,186 @@
+// Where a record goes: the index its template names (per topic, with an optional fallback) or the
+// data stream <type>-<dataset>-<namespace>, and the ingest pipeline that runs on it; plus what
+// `config check` says about a template before any record is read.
+import { dataStreamLiteralProblem, dataStreamPart, indexNameProblem, lowerCase } from './index-name.js';
+import { expandTemplate, type NameContext, type NameTemplate, parseTemplate } from './name-template.js';
+
+export interface DataStreamTarget {
+  type: string;
+  dataset: NameTemplate;
+  namespace: NameTemplate;
+  /** Where @timestamp comes from (a path in the value); the record's timestamp when absent. */
+  timestampField?: readonly string[] | undefined;
+}
+
+export interface Target {
+  /** The index template, for index targets. */
+  index?: NameTemplate | undefined;
+  /** Where a record whose index cannot be resolved goes instead of the dead-letter topic. */
+  fallback?: NameTemplate | undefined;
+  dataStream?: DataStreamTarget | undefined;
+  pipeline?: NameTemplate | undefined;
+  readsFields: boolean;
+  usesKey: boolean;
+}
+
+export interface TargetSettings {
+  index?: string | undefined;
+  fallbackIndex?: string | undefined;
+  dataStream?: { type: string; dataset: string; namespace: string; timestampField?: string | undefined } | undefined;
+  pipeline?: string | undefined;
+}
+
+/** Compiles checked settings (configChecks refused the bad ones, so parsing cannot fail here). */
+export function compileTarget(settings: TargetSettings): Target {
+  const parse = (text: string): NameTemplate => {
+    const parsed = parseTemplate(text);
+    if (!parsed.ok) throw new Error(`template "${text}": ${parsed.reason}`);
+    return parsed.template;
+  };
+  const ds = settings.dataStream;
+  const target: Target = {
+    index: ds || settings.index === undefined ? undefined : parse(settings.index),
+    fallback: settings.fallbackIndex === undefined ? undefined : parse(settings.fallbackIndex),
+    dataStream: ds ? { type: ds.type, dataset: parse(ds.dataset), namespace: parse(ds.namespace), timestampField: ds.timestampField?.split('.') } : undefined,
+    pipeline: settings.pipeline === undefined ? undefined : parse(settings.pipeline),
+    readsFields: false,
+    usesKey: false,
+  };
+  const templates = [target.index, target.fallback, target.dataStream?.dataset, target.dataStream?.namespace, target.pipeline].filter((t) => t !== undefined);
+  target.readsFields = templates.some((t) => t.readsFields) || target.dataStream?.timestampField !== undefined;
+  target.usesKey = templates.some((t) => t.usesKey);
+  return target;
+}
+
+/** The name when every record of the topic goes to the same index (no placeholder, no data stream). */
+export const fixedIndex = (target: Target): string | undefined => (target.dataStream ? undefined : target.index?.fixed);
+
+export type Resolved =
+  | { ok: true; index: string; pipeline?: string | undefined }
+  | { ok: false; errorType: 'index_unresolved' | 'pipeline_unresolved'; reason: string };
+
+export function resolveTarget(target: Target, ctx: NameContext): Resolved {
+  let index: string;
+  if (target.dataStream) {
+    const named = dataStreamName(target.dataStream, ctx);
+    if (!named.ok) return { ok: false, errorType: 'index_unresolved', reason: named.reason };
+    index = named.name;
+  } else {
+    const named = indexName(target.index!, ctx);
+    if (named.ok) index = named.name;
+    else if (target.fallback) {
+      const fallback = indexName(target.fallback, ctx);
+      if (!fallback.ok) return { ok: false, errorType: 'index_unresolved', reason: `${named.reason}; the fallback index too: ${fallback.reason}` };
+      index = fallback.name;
+    } else return { ok: false, errorType: 'index_unresolved', reason: `${named.reason} (set elastic.fallbackIndex to index such records somewhere)` };
+  }
+  if (!target.pipeline) return { ok: true, index };
+  const pipeline = expandTemplate(target.pipeline, ctx);
+  if (!pipeline.ok) return { ok: false, errorType: 'pipeline_unresolved', reason: `elastic.pipeline: ${pipeline.reason}` };
+  return { ok: true, index, pipeline: pipeline.name };
+}
+
+/**
+ * The index of a document to delete: where its writes went. Not the fallback (a delete there would
+ * miss it), and not a date from the deleting record's own timestamp (the document was written at
+ * another time): such templates need the date from a field the delete carries.
+ */
+export function resolveDeleteIndex(target: Target, ctx: NameContext): { ok: true; index: string } | { ok: false; reason: string } {
+  if (target.dataStream) return { ok: false, reason: 'a data stream is append-only: documents cannot be deleted by id' };
+  const template = target.index!;
+  if (template.parts.some((p) => p.kind === 'date')) {
+    return { ok: false, reason: `the index "${template.text}" takes its date from each record's timestamp, so a delete cannot know the index its document went to; take the date from a field ({field:created_at|yyyy.MM.dd}) or set document.nullValues: ignore` };
+  }
+  const named = indexName(template, ctx);
+  return named.ok ? { ok: true, index: named.name } : named;
+}
+
+function indexName(template: NameTemplate, ctx: NameContext): { ok: true; name: string } | { ok: false; reason: string } {
+  const expanded = expandTemplate(template, ctx, lowerCase);
+  if (!expanded.ok) return expanded;
+  if (template.fixed !== undefined) return expanded; // checked once, by the config check
+  const problem = indexNameProblem(expanded.name);
+  return problem ? { ok: false, reason: `index "${expanded.name.slice(0, 300)}" from "${template.text}" ${problem}` } : expanded;
+}
+
+function dataStreamName(ds: DataStreamTarget, ctx: NameContext): { ok: true; name: string } | { ok: false; reason: string } {
+  const dataset = expandTemplate(ds.dataset, ctx, dataStreamPart);
+  if (!dataset.ok) return { ok: false, reason: `data stream dataset: ${dataset.reason}` };
+  const namespace = expandTemplate(ds.namespace, ctx, dataStreamPart);
+  if (!namespace.ok) return { ok: false, reason: `data stream namespace: ${namespace.reason}` };
+  const name = `${ds.type}-${dataset.name}-${namespace.name}`;
+  const problem = indexNameProblem(name);
+  return problem ? { ok: false, reason: `data stream "${name.slice(0, 300)}" ${problem}` } : { ok: true, name };
+}
+
+// ---- What `config check` says about templates (one line each). ----
+
+/** Any header a template names holds "x" in the sample record. */
+const ANY_HEADER = { get: () => Buffer.from('x') } as unknown as Map<string, Buffer>;
+const SAMPLE: NameContext = { record: { topic: 'topic', timestamp: 1_767_225_600_000n, headers: ANY_HEADER }, key: 'key', value: undefined };
+const RULES = 'lowercase, without spaces or any of , " * \\ < > | ? / # :';
+
+/** Why an index template (elastic.index, indexByTopic, topicOverrides.*.index) cannot work, or undefined. */
+export function indexTemplateProblem(text: string): string | undefined {
+  const parsed = parseTemplate(text);
+  if (!parsed.ok) return parsed.reason;
+  const { template } = parsed;
+  for (const part of template.parts) {
+    if (part.kind !== 'literal') continue;
+    const problem = literalProblem(part.text);
+    if (problem) return `${RULES} (${JSON.stringify(part.text)} ${problem})`;
+  }
+  const sample = expandTemplate(template, { ...SAMPLE, value: sampleValue(template) }, lowerCase);
+  const name = sample.ok ? sample.name : text;
+  const problem = indexNameProblem(name);
+  if (problem) return template.fixed !== undefined ? `${RULES}: the name ${problem}` : `names such as "${name}" would be refused: the name ${problem}`;
+  return undefined;
+}
+
+/** The fallback index: a name, or a template of the topic alone (it must resolve for any record). */
+export function fallbackIndexProblem(text: string): string | undefined {
+  const parsed = parseTemplate(text);
+  if (parsed.ok && parsed.template.parts.some((p) => p.kind !== 'literal' && p.kind !== 'topic')) return 'the fallback index may use {topic} only: it must resolve for every record';
+  return indexTemplateProblem(text);
+}
+
+export function pipelineTemplateProblem(text: string): string | undefined {
+  if (text === '') return 'empty pipeline name';
+  const parsed = parseTemplate(text);
+  return parsed.ok ? undefined : parsed.reason;
+}
+
+/** Why a data stream's type, dataset or namespace cannot work, or undefined. */
+export function dataStreamProblem(part: 'type' | 'dataset' | 'namespace', text: string): string | undefined {
+  const parsed = parseTemplate(text);
+  if (!parsed.ok) return parsed.reason;
+  if (part === 'type' && parsed.template.fixed === undefined) return 'the type is a fixed word such as logs, metrics or traces (no placeholder)';
+  for (const p of parsed.template.parts) {
+    if (p.kind === 'date' || (p.kind === 'field' && p.date)) return 'no date placeholders in a data stream name: a data stream rolls its backing indices over by itself';
+    if (p.kind === 'literal') {
+      const problem = dataStreamLiteralProblem(p.text);
+      if (problem) return `${JSON.stringify(p.text)} ${problem}`;
+    }
+  }
+  return undefined;
+}
+
+function literalProblem(literal: string): string | undefined {
+  if (literal !== literal.toLowerCase()) return 'has upper-case letters';
+  const bad = /[\\/*?"<>| ,#:]/.exec(literal);
+  return bad ? `contains ${JSON.stringify(bad[0])}` : undefined;
+}
+
+/** A value whose fields the template reads hold "x" (or a date), so the sample name can be checked. */
+function sampleValue(template: NameTemplate): Record<string, unknown> {
+  const value: Record<string, unknown> = {};
+  for (const part of template.parts) {
+    if (part.kind !== 'field') continue;
+    let node = value;
+    part.path.forEach((key, i) => {
+      if (i === part.path.length - 1) node[key] = part.date ? 1_767_225_600_000 : 'x';
+      else node = (node[key] ??= {}) as Record<string, unknown>;
+    });
+  }
+  return value;
+}
