@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, loadKafkaConfig, maskSecrets } from '../config
 import type { Config } from '../config/schema.js';
 import { groupLag } from '../offsets/group-offsets.js';
 import { kafkaClientOptions } from '../source/connection.js';
+import { currentTopics } from '../source/topic-pattern.js';
 import { ReplayError, type ReplayTarget, parseOffsetList, resetGroupOffsets } from '../offsets/replay.js';
 import { runService } from './run.js';
 import { runInWorker } from './run-worker.js';
@@ -83,10 +84,16 @@ function kafkaConfig(argv: string[], own: string[]): ReturnType<typeof loadKafka
   return loadKafkaConfig({ flags: configFlags(argv, [...own, 'config']), ...(flags.has('config') ? { file: flags.get('config')! } : {}) });
 }
 
+/** kafka.topics, or the topics kafka.topicPattern matches now (dead-letter topics excluded). */
+async function topicsOf(admin: Admin, kafka: Config['kafka']): Promise<string[]> {
+  if (kafka.topicPattern === undefined) return kafka.topics;
+  return currentTopics(kafka, await admin.listTopics(), '{topic}.dlq');
+}
+
 async function lag(argv: string[]): Promise<number> {
   const flags = flagMap(argv);
   const kafka = kafkaConfig(argv, ['json']);
-  const rows = await withAdmin(kafka, (admin) => groupLag(admin, kafka.groupId, kafka.topics));
+  const rows = await withAdmin(kafka, async (admin) => groupLag(admin, kafka.groupId, await topicsOf(admin, kafka)));
   if (flags.has('json')) {
     console.log(JSON.stringify(rows.map((r) => ({ ...r, committed: r.committed?.toString() ?? null, end: r.end.toString(), lag: r.lag.toString() })), null, 2));
     return 0;
@@ -117,7 +124,7 @@ async function replay(argv: string[]): Promise<number> {
     if (Number.isNaN(timestampMs)) throw new ReplayError(`--to-timestamp "${text}": expected an ISO-8601 date or epoch milliseconds`);
     target = { kind: 'timestamp', timestampMs };
   }
-  const offsets = await withAdmin(kafka, (admin) => resetGroupOffsets(admin, kafka.groupId, kafka.topics, target));
+  const offsets = await withAdmin(kafka, async (admin) => resetGroupOffsets(admin, kafka.groupId, await topicsOf(admin, kafka), target));
   for (const [key, offset] of offsets) console.log(`${kafka.groupId} ${key} -> ${offset}`);
   console.log(`group "${kafka.groupId}" reset: the next run re-reads from these offsets`);
   return 0;

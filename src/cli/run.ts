@@ -20,7 +20,7 @@ export async function runService(config: Config, shutdown?: AbortSignal): Promis
   let pipeline: Pipeline | undefined;
   let consuming = false;
   let progress: Progress | undefined;
-  const health = new HealthMonitor(config, logger, config.http.healthIntervalMs);
+  const health = new HealthMonitor(config, logger, config.http.healthIntervalMs, () => pipeline?.topics ?? config.kafka.topics);
   // Ready: initialized, consuming, both the broker and the search engine answer, the engine accepts
   // writes, and no assigned partition with lag has gone without progress for stallTimeoutMs.
   const ready = (): boolean =>
@@ -66,7 +66,7 @@ export async function runService(config: Config, shutdown?: AbortSignal): Promis
         progress = new Progress(() => reporter.progress(), config.progress === 'tty', logger);
         progress.start();
       }
-      logger.info({ topics: config.kafka.topics, groupId: config.kafka.groupId, index: config.elastic.index }, 'consuming');
+      logger.info({ topics: pipeline.topics, topicPattern: config.kafka.topicPattern, groupId: config.kafka.groupId, index: config.elastic.index, dataStream: config.elastic.dataStream }, 'consuming');
     }
     // abortedPromise also settles when the signal came before this line (during start-up).
     const outcome = await Promise.race([pipeline.failed, abortedPromise(signals.signal).then(() => undefined)]);

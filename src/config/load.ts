@@ -128,10 +128,13 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
 }
 
-/** `{a: {b: 1}}` → [["a.b", 1]]; arrays are values, not branches. */
+/** `{a: {b: 1}}` → [["a.b", 1]]; arrays are values, not branches, and so are maps keyed by data
+ *  (topic names in decode.topics, elastic.indexByTopic, topicOverrides may contain dots). */
 function flatten(node: Record<string, unknown>, prefix = ''): [string, unknown][] {
   return Object.entries(node).flatMap(([key, value]) =>
-    value !== null && typeof value === 'object' && !Array.isArray(value) ? flatten(value as Record<string, unknown>, `${prefix}${key}.`) : [[`${prefix}${key}`, value]],
+    value !== null && typeof value === 'object' && !Array.isArray(value) && !(schemaAt(`${prefix}${key}`) instanceof z.ZodRecord)
+      ? flatten(value as Record<string, unknown>, `${prefix}${key}.`)
+      : [[`${prefix}${key}`, value]],
   );
 }
 

@@ -97,7 +97,8 @@ export class StatusReporter {
     return {
       instance: this.config.instanceId ?? defaultInstanceId(),
       groupId: this.config.kafka.groupId,
-      topics: this.config.kafka.topics,
+      topics: this.pipeline()?.topics ?? this.config.kafka.topics,
+      topicPattern: this.config.kafka.topicPattern,
       index: this.config.elastic.index,
       delivery: this.config.delivery,
       ready: this.ready(),

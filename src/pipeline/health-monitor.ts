@@ -21,10 +21,12 @@ export class HealthMonitor {
   /** End offset per "topic:partition" of the configured topics, from the last probe. */
   endOffsets = new Map<string, bigint>();
 
+  /** @param topics the topics consumed now (kafka.topicPattern: what it matched so far) */
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly intervalMs: number,
+    private readonly topics: () => readonly string[] = () => config.kafka.topics,
   ) {
     this.#admin = new Admin({ ...kafkaClientOptions(config.kafka, '-health'), timeout: 2000, retries: 0 });
     this.#search = new SearchClient(config.elastic.url, { connections: 1, timeoutMs: 2000, auth: config.elastic });
@@ -50,7 +52,7 @@ export class HealthMonitor {
   async probe(): Promise<void> {
     const [kafka, searchEngine] = await Promise.all([
       // The end offsets double as the broker probe (and feed lag in /status and /metrics).
-      endOffsets(this.#admin, this.config.kafka.topics).then(
+      endOffsets(this.#admin, [...this.topics()]).then(
         (ends) => {
           this.endOffsets = ends;
           return true;

@@ -11,6 +11,9 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { type IndexAdmin, IndexRegistry } from '../sink/index-registry.js';
+import { Admin } from '@platformatic/kafka';
+import { kafkaClientOptions } from '../source/connection.js';
+import { ensureDeadLetterTopics } from './init-check.js';
 import { Committer } from '../offsets/committer.js';
 import { SearchClient } from '../sink/search-client.js';
 import { type Assignment, KafkaSource, type RecordSource } from '../source/kafka-source.js';
@@ -131,7 +134,12 @@ export class Pipeline {
     deps: Partial<PipelineDeps> = {},
   ) {
     this.#instanceId = config.instanceId ?? defaultInstanceId();
-    this.#source = deps.source ?? new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false, config.retry);
+    this.#source =
+      deps.source ??
+      new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false, config.retry, {
+        dlqTopic: config.errors.dlqTopic,
+        onTopicsAdded: (topics) => createDeadLetterTopics(config, topics, logger),
+      });
     const maxInFlight = config.batch.maxInFlight;
     const connections = (maxInFlight === 'auto' ? AUTO_MAX : maxInFlight) + 2;
     this.#sink = deps.sink ?? new SearchClient(config.elastic.url, { connections, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic, classify: config.errors.classify });
@@ -196,6 +204,11 @@ export class Pipeline {
   /** The resolved transform settings of the first configured topic (e.g. which version strategy `auto` chose). */
   get transform(): Readonly<TransformOptions> {
     return this.#transform;
+  }
+
+  /** The topics consumed now (kafka.topics, or what kafka.topicPattern matched so far). */
+  get topics(): readonly string[] {
+    return this.#source.topics ?? this.config.kafka.topics;
   }
 
   /** Joins the group and starts consuming; resolves early, without consuming, when `signal` aborts. */
@@ -476,4 +489,15 @@ function routesIndices(config: Config): boolean {
     Object.values(config.topicOverrides ?? {}).some((o) => o.index !== undefined) ||
     elastic.fallbackIndex !== undefined
   );
+}
+
+/** Topics kafka.topicPattern matched while running get their dead-letter topics, as at start. */
+async function createDeadLetterTopics(config: Config, topics: string[], logger: Logger): Promise<void> {
+  if (config.errors.policy !== 'dlq') return;
+  const admin = new Admin({ ...kafkaClientOptions(config.kafka, '-dlq-admin'), timeout: 5000, retries: 2 });
+  try {
+    await ensureDeadLetterTopics(admin, config, topics, new Set(await admin.listTopics()), logger);
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
 }

@@ -13,7 +13,9 @@
 //   this member rejoins with changed subscription metadata, which makes the coordinator rebalance.
 // - When it gives up on the broker (its stream errors), this module closes that consumer and joins
 //   the group again with a new one, with backoff.
-import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+// - With kafka.topicPattern the same timer lists the topics; when new ones match, this member tracks
+//   them and rejoins the same way, and they start at their beginning (like added partitions).
+import { Admin, Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { abortedPromise } from '../util/abort.js';
@@ -22,6 +24,7 @@ import type { Logger } from '../util/logger.js';
 import { kafkaClientOptions } from './connection.js';
 import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
 import { encodeMemberData, stickyAssigner } from './sticky-assignor.js';
+import { compileTopicPattern, matchingTopics } from './topic-pattern.js';
 
 export interface CommitRequest {
   topic: string;
@@ -65,6 +68,15 @@ export interface RecordSource {
   commit(offsets: readonly CommitRequest[]): Promise<void>;
   /** Leaves the group. */
   close(): Promise<void>;
+  /** The topics consumed now (with a pattern, those it matched so far). */
+  readonly topics?: readonly string[];
+}
+
+export interface SourceOptions {
+  /** errors.dlqTopic: dead-letter topics never match kafka.topicPattern. */
+  dlqTopic?: string;
+  /** Topics kafka.topicPattern newly matches, before this member rejoins to consume them. */
+  onTopicsAdded?: (topics: string[]) => Promise<void>;
 }
 
 type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -96,6 +108,13 @@ export class KafkaSource implements RecordSource {
    */
   readonly #protocol: { name: string; version: number; metadata: Buffer } = { name: 'roundrobin', version: 1, metadata: Buffer.alloc(0) };
   readonly #stopSignal = new AbortController();
+  /** The topics subscribed: kafka.topics, or what kafka.topicPattern matched so far (it only grows). */
+  #topics: string[];
+  readonly #pattern: RegExp | undefined;
+  /** Lists topics for the pattern (the consumer's metadata requests name their topics). */
+  #admin: Admin | undefined;
+  /** Topics the pattern matched after this member started: they start at their beginning. */
+  readonly #addedLater = new Set<string>();
 
   /** @param autocommit false, or the client's commit interval in ms (delivery: auto-commit) */
   constructor(
@@ -103,7 +122,23 @@ export class KafkaSource implements RecordSource {
     private readonly logger: Logger,
     private readonly autocommit: number | false = false,
     private readonly retry: { initialDelayMs: number; maxDelayMs: number } = { initialDelayMs: 500, maxDelayMs: 10_000 },
-  ) {}
+    private readonly options: SourceOptions = {},
+  ) {
+    this.#topics = [...config.topics];
+    this.#pattern = config.topicPattern === undefined ? undefined : compileTopicPattern(config.topicPattern);
+  }
+
+  get topics(): readonly string[] {
+    return this.#topics;
+  }
+
+  /** Topics the pattern matches now that are not subscribed yet. */
+  async #newlyMatched(): Promise<string[]> {
+    if (!this.#pattern) return [];
+    this.#admin ??= new Admin({ ...kafkaClientOptions(this.config, '-topics'), timeout: 5000, retries: 1 });
+    const known = new Set(this.#topics);
+    return matchingTopics(await this.#admin.listTopics(), this.#pattern, this.options.dlqTopic ?? '{topic}.dlq').filter((t) => !known.has(t));
+  }
 
   async start(handlers: SourceHandlers, signal?: AbortSignal): Promise<void> {
     this.#handlers = handlers;
@@ -133,8 +168,14 @@ export class KafkaSource implements RecordSource {
     consumer.on('error', (error: Error) => this.#onLost(consumer, error));
     this.#consumer = consumer;
     this.#joined = false;
+    if (this.#pattern) {
+      const first = this.#topics.length === 0 && this.#addedLater.size === 0;
+      const matched = await this.#newlyMatched();
+      if (!first && matched.length > 0) await this.#topicsAdded(matched);
+      else this.#topics.push(...matched);
+    }
     // The subscription is held here, not by a stream, so replacing streams never empties it.
-    consumer.topics.trackAll(...this.config.topics);
+    if (this.#topics.length > 0) consumer.topics.trackAll(...this.#topics);
     this.#knownCounts = await this.#partitionCounts(consumer, false).catch(() => new Map<string, number>());
     this.#updateSubscription();
     try {
@@ -187,7 +228,7 @@ export class KafkaSource implements RecordSource {
     this.#handlers!.onPositioned(positions);
     const offsets = [...positions].map(([key, offset]) => ({ ...splitPartitionKey(key), offset }));
     const stream = await consumer.consume({
-      topics: this.config.topics,
+      topics: this.#topics,
       mode: 'manual',
       offsets,
       autocommit: this.autocommit,
@@ -232,13 +273,19 @@ export class KafkaSource implements RecordSource {
     }
     if (unknown.size === 0) return positions;
     const counts = await this.#partitionCounts(consumer, false);
+    // With a pattern, commits on any topic tell a running group from a new one (below).
+    const asked = this.#pattern ? [...new Set([...unknown.keys(), ...this.#topics])] : [...unknown.keys()];
     const committed = await consumer.listCommittedOffsets({
-      topics: [...unknown.keys()].map((topic) => ({ topic, partitions: Array.from({ length: Math.max(counts.get(topic) ?? 0, ...unknown.get(topic)!.map((p) => p + 1)) }, (_, i) => i) })),
+      topics: asked.map((topic) => ({ topic, partitions: Array.from({ length: Math.max(counts.get(topic) ?? 0, ...(unknown.get(topic) ?? []).map((p) => p + 1)) }, (_, i) => i) })),
     });
+    const hasCommits = (topic: string): boolean => (committed.get(topic) ?? []).some((o) => o !== undefined && o >= 0n);
+    // A topic the group never committed, while it committed others of the pattern, appeared after the
+    // group started: it starts at its beginning, like a topic this member saw appear.
+    const groupRuns = this.#pattern !== undefined && asked.some(hasCommits);
     const fallback = new Map<string, bigint>(); // key → EARLIEST | LATEST
     for (const [topic, list] of unknown) {
       const offsets = committed.get(topic) ?? [];
-      const groupKnowsTopic = offsets.some((o) => o !== undefined && o >= 0n);
+      const groupKnowsTopic = hasCommits(topic) || groupRuns || this.#addedLater.has(topic);
       for (const partition of list) {
         const offset = offsets[partition];
         if (offset !== undefined && offset >= 0n) positions.set(partitionKey(topic, partition), offset);
@@ -270,28 +317,49 @@ export class KafkaSource implements RecordSource {
   }
 
   async #partitionCounts(consumer: Consumer, fresh: boolean): Promise<Map<string, number>> {
-    const metadata = await consumer.metadata({ topics: this.config.topics, forceUpdate: fresh });
-    return new Map(this.config.topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]));
+    if (this.#topics.length === 0) return new Map();
+    const topics = [...this.#topics];
+    const metadata = await consumer.metadata({ topics, forceUpdate: fresh });
+    return new Map(topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]));
   }
 
-  /** Partitions added at runtime: rejoin with the new counts, which makes the group rebalance. */
+  /** Topics the pattern newly matched join the subscription (the caller rejoins). */
+  async #topicsAdded(added: string[]): Promise<void> {
+    this.logger.info({ topics: added, topicPattern: this.config.topicPattern }, 'new topics match kafka.topicPattern: subscribing (read from their beginning)');
+    // Their dead-letter topics first, so a failure in their first records has somewhere to go.
+    await this.options.onTopicsAdded?.(added).catch((error: unknown) => this.logger.warn({ err: error, topics: added }, 'preparing newly matched topics failed; going on'));
+    for (const topic of added) this.#addedLater.add(topic);
+    this.#topics.push(...added);
+  }
+
+  /**
+   * Partitions added at runtime, and with a pattern new matching topics: rejoin with the new counts
+   * (and subscription), which makes the group rebalance.
+   */
   async #discoverPartitions(): Promise<void> {
     const consumer = this.#consumer;
     if (!consumer || !this.#joined || this.#closing) return;
     let counts;
+    let added: string[] = [];
     try {
+      added = await this.#newlyMatched();
+      if (added.length > 0 && consumer === this.#consumer && !this.#closing) {
+        await this.#topicsAdded(added);
+        consumer.topics.trackAll(...added);
+      }
       counts = await this.#partitionCounts(consumer, true);
     } catch (error) {
       this.logger.debug({ err: error }, 'partition discovery: metadata request failed');
-      return;
+      if (added.length === 0) return;
+      counts = new Map<string, number>();
     }
     const grown = [...counts].filter(([topic, count]) => count > (this.#knownCounts.get(topic) ?? 0));
-    if (grown.length === 0 || consumer !== this.#consumer || this.#closing) return;
-    this.logger.info({ partitions: Object.fromEntries(grown), before: Object.fromEntries(this.#knownCounts) }, 'partitions added to a topic: rejoining the group so they get assigned');
+    if ((grown.length === 0 && added.length === 0) || consumer !== this.#consumer || this.#closing) return;
+    if (grown.length > 0) this.logger.info({ partitions: Object.fromEntries(grown), before: Object.fromEntries(this.#knownCounts) }, 'partitions added to a topic: rejoining the group so they get assigned');
     for (const [topic, count] of grown) this.#knownCounts.set(topic, count);
     this.#updateSubscription();
     consumer.joinGroup(this.#groupOptions()).catch((error: Error) => {
-      this.logger.warn({ err: error }, 'rejoining after partitions were added failed; the next discovery retries');
+      this.logger.warn({ err: error }, 'rejoining after partitions or topics were added failed; the next discovery retries');
       for (const [topic] of grown) this.#knownCounts.delete(topic);
     });
   }
@@ -374,6 +442,7 @@ export class KafkaSource implements RecordSource {
     this.#stopSignal.abort();
     clearInterval(this.#discovery);
     await this.#reconnecting;
+    await this.#admin?.close().catch(() => undefined);
     const stream = this.#stream;
     this.#stream = undefined;
     await stream?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing the stream failed'));
