@@ -9,7 +9,7 @@ import { readPid, removeFile, startDetached, stopGroup } from './processes.js';
 import { elasticsearchService, kafkaSecureListeners, kafkaService, openSearchService, SASL_TEST_USER, SCRAM_TEST_USER, type StackService } from './services.js';
 import { registryService } from './registry.js';
 import { CLIENT_KEY_PASSPHRASE, certificatePaths } from './certificates.js';
-import { findExecutable, GATEWAY_USERS, gatewayPorts, gatewayService, LEAST_PRIVILEGE_INDEX_PREFIX } from './gateway.js';
+import { findExecutable, GATEWAY_USERS, gatewayAccessLog, gatewayPorts, gatewayService, LEAST_PRIVILEGE_INDEX_PREFIX } from './gateway.js';
 import { forwardProxyService, PROXY_TEST_USER } from './forward-proxy.js';
 import { readState, type StackState, stateFile, writeState } from './state.js';
 
@@ -147,10 +147,11 @@ async function up(): Promise<void> {
             mtlsUrl: `https://127.0.0.1:${gatewayPorts(layout).mtls}`,
             users: GATEWAY_USERS,
             leastPrivilegeIndexPrefix: LEAST_PRIVILEGE_INDEX_PREFIX,
+            accessLog: gatewayAccessLog(layout),
           },
         }
       : {}),
-    ...(proxy ? { proxy: { url: proxy.address, ...PROXY_TEST_USER } } : {}),
+    ...(proxy ? { proxy: { url: proxy.address, ...PROXY_TEST_USER, log: proxy.logFile } } : {}),
   });
   log(
     `up in ${((Date.now() - started) / 1000).toFixed(1)}s: kafka ${services[0]!.address}; ${chosen.map((e) => `${e.name} ${e.url}`).join('; ')}${registry ? `; registry ${registry.address}` : ''}${gateway ? `; gateway ${gateway.address}` : ''}${proxy ? `; proxy ${proxy.address}` : ''}`,

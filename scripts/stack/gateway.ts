@@ -30,6 +30,8 @@ export function findExecutable(name: string): string | undefined {
 }
 
 export const gatewayPorts = (layout: StackLayout) => ({ tls: layout.gatewayPort, mtls: layout.gatewayPort + 1 });
+/** One line per request: client, user, request line, status, X-Opaque-Id, client certificate subject. */
+export const gatewayAccessLog = (layout: StackLayout): string => path.join(layout.home, 'gateway', 'logs', 'access.log');
 
 export function gatewayService(layout: StackLayout, engines: { name: EngineName; url: string }[]): StackService {
   const dir = path.join(layout.home, 'gateway');
@@ -99,7 +101,9 @@ worker_processes 1;
 pid ${path.join(dir, 'nginx.pid')};
 ${root ? 'user root root;\n' : ''}events { worker_connections 512; }
 http {
-  access_log ${path.join(dir, 'logs', 'access.log')};
+  # X-Opaque-Id is logged so tests can see the headers the service sends (elastic.headers).
+  log_format k2e '$remote_addr $remote_user "$request" $status "$http_x_opaque_id" $ssl_client_s_dn';
+  access_log ${path.join(dir, 'logs', 'access.log')} k2e;
   client_body_temp_path ${path.join(dir, 'tmp', 'body')};
   proxy_temp_path ${path.join(dir, 'tmp', 'proxy')};
   fastcgi_temp_path ${path.join(dir, 'tmp', 'fastcgi')};

@@ -40,9 +40,11 @@ export interface StackState {
     users: Record<'admin' | 'writer' | 'bulkOnly', { username: string; password: string }>;
     /** The index names the least-privilege users may write to start with this. */
     leastPrivilegeIndexPrefix: string;
+    /** nginx's access log: remote address, user, request line, status, X-Opaque-Id, client certificate subject. */
+    accessLog: string;
   };
-  /** The forward proxy (tinyproxy) and its basic-auth user. */
-  proxy?: { url: string; username: string; password: string };
+  /** The forward proxy (tinyproxy) and its basic-auth user; its log shows each CONNECT. */
+  proxy?: { url: string; username: string; password: string; log: string };
 }
 
 export const stateFile = (): string => path.join(readLayout().home, 'state.json');

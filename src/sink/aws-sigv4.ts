@@ -24,6 +24,8 @@ export interface SigV4Options {
   /** Tests pass fixed credentials and a date; the service uses the default chain and the clock. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   signingDate?: Date;
+  /** Send x-amz-content-sha256 (default; OpenSearch Serverless requires it). Off only to check AWS's published test vectors, which sign without it. */
+  payloadHashHeader?: boolean;
 }
 
 export async function createSigV4Signer(options: SigV4Options): Promise<RequestSigner> {
@@ -34,13 +36,13 @@ export async function createSigV4Signer(options: SigV4Options): Promise<RequestS
   return async (request) => {
     // OpenSearch Serverless requires the payload hash header; the managed service accepts it too.
     const contentSha256 = createHash('sha256').update(request.body ?? '').digest('hex');
-    const headers = { ...request.headers, 'x-amz-content-sha256': contentSha256 };
+    const headers = options.payloadHashHeader === false ? { ...request.headers } : { ...request.headers, 'x-amz-content-sha256': contentSha256 };
     const signed = await signer.sign(
       { method: request.method, protocol: request.protocol, hostname: request.hostname, ...(request.port ? { port: request.port } : {}), path: request.path, query: request.query, headers, ...(request.body !== undefined ? { body: request.body } : {}) },
       options.signingDate ? { signingDate: options.signingDate } : {},
     );
     const added: Record<string, string> = {};
-    for (const [name, value] of Object.entries(signed.headers)) if (request.headers[name] === undefined) added[name] = value;
+    for (const [name, value] of Object.entries(signed.headers)) if (request.headers[name] === undefined) added[name] = String(value);
     return added;
   };
 }

@@ -46,12 +46,29 @@ export class EngineProbe {
     }
     if (status >= 500 || status === 429 || status === 408) return { problem: `search engine ${this.where} answered ${status} to HEAD ${path}`, permanent: false, index: 'unknown' };
     if (status === 404) return { problem: undefined, permanent: false, index: 'missing' };
+    if (status === 403) return this.#forbidden(path);
     if (status !== 200) return { problem: undefined, permanent: false, index: 'unknown' };
     if (this.#healthAllowed) {
       const red = await this.#indexRed().catch(() => undefined);
       if (red) return { problem: `search engine ${this.where}: index ${this.index} is red (a primary shard is unassigned)`, permanent: false, index: 'exists' };
     }
     return { problem: undefined, permanent: false, index: 'exists' };
+  }
+
+  /**
+   * A HEAD answer has no body: ask again with GET to learn who refused. The engine's security
+   * (security_exception) means "authenticated, but may not view this index": usable. Anything else
+   * (an AWS gateway refusing the signature, a proxy) refuses the request itself.
+   */
+  async #forbidden(path: string): Promise<ProbeResult> {
+    let body: unknown;
+    try {
+      ({ body } = await this.search.request('GET', path));
+    } catch (error) {
+      return unreachable(error, this.where);
+    }
+    if ((body as { error?: { type?: string } }).error?.type === 'security_exception') return { problem: undefined, permanent: false, index: 'unknown' };
+    return { problem: `search engine ${this.where} refused the request (${describeStatus(403, body)}): check the credentials`, permanent: true, index: 'unknown' };
   }
 
   async #indexRed(): Promise<boolean> {

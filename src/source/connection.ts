@@ -37,7 +37,7 @@ function tokenFromFile(file: string): () => string {
     try {
       return readFileSync(file, 'utf8').trim();
     } catch (error) {
-      throw new Error(`kafka.sasl.tokenFile: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new Error(`kafka.sasl.tokenFile: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
     }
   };
 }

@@ -12,7 +12,7 @@ export function tlsFileOptions(tls: TlsConfig, key: string): ConnectionOptions {
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new Error(`${key}.${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new Error(`${key}.${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
     }
   };
   const ca = read(tls.caFile, 'caFile');
