@@ -88,7 +88,9 @@ export async function waitUntilReady(config: Config, logger: Logger, signal?: Ab
       }
       const delay = Math.max(init.initialDelayMs, backoffDelay(attempt, init));
       if (Date.now() - started + delay > init.budgetMs) {
-        throw new InitCheckError(`initialization check failed after ${((Date.now() - started) / 1000).toFixed(0)}s (budget ${init.budgetMs} ms):\n  - ${missing.join('\n  - ')}`);
+        // One cause: one line; several: one line each.
+        const list = missing.length === 1 ? ` ${missing[0]}` : `\n  - ${missing.join('\n  - ')}`;
+        throw new InitCheckError(`initialization check failed after ${((Date.now() - started) / 1000).toFixed(0)}s (budget ${init.budgetMs} ms):${list}`);
       }
       logger.warn({ missing, retryInMs: delay, attempt }, 'waiting for dependencies');
       await sleep(delay, undefined, { signal }).catch(() => undefined);
