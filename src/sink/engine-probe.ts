@@ -41,13 +41,8 @@ export class EngineProbe {
     } catch (error) {
       return unreachable(error, this.where);
     }
-    if (status === 401) {
-      return { problem: `search engine ${this.where} refused the credentials (401): check elastic.username/password, apiKey or the AWS credentials`, permanent: true, index: 'unknown' };
-    }
-    if (status >= 500 || status === 429 || status === 408) return { problem: `search engine ${this.where} answered ${status} to HEAD ${path}`, permanent: false, index: 'unknown' };
     if (status === 404) return { problem: undefined, permanent: false, index: 'missing' };
-    if (status === 403) return this.#forbidden(path);
-    if (status !== 200) return { problem: undefined, permanent: false, index: 'unknown' };
+    if (status !== 200) return this.#explain(path);
     if (this.#healthAllowed) {
       const red = await this.#indexRed().catch(() => undefined);
       if (red) return { problem: `search engine ${this.where}: index ${this.index} is red (a primary shard is unassigned)`, permanent: false, index: 'exists' };
@@ -56,19 +51,26 @@ export class EngineProbe {
   }
 
   /**
-   * A HEAD answer has no body: ask again with GET to learn who refused. The engine's security
-   * (security_exception) means "authenticated, but may not view this index": usable. Anything else
-   * (an AWS gateway refusing the signature, a proxy) refuses the request itself.
+   * A HEAD answer has no body: ask again with GET to learn who refused and why. The engine's security
+   * (403 security_exception) means "authenticated, but may not view this index": usable. A 401, or a
+   * 403 from anything else (an AWS front end refusing the signature), refuses our credentials; another
+   * 4xx (a gateway wanting a client certificate, a wrong path prefix) is a configuration error too.
    */
-  async #forbidden(path: string): Promise<ProbeResult> {
-    let body: unknown;
+  async #explain(path: string): Promise<ProbeResult> {
+    let answer: { status: number; body: unknown };
     try {
-      ({ body } = await this.search.request('GET', path));
+      answer = await this.search.request('GET', path);
     } catch (error) {
       return unreachable(error, this.where);
     }
-    if ((body as { error?: { type?: string } }).error?.type === 'security_exception') return { problem: undefined, permanent: false, index: 'unknown' };
-    return { problem: `search engine ${this.where} refused the request (${describeStatus(403, body)}): check the credentials`, permanent: true, index: 'unknown' };
+    const { status, body } = answer;
+    const reason = describeStatus(status, body);
+    if (status === 200) return { problem: undefined, permanent: false, index: 'exists' };
+    if (status === 404) return { problem: undefined, permanent: false, index: 'missing' };
+    if (status === 403 && (body as { error?: { type?: string } }).error?.type === 'security_exception') return { problem: undefined, permanent: false, index: 'unknown' };
+    if (status === 401 || status === 403) return { problem: `search engine ${this.where} refused the credentials (${reason}): check elastic.username/password, apiKey or the AWS credentials`, permanent: true, index: 'unknown' };
+    if (status >= 500 || status === 429 || status === 408) return { problem: `search engine ${this.where} answered ${reason}`, permanent: false, index: 'unknown' };
+    return { problem: `search engine ${this.where} answered ${reason} to GET ${path}`, permanent: status >= 400, index: 'unknown' };
   }
 
   async #indexRed(): Promise<boolean> {

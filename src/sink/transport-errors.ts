@@ -58,7 +58,12 @@ export function describeNetworkError(error: unknown, hints: { ca: string; key: s
   const proxy = has((e) => /Proxy response \((\d+)\)/.test(e.message));
   if (proxy) {
     const status = /Proxy response \((\d+)\)/.exec(proxy.message)![1];
-    return { text: `the proxy answered ${status}${status === '407' ? ' (proxy authentication required: check the user and password in ' + (hints.proxy ?? 'the proxy URL') + ')' : ' to CONNECT'}`, permanent: false };
+    // 407 is the standard answer; some proxies (tinyproxy) answer 401.
+    const auth = status === '407' || status === '401';
+    return {
+      text: `the proxy answered ${status}${auth ? ` (proxy authentication failed: check the user and password in ${hints.proxy ?? 'the proxy URL'})` : ' to CONNECT'}`,
+      permanent: auth,
+    };
   }
   const byCode = (code: string): Coded | undefined => has((e) => e.code === code);
   if (byCode('ECONNREFUSED')) return { text: 'connection refused', permanent: false };

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { createTopic, produce } from './kafka.js';
 import { refreshAndCount } from './search.js';
 import { type RunningService, startService, waitFor } from './service.js';
-import { uniqueName } from './stack.js';
+import { brokers, uniqueName } from './stack.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'k2e-connections-'));
 
@@ -41,7 +41,7 @@ export async function indexesThrough(run: ConnectionRun): Promise<{ service: Run
   const records = run.records ?? 20;
   await createTopic(topic, 1);
   await produce(topic, Array.from({ length: records }, (_, i) => ({ key: `k-${i}`, value: JSON.stringify({ i }) })));
-  const config = tempFile('config.yaml', stringify({ kafka: { topics: [topic], groupId: uniqueName('g'), ...run.kafka }, elastic: { index, ...run.elastic }, maxHeapMb: 0 }));
+  const config = tempFile('config.yaml', stringify({ kafka: { brokers: [brokers], topics: [topic], groupId: uniqueName('g'), ...run.kafka }, elastic: { index, ...run.elastic }, maxHeapMb: 0 }));
   const service = startService({ K2E_CONFIG: config, ...run.env }, ['--init.initialDelayMs=200', '--init.maxDelayMs=1000', '--http.healthIntervalMs=500']);
   const done = await waitFor(async () => (await refreshAndCount(run.readUrl, index).catch(() => 0)) === records, 60_000);
   if (!done) {
@@ -58,7 +58,7 @@ export async function indexesThrough(run: ConnectionRun): Promise<{ service: Run
 export async function initFailure(run: Omit<ConnectionRun, 'readUrl'>, secrets: string[] = [], budgetMs = 4000, withinMs = 30_000): Promise<string> {
   const topic = uniqueName('conn-fail');
   await createTopic(topic, 1);
-  const config = tempFile('config.yaml', stringify({ kafka: { topics: [topic], groupId: uniqueName('g'), ...run.kafka }, elastic: { index: run.index ?? topic, ...run.elastic }, maxHeapMb: 0 }));
+  const config = tempFile('config.yaml', stringify({ kafka: { brokers: [brokers], topics: [topic], groupId: uniqueName('g'), ...run.kafka }, elastic: { index: run.index ?? topic, ...run.elastic }, maxHeapMb: 0 }));
   const service = startService({ K2E_CONFIG: config, K2E_LOG_FORMAT: 'json', ...run.env }, [`--init.budgetMs=${budgetMs}`, '--init.initialDelayMs=200', '--init.maxDelayMs=1000']);
   const started = Date.now();
   const code = await Promise.race([service.exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), withinMs).unref())]);
