@@ -245,7 +245,7 @@ environment: STACK_ENGINE=elasticsearch|opensearch|all|<comma list> (first on EN
   unset: Elasticsearch, else OpenSearch when Elasticsearch cannot be assembled; all: every engine that can start),
   STACK_HOME (${layout.home}), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), ENGINE_PORT (9200),
   REGISTRY_PORT (8081; STACK_REGISTRY=0 skips the schema registry), GATEWAY_PORT (9243; client
-  certificates on +1; needs nginx), PROXY_PORT (8888; needs tinyproxy),
+  certificates on +1; needs nginx), PROXY_PORT (9280; needs tinyproxy),
   KAFKA_HEAP (512m), ENGINE_HEAP (1g), STACK_UP_TIMEOUT seconds (240), JAVA_HOME`;
 
 async function main(argv: string[]): Promise<number> {

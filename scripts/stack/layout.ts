@@ -45,7 +45,7 @@ export function readLayout(): StackLayout {
     enginePort: intFromEnv('ENGINE_PORT', 9200),
     registryPort: intFromEnv('REGISTRY_PORT', 8081),
     gatewayPort: intFromEnv('GATEWAY_PORT', 9243),
-    proxyPort: intFromEnv('PROXY_PORT', 8888),
+    proxyPort: intFromEnv('PROXY_PORT', 9280),
     registry: process.env.STACK_REGISTRY !== '0' && process.env.STACK_REGISTRY !== 'false',
     engineHeap: process.env.ENGINE_HEAP ?? '1g',
     upTimeoutMs: intFromEnv('STACK_UP_TIMEOUT', 240) * 1000,
