@@ -142,7 +142,6 @@ export class Transport {
   /** The next endpoint round-robin among those not skipped; when all are skipped, the one skipped longest ago. */
   #pick(tried: Set<Endpoint>): Endpoint {
     const now = Date.now();
-    const candidates = this.#endpoints.filter((e) => !tried.has(e));
     for (let i = 0; i < this.#endpoints.length; i++) {
       const endpoint = this.#endpoints[(this.#next + i) % this.#endpoints.length]!;
       if (!tried.has(endpoint) && endpoint.deadUntil <= now) {
@@ -150,7 +149,7 @@ export class Transport {
         return endpoint;
       }
     }
-    return candidates.reduce((a, b) => (b.deadUntil < a.deadUntil ? b : a));
+    return this.#endpoints.filter((e) => !tried.has(e)).reduce((a, b) => (b.deadUntil < a.deadUntil ? b : a));
   }
 
   #markDead(endpoint: Endpoint): void {

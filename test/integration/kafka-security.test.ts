@@ -29,7 +29,7 @@ describe('Kafka TLS, mTLS, SCRAM and OAUTHBEARER', { skip }, () => {
     assert.match(line, /kafka brokers .* not reachable: TLS: the server's certificate is not trusted/);
   });
 
-  it('consumes over mutual TLS with an encrypted client key, its passphrase from K2E_…_FILE-style passphraseFile', async () => {
+  it('consumes over mutual TLS with an encrypted client key, its passphrase from a file (kafka.tls.passphraseFile)', async () => {
     const passphraseFile = tempFile('passphrase', `${tls!.clientKeyPassphrase}\n`);
     const { service } = await indexesThrough({
       kafka: { brokers: [secure!.mtls], tls: { caFile: tls!.ca, certFile: tls!.clientCert, keyFile: tls!.clientEncryptedKey, passphraseFile } },
