@@ -91,12 +91,14 @@ describe(`Prometheus scrape of the service on ${engine.name}`, () => {
       // A steady stream at RATE records/s, then one record that cannot be decoded.
       const producer = new Producer({ clientId: 'k2e-test-steady', bootstrapBrokers: [brokers], idempotent: true });
       const startedAt = Date.now() / 1000;
+      let producedFor = SECONDS;
       try {
         for (let tick = 0; tick < SECONDS * 10; tick++) {
           const due = startedAt * 1000 + tick * 100;
           if (due > Date.now()) await sleep(due - Date.now());
           await producer.send({ messages: Array.from({ length: RATE / 10 }, (_, i) => ({ topic, key: Buffer.from(`s-${tick}-${i}`), value: Buffer.from(JSON.stringify({ tick, i })), partition: i % 2 })) });
         }
+        producedFor = Date.now() / 1000 - startedAt;
         await producer.send({ messages: [{ topic, key: Buffer.from('bad'), value: Buffer.from('not json'), partition: 0 }] });
       } finally {
         await producer.close();
@@ -106,9 +108,11 @@ describe(`Prometheus scrape of the service on ${engine.name}`, () => {
       await until(prometheus, `k2e_records_indexed_total{${t}}`, (s) => s.get('') === indexed);
       await until(prometheus, `k2e_consumer_lag{${t}}`, (s) => s.get('0') === 0 && s.get('1') === 0);
 
-      // The indexed rate over a window inside the steady stream is near the produced rate.
-      const [rate] = await prometheus.query(`sum(rate(k2e_records_indexed_total{${t}}[6s]))`, startedAt + 8);
-      assert.ok(rate && rate.value > RATE * 0.5 && rate.value < RATE * 1.5, `indexed rate ${rate?.value}/s while producing ${RATE}/s`);
+      // The indexed rate over a window inside the steady stream is near the rate the producer achieved
+      // (RATE, unless a loaded machine slowed its sends down).
+      const produced = (RATE * SECONDS) / Math.max(producedFor, SECONDS);
+      const [rate] = await prometheus.query(`sum(rate(k2e_records_indexed_total{${t}}[6s]))`, startedAt + Math.min(8, producedFor - 1));
+      assert.ok(rate && rate.value > produced * 0.5 && rate.value < produced * 1.5, `indexed rate ${rate?.value}/s while producing ${produced}/s`);
 
       // The failure, under the new name and the deprecated one.
       await until(prometheus, `k2e_records_failed_total{${t}}`, (s) => s.get('decode/dead_lettered') === 1, (m) => `${m.error_class}/${m.outcome}`);
