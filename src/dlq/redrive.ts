@@ -112,7 +112,8 @@ export async function executeRedrive(config: Config, plan: RedrivePlan, signal: 
   });
   let complete = false;
   let finished = false;
-  void service.finally(() => (finished = true));
+  const settled = (): void => void (finished = true);
+  service.then(settled, settled);
   const admin = new Admin({ ...kafkaClientOptions(config.kafka, '-redrive'), retries: 2 });
   try {
     while (!finished && !stop.signal.aborted) {
