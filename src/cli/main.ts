@@ -9,9 +9,6 @@ import { ReplayError, type ReplayTarget, parseOffsetList, resetGroupOffsets } fr
 import { runService } from './run.js';
 import { runInWorker } from './run-worker.js';
 import { demoProduce } from './demo-produce.js';
-import { dlqCommand, DlqUsageError } from './dlq.js';
-import { DlqReadError } from '../dlq/read.js';
-import { RedriveError } from '../dlq/redrive.js';
 
 const CONFIG_HELP = `configuration, lowest precedence first:
   --config FILE (or K2E_CONFIG)   YAML or JSON file with any key of docs/configuration.md
@@ -123,7 +120,9 @@ async function status(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** `dlq ...`, loaded only when used: `run` starts no slower for it. */
 async function runDlq(argv: string[]): Promise<number> {
+  const [{ dlqCommand, DlqUsageError }, { DlqReadError }, { RedriveError }] = await Promise.all([import('./dlq.js'), import('../dlq/read.js'), import('../dlq/redrive.js')]);
   try {
     return await dlqCommand(argv);
   } catch (error) {
