@@ -94,15 +94,14 @@ export class DeadLetterQueue implements DeadLetterSink {
     // A re-driven dead letter that fails again keeps naming its original record (versions and
     // coordinate ids of a later re-drive come from these headers).
     const original = (name: string, own: string): string => record.headers.get(name)?.toString('utf8') ?? own;
-    const redriven = record.headers.has(DLQ_HEADERS.offset);
     const ours: Record<string, string> = {
       [DLQ_HEADERS.errorClass]: failure.errorClass,
       [DLQ_HEADERS.errorType]: failure.errorType,
       [DLQ_HEADERS.reason]: failure.reason.slice(0, 4000),
-      [DLQ_HEADERS.topic]: redriven ? original(DLQ_HEADERS.topic, record.topic) : record.topic,
-      [DLQ_HEADERS.partition]: redriven ? original(DLQ_HEADERS.partition, String(record.partition)) : String(record.partition),
-      [DLQ_HEADERS.offset]: redriven ? original(DLQ_HEADERS.offset, String(record.offset)) : String(record.offset),
-      [DLQ_HEADERS.timestamp]: redriven ? original(DLQ_HEADERS.timestamp, String(record.timestamp)) : String(record.timestamp),
+      [DLQ_HEADERS.topic]: original(DLQ_HEADERS.topic, record.topic),
+      [DLQ_HEADERS.partition]: original(DLQ_HEADERS.partition, String(record.partition)),
+      [DLQ_HEADERS.offset]: original(DLQ_HEADERS.offset, String(record.offset)),
+      [DLQ_HEADERS.timestamp]: original(DLQ_HEADERS.timestamp, String(record.timestamp)),
       [DLQ_HEADERS.instance]: this.#instance,
     };
     for (const [key, value] of Object.entries(ours)) headers.set(Buffer.from(key), Buffer.from(value));
