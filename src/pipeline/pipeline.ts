@@ -340,7 +340,7 @@ export class Pipeline {
     const { policy } = this.config.errors;
     if (policy === 'fail') throw new PermanentFailure(describeFailure(failures[0]!.record, failures[0]!.failure));
     this.#failures += failures.length;
-    for (const { record, failure } of failures) this.metrics.deadLettered.inc({ topic: record.topic, error_class: failure.errorClass });
+    for (const { record, failure } of failures) this.metrics.countFailure(record.topic, failure.errorClass, policy === 'dlq' ? 'dead_lettered' : 'skipped');
     if (policy === 'dlq') await this.#deadLetters.send(failures);
     if (policy === 'dlq') this.#deadLettered += failures.length;
     for (const { record, failure } of failures) {
