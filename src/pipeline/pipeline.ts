@@ -363,7 +363,8 @@ export class Pipeline {
       const worker = this.#workers.get(key);
       const lastProgress = Math.max(assignedAt, worker?.lastProgressAt ?? 0);
       if (now - lastProgress < this.config.stallTimeoutMs) continue;
-      const done = this.#committer.committed.get(key) ?? worker?.position ?? this.#startPositions.get(key);
+      // What is done is what was acknowledged (not what was fetched: records held count as lag).
+      const done = worker?.watermark.committableOffset() ?? this.#committer.committed.get(key) ?? this.#startPositions.get(key);
       const end = endOffsets.get(key);
       if (end !== undefined && done !== undefined && end > done) stalled.push(key);
     }
