@@ -54,3 +54,18 @@ export function parseQuery(search: string): Record<string, string | string[]> {
   }
   return query;
 }
+
+/**
+ * The query re-encoded the way SigV4 canonicalizes it (RFC 3986: only `A-Za-z0-9-_.~` left bare),
+ * so what goes on the wire is byte for byte what was signed. A `,` or `*` sent bare is legal HTTP
+ * but leaves the server's canonical form to its own decoding rules; AWS's SDKs send it encoded too.
+ */
+export function canonicalSearch(query: Record<string, string | string[]>): string {
+  const pairs: string[] = [];
+  for (const [key, value] of Object.entries(query)) for (const one of Array.isArray(value) ? value : [value]) pairs.push(`${rfc3986(key)}=${rfc3986(one)}`);
+  return pairs.join('&');
+}
+
+function rfc3986(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}

@@ -7,7 +7,7 @@
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 import type { TlsConfig } from '../config/schema.js';
 import { tlsFileOptions } from '../util/tls-files.js';
-import { createSigV4Signer, parseQuery, type RequestSigner } from './aws-sigv4.js';
+import { canonicalSearch, createSigV4Signer, parseQuery, type RequestSigner } from './aws-sigv4.js';
 import { describeNetworkError } from './transport-errors.js';
 
 /** What the transport needs from the `elastic` section of the configuration. */
@@ -158,7 +158,7 @@ export class Transport {
   }
 
   async #send(endpoint: Endpoint, request: TransportRequest): Promise<TransportResponse> {
-    const path = `${endpoint.prefix}${request.path}`;
+    let path = `${endpoint.prefix}${request.path}`;
     const headers: Record<string, string> = { ...this.#headers, ...request.headers };
     const authorization = endpoint.authorization ?? this.#authorization;
     if (authorization) headers.authorization = authorization;
@@ -167,7 +167,9 @@ export class Transport {
       // SigV4 signs the host header, so it is sent exactly as signed.
       headers.host = endpoint.port ? `${endpoint.hostname}:${endpoint.port}` : endpoint.hostname;
       const [pathname, search = ''] = path.split('?', 2) as [string, string?];
-      Object.assign(headers, await sign({ method: request.method, protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port, path: pathname, query: parseQuery(search), headers, body: request.body }));
+      const query = parseQuery(search);
+      if (search) path = `${pathname}?${canonicalSearch(query)}`;
+      Object.assign(headers, await sign({ method: request.method, protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port, path: pathname, query, headers, body: request.body }));
     }
     const response = await this.#dispatcher.request({
       origin: endpoint.origin,
