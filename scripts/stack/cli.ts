@@ -6,8 +6,11 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ENGINE_NAMES, type EngineName, readLayout } from './layout.js';
 import { readPid, removeFile, startDetached, stopGroup } from './processes.js';
-import { elasticsearchService, kafkaService, openSearchService, SASL_TEST_USER, type StackService } from './services.js';
+import { elasticsearchService, kafkaSecureListeners, kafkaService, openSearchService, SASL_TEST_USER, SCRAM_TEST_USER, type StackService } from './services.js';
 import { registryService } from './registry.js';
+import { CLIENT_KEY_PASSPHRASE, certificatePaths } from './certificates.js';
+import { findExecutable, GATEWAY_USERS, gatewayAccessLog, gatewayPorts, gatewayService, LEAST_PRIVILEGE_INDEX_PREFIX } from './gateway.js';
+import { forwardProxyService, PROXY_TEST_USER } from './forward-proxy.js';
 import { readState, type StackState, stateFile, writeState } from './state.js';
 
 const layout = readLayout();
@@ -41,7 +44,8 @@ function allServices(): StackService[] {
   const state = existsSync(stateFile()) ? readState() : undefined;
   const engines = state?.engines.map((e, i) => engineService(e.name, i)) ?? [];
   for (const name of ENGINE_NAMES) if (!engines.some((s) => s.name === name)) engines.push(engineService(name, 0));
-  return [kafkaService(layout), runningRegistry(state), ...engines];
+  const chosen = state?.engines ?? [{ name: 'elasticsearch' as const, url: engines[0]!.address }];
+  return [kafkaService(layout), runningRegistry(state), ...engines, gatewayService(layout, chosen), forwardProxyService(layout)];
 }
 
 /**
@@ -105,15 +109,52 @@ async function up(): Promise<void> {
   }
   const registry = layout.registry ? registryService(layout) : undefined;
   if (registry) services.push(registry);
+  // The TLS gateway and the forward proxy run when Debian's nginx / tinyproxy are installed (.ci/run installs them).
+  const gateway = findExecutable('nginx') ? gatewayService(layout, chosen) : undefined;
+  const proxy = findExecutable('tinyproxy') ? forwardProxyService(layout) : undefined;
+  if (!gateway) log('nginx not installed: no TLS gateway (its tests are skipped)');
+  if (!proxy) log('tinyproxy not installed: no forward proxy (its tests are skipped)');
+  for (const extra of [gateway, proxy]) if (extra) services.push(extra);
   await Promise.all(services.map((s) => ensureUp(s, deadline)));
+  const certs = certificatePaths(layout.home);
+  const secure = kafkaSecureListeners(layout);
   writeState({
     brokers: services[0]!.address,
     engines: chosen,
     ...(registry ? { registry: registry.address } : {}),
     sasl: { brokers: `127.0.0.1:${layout.kafkaPort + 2}`, mechanism: 'PLAIN', ...SASL_TEST_USER },
+    ...(existsSync(certs.ca)
+      ? {
+          tls: {
+            ca: certs.ca,
+            otherCa: certs.otherCa,
+            clientCert: certs.clientCert,
+            clientKey: certs.clientKey,
+            clientEncryptedKey: certs.clientEncryptedKey,
+            clientKeyPassphrase: CLIENT_KEY_PASSPHRASE,
+            untrustedClientCert: certs.untrustedClientCert,
+            untrustedClientKey: certs.untrustedClientKey,
+          },
+        }
+      : {}),
+    ...(secure
+      ? { kafkaSecure: { ssl: secure.ssl, mtls: secure.mtls, saslSsl: secure.saslSsl, oauthbearer: secure.oauthbearer, ...(secure.scram ? { scram: { ...SCRAM_TEST_USER } } : {}) } }
+      : {}),
+    ...(gateway
+      ? {
+          gateway: {
+            url: gateway.address,
+            mtlsUrl: `https://127.0.0.1:${gatewayPorts(layout).mtls}`,
+            users: GATEWAY_USERS,
+            leastPrivilegeIndexPrefix: LEAST_PRIVILEGE_INDEX_PREFIX,
+            accessLog: gatewayAccessLog(layout),
+          },
+        }
+      : {}),
+    ...(proxy ? { proxy: { url: proxy.address, ...PROXY_TEST_USER, log: proxy.logFile } } : {}),
   });
   log(
-    `up in ${((Date.now() - started) / 1000).toFixed(1)}s: kafka ${services[0]!.address}; ${chosen.map((e) => `${e.name} ${e.url}`).join('; ')}${registry ? `; registry ${registry.address}` : ''}`,
+    `up in ${((Date.now() - started) / 1000).toFixed(1)}s: kafka ${services[0]!.address}; ${chosen.map((e) => `${e.name} ${e.url}`).join('; ')}${registry ? `; registry ${registry.address}` : ''}${gateway ? `; gateway ${gateway.address}` : ''}${proxy ? `; proxy ${proxy.address}` : ''}`,
   );
 }
 
@@ -134,7 +175,7 @@ async function down(wipe: boolean): Promise<void> {
 /** One service of the running stack, by name (tests stop and start them to simulate outages). */
 function serviceNamed(name: string | undefined): StackService {
   const service = allServices().find((s) => s.name === name);
-  if (!service) throw new Error(`no service named "${name ?? ''}": kafka, registry, elasticsearch or opensearch`);
+  if (!service) throw new Error(`no service named "${name ?? ''}": kafka, registry, elasticsearch, opensearch, gateway or proxy`);
   return service;
 }
 
@@ -197,13 +238,14 @@ const USAGE = `usage: npm run stack -- <command>
   up               start Kafka and the search engine(s) on 127.0.0.1; no-op when healthy
   down [--wipe]    stop what 'up' started; --wipe also deletes their data (not the downloads)
   status [--json]  show each service; exit 1 unless all are healthy
-  logs [name] [-f] print (or follow) the logs: kafka, registry, elasticsearch, opensearch
+  logs [name] [-f] print (or follow) the logs: kafka, registry, elasticsearch, opensearch, gateway, proxy
   stop <name>      stop one service of the running stack (keeps its data)
   start <name>     start it again and wait until it is healthy
 environment: STACK_ENGINE=elasticsearch|opensearch|all|<comma list> (first on ENGINE_PORT, next +1;
   unset: Elasticsearch, else OpenSearch when Elasticsearch cannot be assembled; all: every engine that can start),
   STACK_HOME (${layout.home}), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), ENGINE_PORT (9200),
-  REGISTRY_PORT (8081; STACK_REGISTRY=0 skips the schema registry),
+  REGISTRY_PORT (8081; STACK_REGISTRY=0 skips the schema registry), GATEWAY_PORT (9243; client
+  certificates on +1; needs nginx), PROXY_PORT (9280; needs tinyproxy),
   KAFKA_HEAP (512m), ENGINE_HEAP (1g), STACK_UP_TIMEOUT seconds (240), JAVA_HOME`;
 
 async function main(argv: string[]): Promise<number> {

@@ -26,6 +26,10 @@ export interface StackLayout {
   kafkaHeap: string;
   enginePort: number;
   registryPort: number;
+  /** The TLS gateway (nginx): HTTPS + basic auth here, client certificates on the next port. */
+  gatewayPort: number;
+  /** The forward proxy (tinyproxy). */
+  proxyPort: number;
   /** Start the schema registry with the stack (STACK_REGISTRY=0 skips it). */
   registry: boolean;
   engineHeap: string;
@@ -40,6 +44,8 @@ export function readLayout(): StackLayout {
     kafkaHeap: process.env.KAFKA_HEAP ?? '512m',
     enginePort: intFromEnv('ENGINE_PORT', 9200),
     registryPort: intFromEnv('REGISTRY_PORT', 8081),
+    gatewayPort: intFromEnv('GATEWAY_PORT', 9243),
+    proxyPort: intFromEnv('PROXY_PORT', 9280),
     registry: process.env.STACK_REGISTRY !== '0' && process.env.STACK_REGISTRY !== 'false',
     engineHeap: process.env.ENGINE_HEAP ?? '1g',
     upTimeoutMs: intFromEnv('STACK_UP_TIMEOUT', 240) * 1000,

@@ -12,6 +12,39 @@ export interface StackState {
   registry?: string;
   /** The broker's SASL/PLAIN listener and its test user. */
   sasl?: { brokers: string; mechanism: 'PLAIN'; username: string; password: string };
+  /** The stack's test PKI (files under <STACK_HOME>/tls). */
+  tls?: {
+    ca: string;
+    otherCa: string;
+    clientCert: string;
+    clientKey: string;
+    clientEncryptedKey: string;
+    clientKeyPassphrase: string;
+    untrustedClientCert: string;
+    untrustedClientKey: string;
+  };
+  /** The broker's TLS listeners: server-authenticated, client certificates required, SCRAM over TLS; and OAUTHBEARER (unsecured tokens). */
+  kafkaSecure?: {
+    ssl: string;
+    mtls: string;
+    saslSsl: string;
+    oauthbearer: string;
+    /** Absent when the storage was formatted before the stack created SCRAM users. */
+    scram?: { username: string; password: string };
+  };
+  /** The TLS gateway (nginx): engines under /<engine name>/, `/` = the first engine. */
+  gateway?: {
+    url: string;
+    /** Requires a client certificate from the stack's CA; no basic auth. */
+    mtlsUrl: string;
+    users: Record<'admin' | 'writer' | 'bulkOnly', { username: string; password: string }>;
+    /** The index names the least-privilege users may write to start with this. */
+    leastPrivilegeIndexPrefix: string;
+    /** nginx's access log: remote address, user, request line, status, X-Opaque-Id, client certificate subject. */
+    accessLog: string;
+  };
+  /** The forward proxy (tinyproxy) and its basic-auth user; its log shows each CONNECT. */
+  proxy?: { url: string; username: string; password: string; log: string };
 }
 
 export const stateFile = (): string => path.join(readLayout().home, 'state.json');

@@ -1,6 +1,6 @@
-// The `kafka-to-elastic` command line: run | status | lag | replay | config check.
+// The `kafka-to-elastic` command line: run | status | lag | replay | config check | dlq.
 import { Admin } from '@platformatic/kafka';
-import { parseFlags } from '../config/flags.js';
+import { configFlags, parseFlags } from '../config/flags.js';
 import { ConfigError, loadConfig, loadKafkaConfig, maskSecrets } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { groupLag } from '../offsets/group-offsets.js';
@@ -26,6 +26,7 @@ commands:
   lag            print the consumer group's lag per partition, read from the broker
   replay         reset the group's offsets (earliest, offsets or timestamp) so it re-reads
   config check   validate the configuration and print it, secrets masked
+  dlq            the dead-letter topic: summary, show, redrive
   demo produce   produce tweet-like events (Avro or JSON) at a steady rate
 'kafka-to-elastic <command> --help' describes each.`,
   run: `usage: kafka-to-elastic run [--config FILE] [flags]
@@ -54,21 +55,6 @@ ${CONFIG_HELP}`,
 
 /** Flags as a map (see parseFlags). */
 const flagMap = (argv: string[]): Map<string, string> => new Map(parseFlags(argv));
-
-/** Flags the config loader reads: everything but the command's own options. */
-function configFlags(argv: string[], own: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]!.replace(/^--/, '').split('=')[0]!;
-    const takesNext = !argv[i]!.includes('=') && i + 1 < argv.length && !argv[i + 1]!.startsWith('--');
-    if (own.includes(name)) {
-      if (takesNext) i++;
-      continue;
-    }
-    out.push(argv[i]!);
-  }
-  return out;
-}
 
 async function withAdmin<T>(kafka: Config['kafka'], fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = new Admin({ ...kafkaClientOptions(kafka, '-cli'), retries: 2 });
@@ -141,6 +127,24 @@ async function status(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** `dlq ...`, loaded only when used: `run` starts no slower for it. */
+async function runDlq(argv: string[]): Promise<number> {
+  const [{ dlqCommand, DlqUsageError }, { DlqReadError }, { RedriveError }] = await Promise.all([import('./dlq.js'), import('../dlq/read.js'), import('../dlq/redrive.js')]);
+  try {
+    return await dlqCommand(argv);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof DlqUsageError || error instanceof RedriveError) {
+      console.error(error.message);
+      return 2;
+    }
+    if (error instanceof DlqReadError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
 /** @param shutdown aborted by SIGTERM/SIGINT (the bin catches them before the modules load) */
 export async function main(argv: string[], shutdown?: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
@@ -149,6 +153,8 @@ export async function main(argv: string[], shutdown?: AbortSignal): Promise<numb
     console.log(HELP.main);
     return 0;
   }
+  // dlq has subcommands, each with its own --help.
+  if (command === 'dlq') return runDlq(rest);
   if (args.includes('--help') || args.includes('-h')) {
     console.log(HELP[command] ?? HELP.main);
     return HELP[command] ? 0 : 2;

@@ -3,19 +3,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { boundPort, startHttpServer } from '../http/server.js';
 import { InitCheckError, waitUntilReady } from '../pipeline/init-check.js';
-import { Pipeline } from '../pipeline/pipeline.js';
+import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
 import { HealthMonitor } from '../pipeline/health-monitor.js';
 import { Metrics } from '../http/metrics.js';
 import { StatusReporter } from '../http/status.js';
 import { Progress } from './progress.js';
-import { createLogger } from '../util/logger.js';
+import { createLogger, type Logger } from '../util/logger.js';
 import { abortedPromise } from '../util/abort.js';
+
+/** What `dlq redrive` changes when it runs the service on a dead-letter topic. */
+export interface RunOptions {
+  /** Parts of the pipeline to replace (the re-drive bounds the record source at fixed end offsets). */
+  pipelineDeps?: (config: Config, logger: Logger) => Partial<PipelineDeps>;
+  /** The metrics to count into (the re-drive reports its counters at the end). */
+  metrics?: Metrics;
+}
 
 /**
  * @param shutdown aborted (with the signal's name) to stop gracefully; without it, the process's own
  *   SIGTERM/SIGINT do (when running in the main thread).
  */
-export async function runService(config: Config, shutdown?: AbortSignal): Promise<number> {
+export async function runService(config: Config, shutdown?: AbortSignal, options: RunOptions = {}): Promise<number> {
   const logger = createLogger(config.logLevel, config.logFormat === 'pretty');
   let pipeline: Pipeline | undefined;
   let consuming = false;
@@ -25,7 +33,7 @@ export async function runService(config: Config, shutdown?: AbortSignal): Promis
   // writes, and no assigned partition with lag has gone without progress for stallTimeoutMs.
   const ready = (): boolean =>
     consuming && health.healthy && pipeline !== undefined && pipeline.stats().sink.state !== 'refused' && pipeline.stalledPartitions(health.endOffsets).length === 0;
-  const metrics = new Metrics();
+  const metrics = options.metrics ?? new Metrics();
   const reporter = new StatusReporter(config, health, metrics, () => pipeline, ready);
   const http = await startHttpServer(config.http.port, {
     ready,
@@ -54,7 +62,7 @@ export async function runService(config: Config, shutdown?: AbortSignal): Promis
     if (config.delivery !== 'at-least-once') logger.warn({ delivery: config.delivery }, 'delivery is not at-least-once: a crash can lose records (see README, delivery modes)');
     await waitUntilReady(config, logger, signals.signal);
     if (signals.signal.aborted) return 0;
-    pipeline = new Pipeline(config, logger, metrics);
+    pipeline = new Pipeline(config, logger, metrics, options.pipelineDeps?.(config, logger));
     if (pipeline.transform.version !== 'none') logger.info({ version: pipeline.transform.version, epoch: config.document.versionEpoch }, 'documents carry external versions: a late write of an older record never overwrites a newer one');
     // A signal while joining the group (which can take a rebalance timeout) ends the join at once.
     await pipeline.start(signals.signal);

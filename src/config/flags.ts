@@ -11,3 +11,18 @@ export function parseFlags(argv: readonly string[]): [string, string][] {
   }
   return pairs;
 }
+
+/** The flags the config loader reads: everything but a command's own options (and their values). */
+export function configFlags(argv: readonly string[], own: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!.replace(/^--/, '').split('=')[0]!;
+    const takesNext = !argv[i]!.includes('=') && i + 1 < argv.length && !argv[i + 1]!.startsWith('--');
+    if (own.includes(name)) {
+      if (takesNext) i++;
+      continue;
+    }
+    out.push(argv[i]!);
+  }
+  return out;
+}

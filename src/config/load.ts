@@ -1,11 +1,13 @@
 // Loads the configuration from its three sources, lowest precedence first: a config file (YAML or
 // JSON), K2E_* environment variables, CLI flags (--key.path=value). Every error names where the value
-// came from (file key, variable or flag), the value and what is allowed.
-import { readFileSync } from 'node:fs';
+// came from (file key, variable or flag), the value and what is allowed. Secrets may also come from
+// files (`<key>File`, `<VARIABLE>_FILE`), as container platforms mount them.
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { decodeCloudId } from '../sink/cloud-id.js';
 import { parseFlags } from './flags.js';
-import { type Config, configChecks, configSchema, SECRET_KEYS } from './schema.js';
+import { type Config, configChecks, configSchema, REREAD_SECRET_FILES, SECRET_HEADER, SECRET_KEYS, URL_KEYS } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -18,9 +20,18 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   K2E_GROUP_ID: 'kafka.groupId',
   K2E_CLIENT_ID: 'kafka.clientId',
   K2E_AUTO_OFFSET_RESET: 'kafka.autoOffsetReset',
+  K2E_KAFKA_TLS: 'kafka.tls',
+  K2E_KAFKA_SASL_MECHANISM: 'kafka.sasl.mechanism',
+  K2E_KAFKA_SASL_USERNAME: 'kafka.sasl.username',
+  K2E_KAFKA_SASL_PASSWORD: 'kafka.sasl.password',
+  K2E_KAFKA_SASL_TOKEN: 'kafka.sasl.token',
   K2E_DELIVERY: 'delivery',
   K2E_DOCUMENT_ID: 'document.id',
   K2E_ELASTIC_URL: 'elastic.url',
+  K2E_ELASTIC_URLS: 'elastic.urls',
+  K2E_ELASTIC_CLOUD_ID: 'elastic.cloudId',
+  K2E_ELASTIC_PROXY: 'elastic.proxy',
+  K2E_ELASTIC_AWS_REGION: 'elastic.aws.region',
   K2E_INDEX: 'elastic.index',
   K2E_ELASTIC_USERNAME: 'elastic.username',
   K2E_ELASTIC_PASSWORD: 'elastic.password',
@@ -57,8 +68,16 @@ const FLAG_ALIASES: Readonly<Record<string, string>> = {
 
 const DEFAULTS: Readonly<Record<string, unknown>> = {
   'kafka.brokers': ['127.0.0.1:9092'],
-  'elastic.url': 'http://127.0.0.1:9200',
 };
+/** Used when none of elastic.url, elastic.urls, elastic.cloudId is set. */
+const DEFAULT_ELASTIC_URL = 'http://127.0.0.1:9200';
+
+/** `<VARIABLE>_FILE` for every variable that sets a secret: the file's content is the value. */
+const SECRET_FILE_VARIABLES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(ENV_KEYS)
+    .filter(([, key]) => SECRET_KEYS.has(key))
+    .map(([variable, key]) => [`${variable}_FILE`, `${key}File`]),
+);
 
 type Origin = string; // "K2E_TOPICS", "--index", "config.yaml: kafka.topics"
 
@@ -73,15 +92,39 @@ export interface LoadOptions {
 export function loadConfig(options: LoadOptions = {}): Config {
   const { raw, origins } = collect(options);
   const result = configSchema.superRefine(configChecks).safeParse(raw);
-  if (result.success) return result.data;
-  throw new ConfigError(describeIssues(result.error, raw, origins));
+  if (!result.success) throw new ConfigError(describeIssues(result.error, raw, origins));
+  checkFiles(result.data.kafka, origins);
+  checkFiles(result.data.elastic, origins, 'elastic');
+  return result.data;
+}
+
+/** Certificate, key and token files must be readable at start (they are read again when connecting). */
+function checkFiles(section: Config['kafka'] | Config['elastic'], origins: Map<string, Origin>, name = 'kafka'): void {
+  const tls = typeof section.tls === 'object' ? section.tls : undefined;
+  const files: [string, string | undefined][] = [
+    [`${name}.tls.caFile`, tls?.caFile],
+    [`${name}.tls.certFile`, tls?.certFile],
+    [`${name}.tls.keyFile`, tls?.keyFile],
+    ...('sasl' in section ? [['kafka.sasl.tokenFile', section.sasl?.tokenFile] as [string, string | undefined]] : []),
+  ];
+  for (const [key, file] of files) {
+    if (file === undefined) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (error) {
+      throw new ConfigError(`  ${origins.get(key) ?? key} (${key}) is ${JSON.stringify(file)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
 }
 
 /** Only the Kafka section, for commands that talk to the broker alone (lag, replay). */
 export function loadKafkaConfig(options: LoadOptions = {}): Config['kafka'] {
   const { raw, origins } = collect(options);
   const result = configSchema.shape.kafka.safeParse(raw.kafka);
-  if (result.success) return result.data;
+  if (result.success) {
+    checkFiles(result.data, origins);
+    return result.data;
+  }
   for (const issue of result.error.issues) issue.path.unshift('kafka');
   throw new ConfigError(describeIssues(result.error, raw, origins));
 }
@@ -91,6 +134,9 @@ function collect(options: LoadOptions): { raw: Record<string, unknown>; origins:
   const raw: Record<string, unknown> = {};
   const origins = new Map<string, Origin>();
   const set = (key: string, value: unknown, origin: Origin): void => {
+    // A secret and its file replace each other: the source with the higher precedence wins.
+    const counterpart = secretCounterpart(key);
+    if (counterpart) deletePath(raw, counterpart);
     setPath(raw, key, value);
     origins.set(key, origin);
   };
@@ -98,9 +144,12 @@ function collect(options: LoadOptions): { raw: Record<string, unknown>; origins:
 
   const file = options.file ?? env.K2E_CONFIG;
   if (file) for (const [key, value] of flatten(readConfigFile(file))) set(key, value, `${file}: ${key}`);
-  for (const [variable, key] of Object.entries(ENV_KEYS)) {
+  for (const [variable, key] of Object.entries({ ...ENV_KEYS, ...SECRET_FILE_VARIABLES })) {
     const value = env[variable];
-    if (value !== undefined && value !== '') set(key, coerce(key, value), variable);
+    if (value === undefined || value === '') continue;
+    const both = variable.endsWith('_FILE') ? variable.slice(0, -'_FILE'.length) : `${variable}_FILE`;
+    if (SECRET_FILE_VARIABLES[variable] && env[both]) throw new ConfigError(`set ${both} or ${variable}, not both`);
+    set(key, coerce(key, value), variable);
   }
   for (const [flag, value] of parseFlags(options.flags ?? [])) {
     if (flag === 'config') continue; // the file itself, read above
@@ -109,7 +158,60 @@ function collect(options: LoadOptions): { raw: Record<string, unknown>; origins:
   }
 
   for (const section of ['kafka', 'elastic', 'batch', 'retry', 'init', 'http', 'document', 'errors', 'decode']) raw[section] ??= {};
+  readSecretFiles(raw, origins);
+  resolveElasticUrl(raw, origins);
   return { raw, origins };
+}
+
+/** `elastic.password` ↔ `elastic.passwordFile` (none for a token file that stays a path). */
+function secretCounterpart(key: string): string | undefined {
+  if (SECRET_KEYS.has(key)) return REREAD_SECRET_FILES.has(key) ? undefined : `${key}File`;
+  const base = key.endsWith('File') ? key.slice(0, -'File'.length) : undefined;
+  return base !== undefined && SECRET_KEYS.has(base) && !REREAD_SECRET_FILES.has(base) ? base : undefined;
+}
+
+/** Replaces every `<secret>File` with the file's content (one trailing newline dropped); errors never show it. */
+function readSecretFiles(raw: Record<string, unknown>, origins: Map<string, Origin>): void {
+  for (const key of SECRET_KEYS) {
+    if (REREAD_SECRET_FILES.has(key)) continue;
+    const fileKey = `${key}File`;
+    const file = getPath(raw, fileKey);
+    if (file === undefined) continue;
+    const where = origins.get(fileKey) ?? fileKey;
+    if (typeof file !== 'string' || file === '') throw new ConfigError(`${where} (${fileKey}): expected the path of a file holding ${key}`);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`${where} (${fileKey}): cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    deletePath(raw, fileKey);
+    setPath(raw, key, text.replace(/\r?\n$/, ''));
+    origins.set(key, `${where} (file ${file})`);
+  }
+}
+
+/** elastic.url is the first endpoint: given, or the first of elastic.urls, or decoded from elastic.cloudId. */
+function resolveElasticUrl(raw: Record<string, unknown>, origins: Map<string, Origin>): void {
+  const elastic = raw.elastic as Record<string, unknown>;
+  const given = (['url', 'urls', 'cloudId'] as const).filter((k) => elastic[k] !== undefined);
+  if (given.length > 1) {
+    throw new ConfigError(`set only one of elastic.url, elastic.urls and elastic.cloudId; got ${given.map((k) => origins.get(`elastic.${k}`) ?? `elastic.${k}`).join(' and ')}`);
+  }
+  if (given[0] === 'urls' && Array.isArray(elastic.urls) && typeof elastic.urls[0] === 'string') {
+    elastic.url = elastic.urls[0];
+    origins.set('elastic.url', origins.get('elastic.urls') ?? 'elastic.urls');
+  } else if (given[0] === 'cloudId') {
+    try {
+      elastic.url = decodeCloudId(String(elastic.cloudId));
+    } catch (error) {
+      throw new ConfigError(`${origins.get('elastic.cloudId') ?? 'elastic.cloudId'} (elastic.cloudId): ${(error as Error).message}`);
+    }
+    origins.set('elastic.url', origins.get('elastic.cloudId') ?? 'elastic.cloudId');
+  } else if (given.length === 0) {
+    elastic.url = DEFAULT_ELASTIC_URL;
+    origins.set('elastic.url', 'default of elastic.url');
+  }
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -143,9 +245,10 @@ function coerce(key: string, text: string): unknown {
   const expected = schemaAt(key);
   const trimmed = text.trim();
   if (expected instanceof z.ZodArray) return trimmed.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const numeric = expected instanceof z.ZodNumber || (expected instanceof z.ZodUnion && (expected.options as z.ZodType[]).some((o) => o instanceof z.ZodNumber));
-  if (numeric) return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed; // the schema rejects text
-  if (expected instanceof z.ZodBoolean) return trimmed === 'true' ? true : trimmed === 'false' ? false : trimmed;
+  const allows = (type: typeof z.ZodNumber | typeof z.ZodBoolean): boolean =>
+    expected instanceof type || (expected instanceof z.ZodUnion && (expected.options as z.ZodType[]).some((o) => o instanceof type));
+  if (allows(z.ZodNumber)) return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed; // the schema rejects text
+  if (allows(z.ZodBoolean)) return trimmed === 'true' ? true : trimmed === 'false' ? false : trimmed;
   return trimmed;
 }
 
@@ -154,6 +257,8 @@ function schemaAt(key: string): z.ZodType | undefined {
   let node: z.ZodType | undefined = configSchema;
   for (const part of key.split('.')) {
     node = unwrap(node);
+    // `kafka.tls` is `true` or an object: its keys are the object's.
+    if (node instanceof z.ZodUnion) node = (node.options as z.ZodType[]).find((o) => o instanceof z.ZodObject);
     node = node instanceof z.ZodObject ? (node.shape as Record<string, z.ZodType>)[part] : undefined;
   }
   return unwrap(node);
@@ -162,6 +267,16 @@ function schemaAt(key: string): z.ZodType | undefined {
 function unwrap(node: z.ZodType | undefined): z.ZodType | undefined {
   while (node instanceof z.ZodDefault || node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
   return node;
+}
+
+function getPath(target: Record<string, unknown>, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), target);
+}
+
+function deletePath(target: Record<string, unknown>, dotted: string): void {
+  const keys = dotted.split('.');
+  const parent = getPath(target, keys.slice(0, -1).join('.'));
+  if (parent !== null && typeof parent === 'object') delete (parent as Record<string, unknown>)[keys.at(-1)!];
 }
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
@@ -193,13 +308,33 @@ function envVariableFor(key: string): string | undefined {
   return variable ? `${variable} / --${key}` : undefined;
 }
 
-/** The config with every secret replaced by "***", for printing. */
+/** The config with every secret replaced by "***", for printing: secret keys, URL passwords, credential headers. */
 export function maskSecrets(config: Config): unknown {
   const copy = structuredClone(config) as Record<string, unknown>;
   for (const key of SECRET_KEYS) {
     const parts = key.split('.');
-    const parent = parts.slice(0, -1).reduce<Record<string, unknown> | undefined>((node, k) => node?.[k] as Record<string, unknown> | undefined, copy);
-    if (parent && parent[parts.at(-1)!] !== undefined) parent[parts.at(-1)!] = '***';
+    const parent = getPath(copy, parts.slice(0, -1).join('.'));
+    if (parent !== null && typeof parent === 'object' && (parent as Record<string, unknown>)[parts.at(-1)!] !== undefined) (parent as Record<string, unknown>)[parts.at(-1)!] = '***';
+  }
+  for (const key of URL_KEYS) {
+    const value = getPath(copy, key);
+    if (value !== undefined) setPath(copy, key, Array.isArray(value) ? value.map((v) => maskUrlPassword(String(v))) : maskUrlPassword(String(value)));
+  }
+  const headers = getPath(copy, 'elastic.headers');
+  if (headers !== null && typeof headers === 'object') {
+    for (const name of Object.keys(headers)) if (SECRET_HEADER.test(name)) (headers as Record<string, string>)[name] = '***';
   }
   return copy;
+}
+
+/** http://user:secret@host/ → http://user:***@host/ */
+export function maskUrlPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }

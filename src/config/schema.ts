@@ -10,6 +10,26 @@ import { everyTopicUnversioned, routingChecks } from './routing-checks.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 const ms = z.number().int().nonnegative();
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
+/** TLS files (PEM) and options shared by the Kafka and search engine connections. */
+const tlsOptions = {
+  /** CA certificate(s) that sign the server's certificate; default: Node's bundled public CAs. */
+  caFile: z.string().min(1).optional(),
+  /** Client certificate and key (mutual TLS). */
+  certFile: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional(),
+  /** Passphrase of an encrypted keyFile (or passphraseFile). */
+  passphrase: z.string().optional(),
+  /** Name the server's certificate must carry, when it differs from the host connected to (SNI too). */
+  servername: z.string().min(1).optional(),
+  /** false accepts any server certificate: for tests only, never against a real cluster. */
+  rejectUnauthorized: z.boolean().default(true),
+};
+export const tlsSchema = z.strictObject(tlsOptions);
+export type TlsConfig = z.infer<typeof tlsSchema>;
+
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
 
 /** `key` | `coordinate` | `none` | `field:<dotted.path>`: where a document's _id comes from. */
 export const idStrategy = z.union([
@@ -59,9 +79,22 @@ export const configSchema = z.strictObject({
     /** How often partition counts are re-read: partitions added at runtime are picked up within this. */
     partitionDiscoveryIntervalMs: z.number().int().positive().default(10_000),
     sasl: z
-      .object({ mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']), username: z.string(), password: z.string() })
+      .strictObject({
+        mechanism: z.enum(SASL_MECHANISMS),
+        /** PLAIN and SCRAM. */
+        username: z.string().optional(),
+        password: z.string().optional(),
+        /** OAUTHBEARER: a token, or a file re-read at every (re-)authentication (written by whatever refreshes it). */
+        token: z.string().optional(),
+        tokenFile: z.string().min(1).optional(),
+        /** OAUTHBEARER against a broker's unsecured-token mode (development only): an unsigned JWT for this principal. */
+        unsecuredPrincipal: z.string().min(1).optional(),
+        /** OAUTHBEARER SASL extensions (e.g. Confluent Cloud's logicalCluster and identityPoolId). */
+        extensions: z.record(z.string(), z.string()).optional(),
+      })
       .optional(),
-    tls: z.boolean().default(false),
+    /** true: TLS with Node's bundled CAs; or the CA, client certificate and options. */
+    tls: z.union([z.boolean(), tlsSchema]).default(false),
     /** Create missing topics at startup instead of waiting for them. */
     createTopics: z
       .object({ partitions: z.number().int().positive().default(6), replicationFactor: z.number().int().positive().default(1) })
@@ -121,7 +154,12 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   elastic: z.strictObject({
-    url: z.url(),
+    /** The engine's URL, path prefix included; with urls or cloudId it is their first endpoint (set by the loader). */
+    url: httpUrl,
+    /** Several endpoints (nodes, or gateways): requests go round-robin, a node that fails is skipped and tried again later. */
+    urls: z.array(httpUrl).min(1).optional(),
+    /** Elastic Cloud deployment id (decoded to its Elasticsearch URL). */
+    cloudId: z.string().min(1).optional(),
     /** The target index, or a template: orders-{yyyy.MM.dd}, {topic}, {field:region}-events (docs/configuration.md). */
     index: indexTemplate.optional(),
     /** Per topic: an index or template replacing elastic.index for that topic. */
@@ -144,6 +182,13 @@ export const configSchema = z.strictObject({
     username: z.string().optional(),
     password: z.string().optional(),
     apiKey: z.string().optional(),
+    /** Headers sent with every request (e.g. a gateway's routing header). */
+    headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name'), z.string()).optional(),
+    /** HTTP(S) forward proxy, e.g. http://user:password@proxy:3128; HTTPS engines are reached through CONNECT. */
+    proxy: httpUrl.optional(),
+    tls: tlsSchema.optional(),
+    /** Amazon OpenSearch Service (es) or Serverless (aoss): every request signed with SigV4, credentials from the AWS default chain. */
+    aws: z.strictObject({ region: z.string().min(1), service: z.enum(['es', 'aoss']).default('es') }).optional(),
     requestTimeoutMs: z.number().int().positive().default(30_000),
     /** gzip bulk bodies (content-encoding: gzip): for slow or metered links; on a fast network it only costs CPU. */
     compression: z.enum(['none', 'gzip']).default('none'),
@@ -235,9 +280,47 @@ export const configChecks = (config: z.infer<typeof configSchema>, ctx: z.Refine
     ctx.addIssue({ code: 'custom', path: ['batch', 'maxInFlightPerPartition'], message: 'at-most-once commits before each batch: one batch per partition at a time', input: perPartition });
   }
   routingChecks(config, ctx);
+  connectionChecks(config, ctx);
 };
+
+/** Credentials that cannot work together, or are incomplete. */
+function connectionChecks(config: z.infer<typeof configSchema>, ctx: z.RefinementCtx): void {
+  const issue = (path: string[], message: string, input: unknown): void => ctx.addIssue({ code: 'custom', path, message, input });
+  const { sasl } = config.kafka;
+  if (sasl && sasl.mechanism !== 'OAUTHBEARER' && (sasl.username === undefined || sasl.password === undefined)) {
+    issue(['kafka', 'sasl', sasl.username === undefined ? 'username' : 'password'], `${sasl.mechanism} needs kafka.sasl.username and kafka.sasl.password (or passwordFile)`, undefined);
+  }
+  if (sasl?.mechanism === 'OAUTHBEARER') {
+    const sources = (['token', 'tokenFile', 'unsecuredPrincipal'] as const).filter((k) => sasl[k] !== undefined);
+    if (sources.length !== 1) issue(['kafka', 'sasl', 'mechanism'], `OAUTHBEARER needs exactly one of kafka.sasl.token, tokenFile or unsecuredPrincipal${sources.length ? ` (got ${sources.join(', ')})` : ''}`, sasl.mechanism);
+  }
+  const { elastic } = config;
+  if (elastic.aws && (elastic.username !== undefined || elastic.apiKey !== undefined)) {
+    issue(['elastic', 'aws'], 'elastic.aws signs requests with SigV4: it replaces elastic.username/password and apiKey', elastic.aws.region);
+  }
+  for (const tls of [typeof config.kafka.tls === 'object' ? { at: 'kafka', tls: config.kafka.tls } : undefined, elastic.tls ? { at: 'elastic', tls: elastic.tls } : undefined]) {
+    if (tls && (tls.tls.certFile === undefined) !== (tls.tls.keyFile === undefined)) issue([tls.at, 'tls', tls.tls.certFile ? 'keyFile' : 'certFile'], `a client certificate needs both ${tls.at}.tls.certFile and keyFile`, undefined);
+  }
+}
 
 export type Config = z.infer<typeof configSchema>;
 
-/** Keys whose values never appear in output (config check, logs, /status). */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['kafka.sasl.password', 'elastic.password', 'elastic.apiKey', 'schemaRegistry.password']);
+/**
+ * Keys whose values never appear in output (config check, logs, /status). Each can also come from a
+ * file: `<key>File` in the config, `<VARIABLE>_FILE` in the environment (read once at start).
+ */
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
+  'kafka.sasl.password',
+  'kafka.sasl.token',
+  'kafka.tls.passphrase',
+  'elastic.password',
+  'elastic.apiKey',
+  'elastic.tls.passphrase',
+  'schemaRegistry.password',
+]);
+/** Secrets whose `<key>File` is kept as a path and re-read whenever needed (rotated tokens). */
+export const REREAD_SECRET_FILES: ReadonlySet<string> = new Set(['kafka.sasl.token']);
+/** URL keys whose user information (a proxy's or an engine's password) is masked in output. */
+export const URL_KEYS: readonly string[] = ['elastic.url', 'elastic.urls', 'elastic.proxy'];
+/** Header names whose values are masked in output. */
+export const SECRET_HEADER = /authorization|token|secret|key|cookie|password/i;

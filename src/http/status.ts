@@ -58,8 +58,7 @@ export class StatusReporter {
     this.metrics.ready.set(this.ready() ? 1 : 0);
     this.metrics.assignedPartitions.set(stats.assigned.length);
     this.metrics.pausedPartitions.set(stats.paused ? stats.assigned.length : 0);
-    this.metrics.bufferedBytes.set(stats.bufferedBytes);
-    this.metrics.bufferedRecords.set(stats.buffered);
+    this.metrics.setBuffered(stats.buffered, stats.bufferedBytes);
     this.metrics.stalledPartitions.set(this.pipeline()?.stalledPartitions(this.health.endOffsets).length ?? 0);
     this.metrics.lag.reset();
     for (const p of this.#partitionLags(stats)) if (p.lag !== null) this.metrics.lag.set({ topic: p.topic, partition: String(p.partition) }, Number(p.lag));

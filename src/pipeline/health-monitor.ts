@@ -1,8 +1,11 @@
 // Watches whether the broker and the search engine are reachable, for /ready: a cheap probe of each
-// every `intervalMs` (a metadata request, a cluster-health request), never more than one in flight.
+// every `intervalMs` (a metadata request; for the engine, requests a least-privilege writer may
+// make: src/sink/engine-probe.ts), never more than one in flight.
 import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/schema.js';
 import { SearchClient } from '../sink/search-client.js';
+import { EngineProbe } from '../sink/engine-probe.js';
+import { probeIndexName } from '../sink/index-setup.js';
 import { endOffsets } from '../offsets/group-offsets.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import type { Logger } from '../util/logger.js';
@@ -16,6 +19,7 @@ export interface Reachability {
 export class HealthMonitor {
   readonly #admin: Admin;
   readonly #search: SearchClient;
+  readonly #engine: EngineProbe;
   #timer: NodeJS.Timeout | undefined;
   #state: Reachability = { kafka: true, searchEngine: true, since: Date.now() };
   /** End offset per "topic:partition" of the configured topics, from the last probe. */
@@ -30,6 +34,7 @@ export class HealthMonitor {
   ) {
     this.#admin = new Admin({ ...kafkaClientOptions(config.kafka, '-health'), timeout: 2000, retries: 0 });
     this.#search = new SearchClient(config.elastic.url, { connections: 1, timeoutMs: 2000, auth: config.elastic });
+    this.#engine = new EngineProbe(this.#search, probeIndexName(config), logger);
   }
 
   get state(): Reachability {
@@ -59,7 +64,7 @@ export class HealthMonitor {
         },
         () => false,
       ),
-      this.#search.clusterStatus().then((status) => status === 'green' || status === 'yellow', () => false),
+      this.#engine.probe().then((result) => result.problem === undefined, () => false),
     ]);
     if (kafka !== this.#state.kafka || searchEngine !== this.#state.searchEngine) {
       this.#state = { kafka, searchEngine, since: Date.now() };

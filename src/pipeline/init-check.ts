@@ -1,18 +1,23 @@
 // The initialization check: before consuming, wait (exponential backoff, bounded budget) until the
 // brokers answer, the topics exist (or are created when configured), the search engine is reachable
-// and at least yellow, and the target index exists (created when missing, from the index definition
-// file when given; the index template installed first when given). After the budget: fail naming
-// everything that is still missing.
+// and takes our credentials, and the target index exists (created when missing, from the index
+// definition file when given; the index template installed first when given). After the budget: fail
+// naming everything that is still missing. A configuration error that waiting cannot fix (an untrusted
+// certificate, refused credentials) fails at once, in one line naming the endpoint and the cause.
+// Only requests a least-privilege writer may make are needed (docs/configuration.md).
 import { Admin } from '@platformatic/kafka';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { SchemaRegistryClient } from '../decode/schema-registry.js';
-import { SearchClient } from '../sink/search-client.js';
+import { SearchClient, SearchHttpError } from '../sink/search-client.js';
+import { EngineProbe } from '../sink/engine-probe.js';
+import { describeStatus, errorReason } from '../sink/transport-errors.js';
 import { kafkaClientOptions } from '../source/connection.js';
+import { describeKafkaError } from '../source/connection-errors.js';
 import { partitionCounts } from '../offsets/group-offsets.js';
 import { dlqTopicFor } from '../sink/dead-letter.js';
-import { prepareTargets } from '../sink/index-setup.js';
+import { fixedIndex, installTemplates, probeIndexName, type TargetFiles } from '../sink/index-setup.js';
 import { usesAvroValues } from '../config/topic-settings.js';
 import { currentTopics } from '../source/topic-pattern.js';
 import { backoffDelay } from '../util/backoff.js';
@@ -23,6 +28,9 @@ export class InitCheckError extends Error {
   override name = 'InitCheckError';
 }
 
+/** A problem waiting will not fix: the check stops at once. */
+class PermanentProblem extends Error {}
+
 interface Check {
   name: string;
   /** Resolves to undefined when ready, or to a sentence saying what is missing. */
@@ -31,13 +39,21 @@ interface Check {
 
 export async function waitUntilReady(config: Config, logger: Logger, signal?: AbortSignal): Promise<void> {
   const { init } = config;
-  const admin = new Admin({ ...kafkaClientOptions(config.kafka, '-init'), timeout: 5000, retries: 0 });
-  const search = new SearchClient(config.elastic.url, { connections: 1, timeoutMs: 5000, auth: config.elastic });
+  let admin: Admin;
+  let search: SearchClient;
+  try {
+    admin = new Admin({ ...kafkaClientOptions(config.kafka, '-init'), timeout: 5000, retries: 0 });
+    search = new SearchClient(config.elastic.url, { connections: 1, timeoutMs: 5000, auth: config.elastic });
+  } catch (error) {
+    // An unreadable certificate or key file.
+    throw new InitCheckError(`initialization check failed: ${(error as Error).message}`);
+  }
+  const engine = new EngineProbe(search, probeIndexName(config), logger);
   const indexDefinition = readJsonFile(config.elastic.indexDefinitionFile, 'elastic.indexDefinitionFile');
   const template = readJsonFile(config.elastic.templateFile, 'elastic.templateFile');
   const checks: Check[] = [
     { name: 'kafka', probe: () => probeKafka(admin, config, logger) },
-    { name: 'search engine', probe: () => probeSearch(search, config, { definition: indexDefinition, template }, logger) },
+    { name: 'search engine', probe: () => probeSearch(engine, search, config, { definition: indexDefinition, template }, logger) },
   ];
   const avroValues = usesAvroValues(config);
   const usesAvro = avroValues || config.document.keyFormat === 'avro';
@@ -55,18 +71,29 @@ export async function waitUntilReady(config: Config, logger: Logger, signal?: Ab
   const started = Date.now();
   try {
     for (let attempt = 0; ; attempt++) {
-      const probing = Promise.all(checks.map((c) => c.probe().catch((e: unknown) => `${c.name}: ${(e as Error).message}`)));
+      const probing = Promise.all(
+        checks.map((c) =>
+          c.probe().catch((e: unknown) => {
+            if (e instanceof PermanentProblem) return e;
+            return `${c.name}: ${(e as Error).message}`;
+          }),
+        ),
+      );
       // A shutdown signal ends the wait at once, even in the middle of a probe.
       const results = await (signal ? Promise.race([probing, abortedPromise(signal).then(() => undefined)]) : probing);
       if (results === undefined) return;
-      const missing = results.filter((m): m is string => m !== undefined);
+      const permanent = results.find((r): r is PermanentProblem => r instanceof PermanentProblem);
+      if (permanent) throw new InitCheckError(`initialization check failed: ${permanent.message}`);
+      const missing = results.filter((m): m is string => typeof m === 'string');
       if (missing.length === 0) {
         if (attempt > 0) logger.info({ waitedMs: Date.now() - started }, 'dependencies ready');
         return;
       }
       const delay = Math.max(init.initialDelayMs, backoffDelay(attempt, init));
       if (Date.now() - started + delay > init.budgetMs) {
-        throw new InitCheckError(`initialization check failed after ${((Date.now() - started) / 1000).toFixed(0)}s (budget ${init.budgetMs} ms):\n  - ${missing.join('\n  - ')}`);
+        // One cause: one line; several: one line each.
+        const list = missing.length === 1 ? ` ${missing[0]}` : `\n  - ${missing.join('\n  - ')}`;
+        throw new InitCheckError(`initialization check failed after ${((Date.now() - started) / 1000).toFixed(0)}s (budget ${init.budgetMs} ms):${list}`);
       }
       logger.warn({ missing, retryInMs: delay, attempt }, 'waiting for dependencies');
       await sleep(delay, undefined, { signal }).catch(() => undefined);
@@ -94,7 +121,10 @@ async function probeKafka(admin: Admin, config: Config, logger: Logger): Promise
   try {
     metadata = await admin.metadata({ topics: [], forceUpdate: true });
   } catch (error) {
-    return `kafka brokers ${kafka.brokers.join(',')} not reachable: ${(error as Error).message}`;
+    const { broker, text, permanent } = describeKafkaError(error, kafka);
+    const line = `kafka brokers ${broker} not reachable: ${text}`;
+    if (permanent) throw new PermanentProblem(line);
+    return line;
   }
   if (metadata.brokers.size === 0) return 'kafka: no brokers in metadata';
   const listed = new Set(await admin.listTopics());
@@ -131,14 +161,46 @@ export async function ensureDeadLetterTopics(admin: Admin, config: Config, topic
   }
 }
 
-async function probeSearch(search: SearchClient, config: Config, files: { definition: object | undefined; template: object | undefined }, logger: Logger): Promise<string | undefined> {
-  let status;
-  try {
-    status = await search.clusterStatus();
-  } catch (error) {
-    return `search engine not reachable: ${(error as Error).message}`;
+async function probeSearch(engine: EngineProbe, search: SearchClient, config: Config, files: TargetFiles, logger: Logger): Promise<string | undefined> {
+  const probe = await engine.probe();
+  if (probe.problem) {
+    if (probe.permanent) throw new PermanentProblem(probe.problem);
+    return probe.problem;
   }
-  if (status !== 'green' && status !== 'yellow') return `search engine cluster is ${status}`;
-  await prepareTargets(search, config, files, logger);
-  return undefined;
+  try {
+    await installTemplates(search, config, files, logger);
+  } catch (error) {
+    if (forbidden(error)) throw new PermanentProblem(`search engine ${engine.where}: the account may not install index templates (elastic.templateFile, elastic.dataStream.installTemplate; needs the manage_index_templates privilege): ${(error as Error).message.slice(0, 300)}`);
+    throw error;
+  }
+  // Indices named by templates are created on first use (sink/index-registry.ts), data streams by their first write.
+  const index = fixedIndex(config);
+  if (index === undefined) return undefined;
+  const definition = files.definition;
+  if (probe.index === 'exists') {
+    if (definition) logger.info({ index }, 'index exists: elastic.indexDefinitionFile is not applied');
+    return undefined;
+  }
+  // Missing, or unknown to an account that may not view it: try to create it.
+  const created = await search.request<{ error?: { type?: string } }>('PUT', `/${encodeURIComponent(index)}`, JSON.stringify(definition ?? {}));
+  if (created.status < 300) {
+    logger.info({ index, endpoint: engine.where, fromDefinition: definition !== undefined }, 'created index');
+    return undefined;
+  }
+  // Another instance may have created it a moment ago.
+  if (created.body.error?.type === 'resource_already_exists_exception') return undefined;
+  if (created.status === 403 || created.status === 401) {
+    if (probe.index === 'missing') {
+      return `search engine ${engine.where}: index ${index} does not exist and the account may not create it (${describeStatus(created.status, created.body)}): create it, or grant create_index`;
+    }
+    // Neither viewing nor creating is allowed: the index is presumably there; bulk answers will tell
+    // (a missing index is a systemic error, held and reported, never dead-lettered).
+    logger.warn({ index, reason: errorReason(created.body) }, 'index creation skipped: the account may neither view nor create the index; assuming it exists');
+    return undefined;
+  }
+  return `search engine ${engine.where}: creating index ${index} answered ${describeStatus(created.status, created.body)}`;
+}
+
+function forbidden(error: unknown): boolean {
+  return error instanceof SearchHttpError && (error.status === 403 || error.status === 401);
 }

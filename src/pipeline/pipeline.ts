@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { type IndexAdmin, IndexRegistry } from '../sink/index-registry.js';
+import { fixedIndex } from '../sink/index-setup.js';
 import { Admin } from '@platformatic/kafka';
 import { kafkaClientOptions } from '../source/connection.js';
 import { ensureDeadLetterTopics } from './init-check.js';
@@ -186,7 +187,8 @@ export class Pipeline {
       const definition = file === undefined ? undefined : (JSON.parse(readFileSync(file, 'utf8')) as object);
       this.#indices = new IndexRegistry(indexAdmin, definition, (index) => logger.info({ index, fromDefinition: definition !== undefined }, 'created index'));
       // The initialization check created the fixed elastic.index, if there is one.
-      if (config.elastic.index !== undefined && !config.elastic.index.includes('{')) this.#indices.know(config.elastic.index);
+      const fixed = fixedIndex(config);
+      if (fixed !== undefined) this.#indices.know(fixed);
     }
   }
 
@@ -376,7 +378,7 @@ export class Pipeline {
     const { policy } = this.config.errors;
     if (policy === 'fail') throw new PermanentFailure(describeFailure(failures[0]!.record, failures[0]!.failure));
     this.#failures += failures.length;
-    for (const { record, failure } of failures) this.metrics.deadLettered.inc({ topic: record.topic, error_class: failure.errorClass });
+    for (const { record, failure } of failures) this.metrics.countFailure(record.topic, failure.errorClass, policy === 'dlq' ? 'dead_lettered' : 'skipped');
     if (policy === 'dlq') await this.#deadLetters.send(failures);
     if (policy === 'dlq') this.#deadLettered += failures.length;
     for (const { record, failure } of failures) {
@@ -399,7 +401,8 @@ export class Pipeline {
       const worker = this.#workers.get(key);
       const lastProgress = Math.max(assignedAt, worker?.lastProgressAt ?? 0);
       if (now - lastProgress < this.config.stallTimeoutMs) continue;
-      const done = this.#committer.committed.get(key) ?? worker?.position ?? this.#startPositions.get(key);
+      // What is done is what was acknowledged (not what was fetched: records held count as lag).
+      const done = worker?.watermark.committableOffset() ?? this.#committer.committed.get(key) ?? this.#startPositions.get(key);
       const end = endOffsets.get(key);
       if (end !== undefined && done !== undefined && end > done) stalled.push(key);
     }

@@ -1,16 +1,13 @@
-// What the initialization check prepares in the search engine before consuming: the index template
-// (elastic.templateFile), the data stream's index template (elastic.dataStream.installTemplate), and
-// the index itself when elastic.index is one fixed name. Indices named by templates are created on
-// first use instead (sink/index-registry.ts); a data stream is created by its first write.
+// What the initialization check installs in the search engine before consuming: the index template
+// (elastic.templateFile) and the data stream's index template (elastic.dataStream.installTemplate).
+// The check creates a fixed elastic.index itself; indices named by templates are created on first
+// use (sink/index-registry.ts); a data stream is created by its first write.
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../util/logger.js';
 import { parseTemplate } from '../transform/name-template.js';
 
-export interface TargetAdmin {
-  indexExists(index: string): Promise<boolean>;
-  createIndex(index: string, definition?: object): Promise<void>;
+export interface TemplateAdmin {
   putIndexTemplate(name: string, template: object): Promise<void>;
-  info(): Promise<{ product: string; version: string }>;
 }
 
 export interface TargetFiles {
@@ -20,19 +17,20 @@ export interface TargetFiles {
   template: object | undefined;
 }
 
-export async function prepareTargets(engine: TargetAdmin, config: Pick<Config, 'elastic' | 'kafka'>, files: TargetFiles, logger: Logger): Promise<void> {
+/** The one index every record goes to, when elastic.index has no placeholder (and no data stream). */
+export function fixedIndex(config: Pick<Config, 'elastic'>): string | undefined {
+  const { index } = config.elastic;
+  return index !== undefined && !index.includes('{') ? index : undefined;
+}
+
+/** Installs elastic.templateFile and the data stream's index template (elastic.dataStream.installTemplate). */
+export async function installTemplates(engine: TemplateAdmin, config: Pick<Config, 'elastic' | 'kafka'>, files: TargetFiles, logger: Logger): Promise<void> {
   const { elastic } = config;
-  const fixed = elastic.index !== undefined && !elastic.index.includes('{') ? elastic.index : undefined;
   if (files.template) await engine.putIndexTemplate(indexTemplateName(config), files.template);
   if (elastic.dataStream?.installTemplate) {
     const { name, body } = dataStreamTemplate(elastic.dataStream, files.definition);
     await engine.putIndexTemplate(name, body);
     logger.info({ template: name, pattern: body.index_patterns[0] }, 'installed the data stream index template');
-  }
-  if (fixed !== undefined && !(await engine.indexExists(fixed))) {
-    await engine.createIndex(fixed, files.definition ?? {});
-    const info = await engine.info();
-    logger.info({ index: fixed, engine: info.product, version: info.version, fromDefinition: files.definition !== undefined }, 'created index');
   }
 }
 
@@ -71,3 +69,6 @@ export function dataStreamTemplate(ds: DataStream, definition: object | undefine
     },
   };
 }
+
+/** The name readiness probes (HEAD) ask about: the fixed index, else the literal part of the template. */
+export const probeIndexName = (config: Pick<Config, 'elastic' | 'kafka'>): string => fixedIndex(config) ?? indexTemplateName(config);

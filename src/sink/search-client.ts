@@ -1,8 +1,9 @@
-// A small HTTP client for Elasticsearch and OpenSearch over undici: the `_bulk` API and the few
-// cluster/index calls the service needs. One transport for both products, because the official
-// Elasticsearch client refuses OpenSearch (see docs/decisions.md).
-import { Pool } from 'undici';
+// A small HTTP client for Elasticsearch and OpenSearch: the `_bulk` API and the few cluster/index
+// calls the service needs. One client for both products, because the official Elasticsearch client
+// refuses OpenSearch (see docs/decisions.md). Every request goes through the Transport (endpoints,
+// TLS, proxy, headers, authentication: src/sink/transport.ts).
 import { bulkBody, compressBody, type EncodedOperation } from './bulk-request.js';
+import { type ConnectionSettings, Transport, TransportError } from './transport.js';
 import {
   type BulkResponseBody,
   type ClassifyOverrides,
@@ -29,22 +30,14 @@ export class SearchHttpError extends Error {
     readonly retriable: boolean,
     /** Set by `bulk`: retriable, systemic (retriable is true: hold and retry) or fatal. */
     readonly failure?: RequestFailure,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
-export interface SearchAuth {
-  username?: string | undefined;
-  password?: string | undefined;
-  apiKey?: string | undefined;
-}
-
-function authorizationHeader(auth: SearchAuth | undefined): string | undefined {
-  if (auth?.apiKey) return `ApiKey ${auth.apiKey}`;
-  if (auth?.username !== undefined) return `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
-  return undefined;
-}
+/** The `elastic` section (or any part of it): credentials and every other connection setting. */
+export type SearchAuth = ConnectionSettings;
 
 export interface EngineInfo {
   product: 'elasticsearch' | 'opensearch';
@@ -52,29 +45,30 @@ export interface EngineInfo {
 }
 
 export class SearchClient {
-  readonly #pool: Pool;
-  readonly #timeoutMs: number;
-
-  readonly #authorization: string | undefined;
+  readonly #transport: Transport;
   readonly #classify: ClassifyOverrides;
 
-  /** `classify`: the `errors.classify` overrides applied to bulk items. */
+  /**
+   * `url`: the engine (path prefix kept); `auth`: the `elastic` section, i.e. credentials and the
+   * other connection settings (urls, tls, proxy, headers, aws); `classify`: the `errors.classify`
+   * overrides applied to bulk items.
+   */
   constructor(url: string, options: { connections?: number; timeoutMs?: number; auth?: SearchAuth; classify?: ClassifyOverrides } = {}) {
-    const { origin } = new URL(url);
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#authorization = authorizationHeader(options.auth);
     this.#classify = options.classify ?? {};
-    this.#pool = new Pool(origin, {
-      connections: options.connections ?? 8,
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
-      keepAliveTimeout: 30_000,
-    });
+    this.#transport = new Transport({ ...options.auth, url }, { connections: options.connections ?? 8, timeoutMs: options.timeoutMs ?? 30_000 });
   }
 
-  /** Sends one HTTP request; network errors and 429/5xx become retriable SearchHttpErrors. */
-  async request<T>(method: string, path: string, body?: string | Buffer, contentType = 'application/json'): Promise<{ status: number; body: T }> {
-    const { status, text } = await this.#send(method, path, body, body === undefined ? {} : { 'content-type': contentType });
+  /** The endpoints requests go to, without credentials. */
+  get endpoints(): string[] {
+    return this.#transport.endpoints;
+  }
+
+  /**
+   * Sends one HTTP request; network errors become retriable SearchHttpErrors (their `cause` is the
+   * TransportError saying which endpoint failed and why).
+   */
+  async request<T>(method: string, path: string, body?: string | Buffer, contentType = 'application/json', headers?: Record<string, string>): Promise<{ status: number; body: T }> {
+    const { status, text } = await this.#send(method, path, body, { ...(body === undefined ? {} : { 'content-type': contentType }), ...headers });
     return { status, body: (text === '' ? {} : safeJson(text)) as T };
   }
 
@@ -82,17 +76,12 @@ export class SearchClient {
   async #send(method: string, path: string, body: string | Buffer | undefined, headers: Record<string, string>): Promise<{ status: number; text: string }> {
     let response;
     try {
-      response = await this.#pool.request({
-        method: method as 'GET',
-        path,
-        body,
-        headers: { ...headers, ...(this.#authorization ? { authorization: this.#authorization } : {}) },
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
+      response = await this.#transport.request({ method, path, body, headers });
     } catch (error) {
-      throw new SearchHttpError(`${method} ${path}: ${(error as Error).message}`, undefined, true);
+      const detail = error instanceof TransportError ? error.message : (error as Error).message;
+      throw new SearchHttpError(`${method} ${path}: ${detail}`, undefined, true, undefined, { cause: error });
     }
-    return { status: response.statusCode, text: await response.body.text() };
+    return { status: response.status, text: response.body };
   }
 
   async #ok<T>(method: string, path: string, body?: string, contentType?: string): Promise<T> {
@@ -152,7 +141,7 @@ export class SearchClient {
   }
 
   async close(): Promise<void> {
-    await this.#pool.close();
+    await this.#transport.close();
   }
 }
 

@@ -32,7 +32,7 @@ describe(`initialization check on ${engine.name}`, () => {
       assert.equal(service.child.exitCode, null, 'it must keep waiting, not exit');
       const waiting = service.output();
       assert.match(waiting, /kafka brokers 127\.0\.0\.1:\d+ not reachable/);
-      assert.match(waiting, /search engine not reachable/);
+      assert.match(waiting, new RegExp(`search engine http://127\\.0\\.0\\.1:${enginePort} not reachable: connection refused`));
       assert.equal((await service.status())?.ready, false);
 
       forwarders.push(await forwardPort(kafkaPort, brokers), await forwardPort(enginePort, engine.url));

@@ -266,7 +266,7 @@ describe('Pipeline across rebalances', () => {
   });
 
   it('reports an assigned partition with lag and no progress as stalled', async () => {
-    const { source, pipeline } = setup(['--stallTimeoutMs=1000']);
+    const { source, sink, pipeline } = setup(['--stallTimeoutMs=1000']);
     await pipeline.start();
     source.assign([0, 1], 1);
     source.deliver(0, 0, 4);
@@ -277,6 +277,12 @@ describe('Pipeline across rebalances', () => {
     ]);
     assert.deepEqual(pipeline.stalledPartitions(ends), [], 'not before the timeout');
     assert.deepEqual(pipeline.stalledPartitions(ends, Date.now() + 1500), ['t:1'], 'partition 1 has 7 records and no progress; partition 0 has no lag');
+    // Records fetched but held (the engine refuses them) are lag too, even before any commit.
+    sink.respond = () => ({ kind: 'systemic', status: 403, errorType: 'cluster_block_exception', reason: 'blocked' });
+    source.deliver(1, 0, 6);
+    await until(() => sink.requests.length >= 3, 'held and retried');
+    assert.deepEqual(pipeline.stalledPartitions(ends, Date.now() + 1500), ['t:1']);
+    sink.respond = undefined;
     await pipeline.stop();
   });
 });

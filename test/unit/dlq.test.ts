@@ -1,0 +1,121 @@
+// The pure parts of the dlq tools: reading our headers (also of a record dead-lettered twice), the
+// summary counts, the re-drive's configuration, the bounded source, and ids of re-driven records.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/load.js';
+import { BoundedSource } from '../../src/dlq/bounded-source.js';
+import { parseDeadLetter } from '../../src/dlq/records.js';
+import { chooseSourceTopic, RedriveError, redriveConfig } from '../../src/dlq/redrive.js';
+import { SummaryBuilder } from '../../src/dlq/summary.js';
+import type { RecordSource, SourceHandlers } from '../../src/source/kafka-source.js';
+import type { SourceRecord } from '../../src/source/record.js';
+import { coordinateId, documentId } from '../../src/transform/document-id.js';
+
+const h = (pairs: [string, string][]): [Buffer, Buffer][] => pairs.map(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
+const ours = (topic: string, partition: number, offset: number, type = 'invalid_json'): [string, string][] => [
+  ['k2e.error.class', 'decode'],
+  ['k2e.error.type', type],
+  ['k2e.error.reason', `reason ${type}`],
+  ['k2e.source.topic', topic],
+  ['k2e.source.partition', String(partition)],
+  ['k2e.source.offset', String(offset)],
+  ['k2e.source.timestamp', '1700000000000'],
+  ['k2e.instance', 'host-1'],
+];
+const raw = (headers: [string, string][], partition = 0, offset = 0n) => ({ topic: 'orders.dlq', partition, offset, timestamp: 1700000001000n, key: Buffer.from('k'), value: Buffer.from('{'), headers: h(headers) });
+
+describe('parseDeadLetter', () => {
+  it('reads the reason and the source, and keeps the producer headers apart', () => {
+    const r = parseDeadLetter(raw([['trace', 'abc'], ...ours('orders', 3, 41)]));
+    assert.equal(r.errorClass, 'decode');
+    assert.equal(r.errorType, 'invalid_json');
+    assert.deepEqual(r.source, { topic: 'orders', partition: 3, offset: 41n, timestamp: 1700000000000n });
+    assert.deepEqual(r.headers.map(([k, v]) => [k, v.toString()]), [['trace', 'abc']]);
+  });
+
+  it('for a record dead-lettered twice: the latest failure, the original source', () => {
+    const r = parseDeadLetter(raw([...ours('orders', 3, 41), ...ours('orders.dlq', 0, 7, 'mapper_parsing_exception')]));
+    assert.equal(r.errorType, 'mapper_parsing_exception');
+    assert.equal(r.source?.topic, 'orders');
+    assert.equal(r.source?.offset, 41n);
+  });
+
+  it('has no source without our headers', () => {
+    assert.equal(parseDeadLetter(raw([['k2e.source.topic', 'orders']])).source, undefined);
+    assert.equal(parseDeadLetter(raw([])).errorClass, 'unknown');
+  });
+});
+
+describe('SummaryBuilder', () => {
+  it('counts by error and by source partition, with the source offset range', () => {
+    const b = new SummaryBuilder();
+    b.add(parseDeadLetter(raw(ours('orders', 0, 5))));
+    b.add(parseDeadLetter(raw(ours('orders', 0, 9))));
+    b.add(parseDeadLetter(raw(ours('orders', 1, 2, 'mapper_parsing_exception'))));
+    const s = b.build('orders.dlq', new Map([['orders.dlq:0', { end: 3n }]]));
+    assert.equal(s.records, 3);
+    assert.deepEqual(s.endOffsets, { '0': '3' });
+    assert.deepEqual(s.byError, [
+      { errorClass: 'decode', errorType: 'invalid_json', count: 2 },
+      { errorClass: 'decode', errorType: 'mapper_parsing_exception', count: 1 },
+    ]);
+    assert.deepEqual(s.bySource, [
+      { topic: 'orders', partition: 0, count: 2, firstOffset: '5', lastOffset: '9' },
+      { topic: 'orders', partition: 1, count: 1, firstOffset: '2', lastOffset: '2' },
+    ]);
+  });
+});
+
+describe('redriveConfig', () => {
+  const env = (topics: string, extra: Record<string, string> = {}) => loadConfig({ env: { K2E_TOPICS: topics, K2E_INDEX: 'idx', K2E_GROUP_ID: 'svc', ...extra } });
+
+  it('reads the dead-letter topic with its own group from the beginning, decoded like the source', () => {
+    const config = redriveConfig(loadConfig({ env: { K2E_TOPICS: 'orders', K2E_INDEX: 'idx' }, flags: ['--decode.topics.orders=string', '--kafka.autoOffsetReset=latest', '--delivery=auto-commit'] }), 'orders', 'g', 0);
+    assert.deepEqual(config.kafka.topics, ['orders.dlq']);
+    assert.equal(config.kafka.groupId, 'g');
+    assert.equal(config.kafka.autoOffsetReset, 'earliest');
+    assert.equal(config.delivery, 'at-least-once');
+    assert.equal(config.decode.topics?.['orders.dlq'], 'string');
+    assert.equal(config.elastic.index, 'idx');
+    assert.equal(config.http.port, 0);
+    assert.equal(config.maxHeapMb, 0);
+  });
+
+  it('keeps the version strategy of the source configuration', () => {
+    assert.equal(redriveConfig(env('orders'), 'orders', 'g', 0).document.version, 'offset');
+    // Two topics into one index: auto means none, and must not become offset for the one dlq topic.
+    assert.equal(redriveConfig(env('orders,payments'), 'orders', 'g', 0).document.version, 'none');
+    assert.equal(redriveConfig(env('orders', { K2E_DOCUMENT_ID: 'coordinate' }), 'orders', 'g', 0).document.version, 'none');
+  });
+
+  it('chooses the source topic', () => {
+    assert.equal(chooseSourceTopic(env('orders'), undefined), 'orders');
+    assert.equal(chooseSourceTopic(env('orders,payments'), 'payments'), 'payments');
+    assert.throws(() => chooseSourceTopic(env('orders,payments'), undefined), RedriveError);
+    assert.throws(() => chooseSourceTopic(env('orders'), 'other'), RedriveError);
+  });
+});
+
+describe('BoundedSource', () => {
+  it('delivers records below the end offsets only', async () => {
+    let handlers: SourceHandlers | undefined;
+    const inner: RecordSource = { start: async (h) => void (handlers = h), pause() {}, resume() {}, paused: false, commit: async () => {}, close: async () => {} };
+    const delivered: string[] = [];
+    const bounded = new BoundedSource(inner, new Map([['d:0', 2n], ['d:1', 0n]]));
+    await bounded.start({ onRecord: (r) => delivered.push(`${r.partition}@${r.offset}`), onRevoking() {}, onAssigned: () => new Map(), onPositioned() {}, onLost() {} });
+    const record = (partition: number, offset: bigint): SourceRecord => ({ topic: 'd', partition, offset, timestamp: 0n, key: null, value: null, headers: new Map() });
+    for (const [p, o] of [[0, 0n], [0, 1n], [0, 2n], [1, 0n], [2, 0n]] as const) handlers!.onRecord(record(p, o));
+    assert.deepEqual(delivered, ['0@0', '0@1']);
+    assert.equal(bounded.dropped, 3);
+  });
+});
+
+describe('ids of re-driven records', () => {
+  it('coordinate ids name the original record', () => {
+    const headers = new Map(ours('orders', 3, 41).map(([k, v]) => [k, Buffer.from(v)]));
+    assert.equal(coordinateId({ topic: 'orders.dlq', partition: 0, offset: 7n, headers }), 'orders-3-41');
+    assert.deepEqual(documentId({ topic: 'orders.dlq', partition: 0, offset: 7n, headers }, null, {}, 'key'), { ok: true, id: 'orders-3-41' });
+    assert.equal(coordinateId({ topic: 'orders', partition: 1, offset: 2n, headers: new Map() }), 'orders-1-2');
+    assert.equal(coordinateId({ topic: 'orders', partition: 1, offset: 2n }), 'orders-1-2');
+  });
+});
