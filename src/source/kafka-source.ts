@@ -228,7 +228,10 @@ export class KafkaSource implements RecordSource {
     this.#handlers!.onPositioned(positions);
     const offsets = [...positions].map(([key, offset]) => ({ ...splitPartitionKey(key), offset }));
     const stream = await consumer.consume({
-      topics: this.#topics,
+      // A copy: the client untracks a closed stream's topics from this very array, and topics the
+      // pattern adds later must not be untracked by a stream that never tracked them (that would
+      // make every new stream track them again and rejoin, endlessly).
+      topics: [...this.#topics],
       mode: 'manual',
       offsets,
       autocommit: this.autocommit,

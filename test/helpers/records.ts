@@ -1,0 +1,73 @@
+// Test-side records with what routing reads besides key and value: the record timestamp (daily
+// indices), headers, and the partition. Plus a config file for the maps env vars cannot hold.
+import { Producer } from '@platformatic/kafka';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { withSearch } from './search.js';
+import { brokers } from './stack.js';
+
+export interface TimedRecord {
+  key: string | Buffer | null;
+  value: string | Buffer | null;
+  /** Epoch milliseconds: the record's own timestamp, which daily indices are named by. */
+  timestamp?: number;
+  headers?: Record<string, string>;
+  partition?: number;
+}
+
+export async function produceTimed(topic: string, records: readonly TimedRecord[], chunk = 500): Promise<void> {
+  const producer = new Producer({ clientId: 'k2e-test-producer', bootstrapBrokers: [brokers], idempotent: true });
+  try {
+    for (let i = 0; i < records.length; i += chunk) {
+      await producer.send({
+        messages: records.slice(i, i + chunk).map((r) => ({
+          topic,
+          key: r.key === null ? undefined : Buffer.isBuffer(r.key) ? r.key : Buffer.from(r.key),
+          value: (r.value === null ? null : Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value)) as Buffer,
+          ...(r.timestamp === undefined ? {} : { timestamp: BigInt(r.timestamp) }),
+          ...(r.headers === undefined ? {} : { headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])) }),
+          ...(r.partition === undefined ? {} : { partition: r.partition }),
+        })),
+      });
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
+/** Writes a JSON config file (YAML is a superset) and returns its path, for K2E_CONFIG. */
+export function configFile(config: object): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'k2e-routing-')), 'config.json');
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+/** Document count per index for the indices matching `pattern` (refreshed first); absent indices are not listed. */
+export async function countsByIndex(url: string, pattern: string): Promise<Map<string, number>> {
+  return withSearch(url, async (client) => {
+    await client.request('POST', `/${pattern}/_refresh?allow_no_indices=true&expand_wildcards=all`);
+    const { body } = await client.request<{ index: string; 'docs.count': string }[]>('GET', `/_cat/indices/${pattern}?format=json&h=index,docs.count&expand_wildcards=all`);
+    return new Map(body.map((row) => [row.index, Number(row['docs.count'])]));
+  });
+}
+
+export interface SearchHit {
+  _index: string;
+  _id: string;
+  _routing?: string;
+  _source: Record<string, unknown>;
+}
+
+/** Up to 10,000 hits of an index pattern or data stream (refreshed first). */
+export async function searchAll(url: string, target: string, query: object = { match_all: {} }): Promise<SearchHit[]> {
+  return withSearch(url, async (client) => {
+    await client.request('POST', `/${target}/_refresh`);
+    const { body } = await client.request<{ hits: { hits: SearchHit[] } }>('POST', `/${target}/_search`, JSON.stringify({ size: 10_000, query }));
+    return body.hits.hits;
+  });
+}
+
+export const DAY_MS = 86_400_000;
+/** 2026-01-01T12:00:00Z: records of the tests are dated from here, never from the wall clock. */
+export const BASE_TIME = Date.UTC(2026, 0, 1, 12);
