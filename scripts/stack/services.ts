@@ -213,7 +213,9 @@ export function openSearchService(layout: StackLayout, port: number): StackServi
           `-Xms${layout.engineHeap}`,
           '-cp',
           `${lib}/*`,
-          'org.codelibs.opensearch.runner.OpenSearchRunner',
+          // The runner with the ingest role added (its nodes are cluster_manager and data only), so
+          // ingest pipelines run; a Java source file, compiled in memory at start.
+          path.join(repoRoot, 'stack', 'opensearch', 'K2eOpenSearchRunner.java'),
           '-numOfNode',
           '1',
           '-basePath',
