@@ -13,11 +13,15 @@ import { brokers, stack, uniqueName } from '../helpers/stack.js';
 for (const engine of stack.engines) {
   describe(`index routing on ${engine.name}`, () => {
     it('writes each record to the index its template names: record date, topic, field, key; per-topic indices; an unresolvable index is dead-lettered', async () => {
-      const [daily, regional, keyed] = [uniqueName('rt-daily'), uniqueName('rt-region'), uniqueName('rt-keyed')];
+      const [daily, regional, keyed, plain] = [uniqueName('rt-daily'), uniqueName('rt-region'), uniqueName('rt-keyed'), uniqueName('rt-plain')];
       const groupId = uniqueName('rt-group');
-      await Promise.all([createTopic(daily, 2), createTopic(regional, 2), createTopic(keyed, 1)]);
+      await Promise.all([createTopic(daily, 2), createTopic(regional, 2), createTopic(keyed, 1), createTopic(plain, 1)]);
       const file = configFile({
-        kafka: { brokers: [brokers], topics: [daily, regional, keyed], groupId },
+        kafka: { brokers: [brokers], topics: [daily, regional, keyed, plain], groupId },
+        // The key and a header into every document.
+        transform: { add: { k: '{key}', src: '{header:src}' } },
+        // One topic with its own index, id and format.
+        topicOverrides: { [plain]: { index: '{topic}-text', id: 'coordinate', format: 'string' } },
         elastic: {
           url: engine.url,
           // Dates come from each record's timestamp: three days of records, three indices.
@@ -36,15 +40,16 @@ for (const engine of stack.engines) {
         { key: 'no-region', value: JSON.stringify({ customer: {} }) },
       ]);
       await produceTimed(keyed, [
-        { key: 'alpha', value: '{"v":1}' },
-        { key: 'alpha', value: '{"v":2}' },
+        { key: 'alpha', value: '{"v":1}', headers: { src: 'h1' } },
+        { key: 'alpha', value: '{"v":2}', headers: { src: 'h2' } },
         { key: 'beta', value: '{"v":1}' },
       ]);
+      await produceTimed(plain, [{ key: 'p', value: 'just text' }]);
 
       const service = startService({ K2E_CONFIG: file });
       try {
         assert.ok(await service.consuming(), service.output());
-        for (const topic of [daily, regional, keyed]) assert.ok(await untilCommittedToEnd(groupId, topic, 60_000), `${topic} not committed:\n${service.output().slice(-3000)}`);
+        for (const topic of [daily, regional, keyed, plain]) assert.ok(await untilCommittedToEnd(groupId, topic, 60_000), `${topic} not committed:\n${service.output().slice(-3000)}`);
       } finally {
         assert.equal(await service.stop(), 0, service.output().slice(-3000));
       }
@@ -57,7 +62,9 @@ for (const engine of stack.engines) {
       assert.deepEqual(Object.fromEntries(await countsByIndex(engine.url, `${regional}-*`)), { [`${regional}-us`]: 3, [`${regional}-eu`]: 3 });
       assert.deepEqual(Object.fromEntries(await countsByIndex(engine.url, `${keyed}-*`)), { [`${keyed}-alpha`]: 1, [`${keyed}-beta`]: 1 });
       const alpha = await searchAll(engine.url, `${keyed}-alpha`);
-      assert.deepEqual(alpha.map((h) => [h._id, h._source]), [['alpha', { v: 2 }]]);
+      assert.deepEqual(alpha.map((h) => [h._id, h._source]), [['alpha', { v: 2, k: 'alpha', src: 'h2' }]]);
+      const text = await searchAll(engine.url, `${plain}-text`);
+      assert.deepEqual(text.map((h) => [h._id, h._source]), [[`${plain}-0-0`, { value: 'just text', k: 'p', src: null }]]);
 
       const [dead] = await readTopic(`${regional}.dlq`, 1);
       assert.equal(dead?.key, 'no-region');
