@@ -4,6 +4,7 @@ import { Producer } from '@platformatic/kafka';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { withAdmin } from './kafka.js';
 import { withSearch } from './search.js';
 import { brokers } from './stack.js';
 
@@ -34,6 +35,15 @@ export async function produceTimed(topic: string, records: readonly TimedRecord[
   } finally {
     await producer.close();
   }
+}
+
+/**
+ * A topic for records dated in the past (BASE_TIME): without retention by time, or the broker would
+ * delete them at once (retention compares record timestamps with its clock), and a committed offset
+ * would then point before the log's start.
+ */
+export async function createDatedTopic(topic: string, partitions: number): Promise<void> {
+  await withAdmin((admin) => admin.createTopics({ topics: [topic], partitions, replicas: 1, configs: [{ name: 'retention.ms', value: '-1' }] }));
 }
 
 /** Writes a JSON config file (YAML is a superset) and returns its path, for K2E_CONFIG. */

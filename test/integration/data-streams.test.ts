@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTopic, untilCommittedToEnd } from '../helpers/kafka.js';
-import { BASE_TIME, configFile, produceTimed, searchAll } from '../helpers/records.js';
+import { BASE_TIME, configFile, createDatedTopic, produceTimed, searchAll } from '../helpers/records.js';
 import { withSearch } from '../helpers/search.js';
 import { startService } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -33,7 +33,7 @@ describe('data streams and ingest pipelines on opensearch', { skip }, () => {
     const url = engine!.url;
     const topic = uniqueName('ds-events');
     const dataset = datasetName('k2e_ds');
-    await createTopic(topic, 2);
+    await createDatedTopic(topic, 2);
     await produceTimed(topic, Array.from({ length: 50 }, (_, i) => ({ key: `e${i}`, value: JSON.stringify({ i, msg: `event ${i}` }), timestamp: BASE_TIME + i * 1000 })));
     const stream = `logs-${dataset}-default`;
     const config = (groupId: string) => configFile({ kafka: { brokers: [brokers], topics: [topic], groupId }, elastic: { url, dataStream: { dataset, installTemplate: true } } });

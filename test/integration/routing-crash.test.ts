@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTopic, groupCommittedOffsets, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
-import { BASE_TIME, DAY_MS, countsByIndex, produceTimed, type TimedRecord } from '../helpers/records.js';
+import { groupCommittedOffsets, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
+import { BASE_TIME, DAY_MS, countsByIndex, createDatedTopic, produceTimed, type TimedRecord } from '../helpers/records.js';
 import { allDocuments } from '../helpers/search.js';
 import { FAST_GROUP_FLAGS, startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -20,7 +20,7 @@ for (const engine of stack.engines) {
     it('doubles nothing across daily indices after repeated kill -9', async () => {
       const topic = uniqueName('rt-crash');
       const groupId = uniqueName('rt-crash-group');
-      await createTopic(topic, 4);
+      await createDatedTopic(topic, 4);
       // A key keeps its day; its records carry rising sequence numbers (and timestamps within the day).
       const records: TimedRecord[] = [];
       const last = new Map<string, { seq: number; day: number }>();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTopic, readTopic, untilCommittedToEnd } from '../helpers/kafka.js';
-import { BASE_TIME, DAY_MS, configFile, countsByIndex, produceTimed, searchAll } from '../helpers/records.js';
+import { BASE_TIME, DAY_MS, configFile, countsByIndex, createDatedTopic, produceTimed, searchAll } from '../helpers/records.js';
 import { startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
 
@@ -15,7 +15,7 @@ for (const engine of stack.engines) {
     it('writes each record to the index its template names: record date, topic, field, key; per-topic indices; an unresolvable index is dead-lettered', async () => {
       const [daily, regional, keyed, plain] = [uniqueName('rt-daily'), uniqueName('rt-region'), uniqueName('rt-keyed'), uniqueName('rt-plain')];
       const groupId = uniqueName('rt-group');
-      await Promise.all([createTopic(daily, 2), createTopic(regional, 2), createTopic(keyed, 1), createTopic(plain, 1)]);
+      await Promise.all([createDatedTopic(daily, 2), createTopic(regional, 2), createTopic(keyed, 1), createTopic(plain, 1)]);
       const file = configFile({
         kafka: { brokers: [brokers], topics: [daily, regional, keyed, plain], groupId },
         // The key and a header into every document.
