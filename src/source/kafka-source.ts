@@ -295,6 +295,7 @@ export class KafkaSource implements RecordSource {
         else fallback.set(partitionKey(topic, partition), groupKnowsTopic || this.config.autoOffsetReset === 'earliest' ? EARLIEST : LATEST);
       }
     }
+    await this.#withinLog(consumer, positions, fallback, continued);
     for (const timestamp of [EARLIEST, LATEST]) {
       const keys = [...fallback].filter(([, t]) => t === timestamp).map(([key]) => splitPartitionKey(key));
       if (keys.length === 0) continue;
@@ -317,6 +318,38 @@ export class KafkaSource implements RecordSource {
     if (!stream) return;
     stream.pause();
     void stream.close().catch((error: unknown) => this.logger.debug({ err: error }, 'closing a retired stream failed'));
+  }
+
+  /**
+   * A committed offset outside the partition's log cannot be fetched (OFFSET_OUT_OF_RANGE, and the
+   * client gives up on the consumer): below the log start, retention or deleteRecords removed those
+   * records, and the partition starts at the earliest one left; past the end, the topic was re-created
+   * or truncated, and kafka.autoOffsetReset decides, as Kafka's own consumers do. Logged, once per start.
+   */
+  async #withinLog(consumer: Consumer, positions: Map<string, bigint>, fallback: Map<string, bigint>, continued: ReadonlyMap<string, bigint>): Promise<void> {
+    const committed = [...positions].filter(([key]) => !continued.has(key));
+    if (committed.length === 0) return;
+    const byTopic: Record<string, number[]> = {};
+    for (const [key] of committed) {
+      const { topic, partition } = splitPartitionKey(key);
+      (byTopic[topic] ??= []).push(partition);
+    }
+    const [earliest, latest] = await Promise.all(
+      [EARLIEST, LATEST].map((timestamp) => consumer.listOffsets({ topics: Object.keys(byTopic), partitions: byTopic, timestamp })),
+    );
+    for (const [key, offset] of committed) {
+      const { topic, partition } = splitPartitionKey(key);
+      const start = earliest!.get(topic)?.[partition];
+      const end = latest!.get(topic)?.[partition];
+      if (start !== undefined && offset < start) {
+        this.logger.warn({ partition: key, committed: offset.toString(), logStart: start.toString() }, 'the committed offset is below the log start (records deleted by retention): starting at the earliest record left');
+        positions.set(key, start);
+      } else if (end !== undefined && offset > end) {
+        this.logger.warn({ partition: key, committed: offset.toString(), end: end.toString(), autoOffsetReset: this.config.autoOffsetReset }, 'the committed offset is past the log end (topic re-created or truncated): starting where kafka.autoOffsetReset says');
+        positions.delete(key);
+        fallback.set(key, this.config.autoOffsetReset === 'earliest' ? EARLIEST : LATEST);
+      }
+    }
   }
 
   async #partitionCounts(consumer: Consumer, fresh: boolean): Promise<Map<string, number>> {
