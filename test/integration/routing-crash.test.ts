@@ -32,10 +32,11 @@ for (const engine of stack.engines) {
       }
       const env = { K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: groupId, K2E_ELASTIC_URL: engine.url, K2E_INDEX: `${topic}-{yyyy.MM.dd}`, K2E_BATCH_MAX_DOCS: '100', K2E_BATCH_LINGER_MS: '20', K2E_BATCH_MAX_IN_FLIGHT: '2' };
 
+      // Slices over about 45 s, so records keep arriving while the instances start and are killed.
       const producing = (async () => {
-        for (let i = 0; i < records.length; i += 1000) {
-          await produceTimed(topic, records.slice(i, i + 1000));
-          await sleep(1000);
+        for (let i = 0; i < records.length; i += 300) {
+          await produceTimed(topic, records.slice(i, i + 300));
+          await sleep(1500);
         }
       })();
 
