@@ -23,6 +23,6 @@ export interface PipelineMetrics {
   bulkBytes: Observe;
   eventToIndexed: Observe;
   commitDuration: { startTimer(): () => unknown };
-  committedOffset: { set(labels: Labels, value: number): void };
+  committedOffset: { set(labels: Labels, value: number): void; remove(labels: Labels): void };
   countFailure(topic: string, errorClass: string, outcome: 'dead_lettered' | 'skipped', count?: number): void;
 }

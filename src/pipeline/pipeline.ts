@@ -252,6 +252,8 @@ export class Pipeline {
       this.#indexedBefore += worker.indexedRecords;
       this.#supersededBefore += worker.supersededRecords;
       this.logger.info({ partition: key, generation, startedAt: worker.firstBulkAt, releasedAt: Date.now() }, 'partition released');
+      // Its owner now reports it; a series left here would show a stale offset for ever.
+      if (!this.#workers.has(key)) this.metrics.committedOffset.remove({ topic: worker.topic, partition: String(worker.partition) });
     });
     this.#retiring.set(key, done);
     void done.finally(() => {
