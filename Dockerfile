@@ -1,5 +1,6 @@
 # The service image: build the TypeScript once, ship the compiled JS with production dependencies.
-FROM node:20.19-bookworm-slim AS build
+# Node 24 (the current LTS; CI runs the unit tests and an end-to-end test under it). Node 20.19+ works too.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
@@ -8,7 +9,7 @@ COPY test ./test
 COPY bench ./bench
 RUN npm ci --no-audit --no-fund
 
-FROM node:20.19-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./

@@ -5,7 +5,6 @@
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
-import { runService } from './run.js';
 
 /**
  * @param shutdown aborted (with the signal's name) to stop the service; without it, this process's
@@ -38,6 +37,8 @@ if (!isMainThread && parentPort) {
   parentPort.on('message', (message: { shutdown?: string }) => {
     if (message.shutdown) shutdown.abort(message.shutdown);
   });
+  // Only the worker loads the service: the main thread stays a few MB.
+  const { runService } = await import('./run.js');
   const code = await runService(workerData as Config, shutdown.signal);
   process.exit(code);
 }

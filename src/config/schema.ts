@@ -198,7 +198,7 @@ export const configSchema = z.strictObject({
     templateFile: z.string().optional(),
   }),
   batch: z.strictObject({
-    maxDocs: z.number().int().positive().default(1000),
+    maxDocs: z.number().int().positive().default(5000),
     maxBytes: z.number().int().positive().default(5 * 1024 * 1024),
     lingerMs: ms.default(50),
     /** Bulk requests in flight across all partitions: a number, or auto (adaptive: grows while the engine keeps up, halves when it pushes back). */
@@ -206,9 +206,9 @@ export const configSchema = z.strictObject({
     /** Bulks of one partition in flight at once: auto = 2 when documents are versioned (the engine keeps their order), else 1. */
     maxInFlightPerPartition: z.union([z.literal('auto'), z.number().int().positive()]).default('auto'),
     /** Records held in memory across all partitions before fetching pauses (resumes at half). */
-    maxBufferedRecords: z.number().int().positive().default(10_000),
+    maxBufferedRecords: z.number().int().positive().default(30_000),
     /** Bytes of documents held in memory before fetching pauses (resumes at half). */
-    maxBufferedBytes: z.number().int().positive().default(16 * 1024 * 1024),
+    maxBufferedBytes: z.number().int().positive().default(32 * 1024 * 1024),
   }),
   retry: z.strictObject({
     initialDelayMs: z.number().int().positive().default(200),

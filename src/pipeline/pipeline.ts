@@ -14,7 +14,7 @@ import { type IndexAdmin, IndexRegistry } from '../sink/index-registry.js';
 import { fixedIndex } from '../sink/index-setup.js';
 import { Admin } from '@platformatic/kafka';
 import { kafkaClientOptions } from '../source/connection.js';
-import { ensureDeadLetterTopics } from './init-check.js';
+import { ensureDeadLetterTopics } from '../setup/init-check.js';
 import { Committer } from '../offsets/committer.js';
 import { SearchClient } from '../sink/search-client.js';
 import { type Assignment, KafkaSource, type RecordSource } from '../source/kafka-source.js';
@@ -26,8 +26,10 @@ import { BulkDispatcher, type BulkTransport } from '../sink/bulk-dispatcher.js';
 import { AUTO_MAX } from '../sink/concurrency-limit.js';
 import { type Outcome, prepare, type PreparedRecord, preparePending } from './batch.js';
 import { BufferGate } from './buffer-gate.js';
-import { Metrics } from '../http/metrics.js';
-import { type DeadLetter, DeadLetterQueue, type DeadLetterSink, defaultInstanceId } from '../sink/dead-letter.js';
+import type { PipelineMetrics } from './pipeline-metrics.js';
+import type { DeadLetter, DeadLetterSink } from '../dead-letter/failure.js';
+import { DeadLetterQueue } from '../dead-letter/producer.js';
+import { defaultInstanceId } from '../util/instance-id.js';
 import { type BulkSink, describeFailure, PartitionWorker, PermanentFailure, type RetryKind } from './partition-worker.js';
 
 export interface PipelineStats {
@@ -131,7 +133,7 @@ export class Pipeline {
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
-    private readonly metrics: Metrics = new Metrics(),
+    private readonly metrics: PipelineMetrics,
     deps: Partial<PipelineDeps> = {},
   ) {
     this.#instanceId = config.instanceId ?? defaultInstanceId();
@@ -286,6 +288,8 @@ export class Pipeline {
       this.#indexedBefore += worker.indexedRecords;
       this.#supersededBefore += worker.supersededRecords;
       this.logger.info({ partition: key, generation, startedAt: worker.firstBulkAt, releasedAt: Date.now() }, 'partition released');
+      // Its owner now reports it; a series left here would show a stale offset for ever.
+      if (!this.#workers.has(key)) this.metrics.committedOffset.remove({ topic: worker.topic, partition: String(worker.partition) });
     });
     this.#retiring.set(key, done);
     void done.finally(() => {

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { SearchClient } from '../sink/search-client.js';
 import { EngineProbe } from '../sink/engine-probe.js';
 import { probeIndexName } from '../sink/index-setup.js';
-import { endOffsets } from '../offsets/group-offsets.js';
+import { endOffsets } from '../admin/group-offsets.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import type { Logger } from '../util/logger.js';
 
