@@ -81,3 +81,22 @@ export async function searchAll(url: string, target: string, query: object = { m
 export const DAY_MS = 86_400_000;
 /** 2026-01-01T12:00:00Z: records of the tests are dated from here, never from the wall clock. */
 export const BASE_TIME = Date.UTC(2026, 0, 1, 12);
+
+/**
+ * Deletes the indices (and, on OpenSearch, data streams and their index templates) whose names start
+ * with these prefixes: the shared engines have a shard limit. Names are resolved first, because
+ * Elasticsearch refuses wildcard deletes.
+ */
+export async function dropIndices(url: string, ...prefixes: string[]): Promise<void> {
+  await withSearch(url, async (client) => {
+    const { body } = await client.request<{ index: string }[]>('GET', '/_cat/indices?format=json&h=index&expand_wildcards=open,closed');
+    const names = body.map((row) => row.index).filter((name) => !name.startsWith('.') && prefixes.some((p) => name.startsWith(p)));
+    for (let i = 0; i < names.length; i += 50) await client.request('DELETE', `/${names.slice(i, i + 50).join(',')}`);
+    const streams = await client.request<{ data_streams?: { name: string; template: string }[] }>('GET', '/_data_stream');
+    for (const stream of streams.status === 200 ? (streams.body.data_streams ?? []) : []) {
+      if (!prefixes.some((p) => stream.name.startsWith(p))) continue;
+      await client.request('DELETE', `/_data_stream/${stream.name}`);
+      if (stream.template.startsWith('k2e-')) await client.request('DELETE', `/_index_template/${stream.template}`);
+    }
+  });
+}

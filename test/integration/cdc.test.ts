@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import avro from 'avsc';
 import { confluentAvro, registerSchema } from '../../src/cli/demo-produce.js';
 import { createTopic, untilCommittedToEnd } from '../helpers/kafka.js';
-import { produceTimed, type TimedRecord } from '../helpers/records.js';
+import { dropIndices, produceTimed, type TimedRecord } from '../helpers/records.js';
 import { allDocuments } from '../helpers/search.js';
 import { startService } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -222,14 +222,17 @@ const expected = new Map<string, Row>([
 for (const engine of stack.engines) {
   describe(`Debezium change events on ${engine.name}`, () => {
     it('JSON with schema and payload: rows written and rewritten, the deleted row removed, its tombstone ignored', async () => {
-      const docs = await runCdc(engine.url, uniqueName('cdc-json'), jsonRecords(), []);
+      const topic = uniqueName('cdc-json');
+      const docs = await runCdc(engine.url, topic, jsonRecords(), []);
       assert.deepEqual(docs, expected);
+      await dropIndices(engine.url, topic);
     });
 
     it('Avro from the registry: the same outcome, the id from the Avro key', { skip: registry ? false : 'the stack runs no schema registry' }, async () => {
       const topic = uniqueName('cdc-avro');
       const docs = await runCdc(engine.url, topic, await avroRecords(topic), ['--decode.format=avro', '--document.keyFormat=avro', `--schemaRegistry.url=${registry}`]);
       assert.deepEqual(docs, expected);
+      await dropIndices(engine.url, topic);
     });
   });
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTopic, untilCommittedToEnd } from '../helpers/kafka.js';
-import { BASE_TIME, configFile, createDatedTopic, produceTimed, searchAll } from '../helpers/records.js';
+import { BASE_TIME, configFile, createDatedTopic, dropIndices, produceTimed, searchAll } from '../helpers/records.js';
 import { withSearch } from '../helpers/search.js';
 import { startService } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -55,6 +55,7 @@ describe('data streams and ingest pipelines on opensearch', { skip }, () => {
       assert.equal(hit._source['@timestamp'], new Date(BASE_TIME + i * 1000).toISOString());
       assert.match(hit._index, /^\.ds-/);
     }
+    await dropIndices(url, stream);
   });
 
   it('names data streams per record ({field:...} namespace) with @timestamp from a field', async () => {
@@ -78,6 +79,7 @@ describe('data streams and ingest pipelines on opensearch', { skip }, () => {
     assert.deepEqual(prod.map((h) => [h._id, h._source['@timestamp']]).sort(), [['p1', '2026-01-01T00:00:00.000Z'], ['p2', '2026-01-01T00:00:01.000Z']]);
     const qa = await searchAll(url, `metrics-${dataset}-qa_eu`);
     assert.deepEqual(qa.map((h) => [h._id, h._source['@timestamp']]), [['q1', '2026-01-01T00:00:05.000Z']]);
+    await dropIndices(url, `metrics-${dataset}-`);
   });
 
   it('runs the ingest pipeline elastic.pipeline names, per record from a template', async () => {
@@ -109,5 +111,9 @@ describe('data streams and ingest pipelines on opensearch', { skip }, () => {
         ['2', { kind: 'b', name: 'beta', enriched_by: `${prefix}-b` }],
       ],
     );
+    await dropIndices(url, topic);
+    await withSearch(url, async (client) => {
+      for (const kind of ['a', 'b']) await client.request('DELETE', `/_ingest/pipeline/${prefix}-${kind}`);
+    });
   });
 });

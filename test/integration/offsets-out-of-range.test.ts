@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTopic, produce, untilCommittedToEnd, withAdmin } from '../helpers/kafka.js';
+import { dropIndices } from '../helpers/records.js';
 import { allDocuments } from '../helpers/search.js';
 import { startService } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -38,6 +39,7 @@ describe(`committed offsets outside the log on ${engine.name}`, () => {
     const { docs, output } = await consumeAll(topic, groupId);
     assert.deepEqual([...docs.keys()].sort(), Array.from({ length: 20 }, (_, i) => `k${80 + i}`).sort());
     assert.match(output, /the committed offset is below the log start/);
+    await dropIndices(engine.url, topic);
   });
 
   it('starts where autoOffsetReset says when the committed offset is past the end', async () => {
@@ -49,5 +51,6 @@ describe(`committed offsets outside the log on ${engine.name}`, () => {
     const { docs, output } = await consumeAll(topic, groupId);
     assert.equal(docs.size, 10);
     assert.match(output, /the committed offset is past the log end/);
+    await dropIndices(engine.url, topic);
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { groupCommittedOffsets, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
-import { BASE_TIME, DAY_MS, countsByIndex, createDatedTopic, produceTimed, type TimedRecord } from '../helpers/records.js';
+import { BASE_TIME, DAY_MS, countsByIndex, createDatedTopic, dropIndices, produceTimed, type TimedRecord } from '../helpers/records.js';
 import { allDocuments } from '../helpers/search.js';
 import { FAST_GROUP_FLAGS, startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -71,6 +71,7 @@ for (const engine of stack.engines) {
         const wrong = [...last].filter(([key, want]) => want.day === i && (docs.get(key) as { seq?: number } | undefined)?.seq !== want.seq);
         assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} keys of ${day} are not at their last sequence number`);
       }
+      await dropIndices(engine.url, topic);
     });
   });
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTopic, readTopic, untilCommittedToEnd } from '../helpers/kafka.js';
-import { BASE_TIME, DAY_MS, configFile, countsByIndex, createDatedTopic, produceTimed, searchAll } from '../helpers/records.js';
+import { BASE_TIME, DAY_MS, configFile, countsByIndex, createDatedTopic, dropIndices, produceTimed, searchAll } from '../helpers/records.js';
 import { startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
 
@@ -71,6 +71,7 @@ for (const engine of stack.engines) {
       assert.equal(dead?.headers['k2e.error.class'], 'transform');
       assert.equal(dead?.headers['k2e.error.type'], 'index_unresolved');
       assert.match(dead?.headers['k2e.error.reason'] ?? '', /customer\.region/);
+      await dropIndices(engine.url, daily, regional, keyed, plain);
     });
 
     it('sends records whose index cannot be resolved to elastic.fallbackIndex instead', async () => {
@@ -98,6 +99,7 @@ for (const engine of stack.engines) {
       }
       assert.deepEqual((await searchAll(engine.url, `acme${topic}`)).map((h) => h._id), ['a']);
       assert.deepEqual((await searchAll(engine.url, `${topic}-unrouted`)).map((h) => h._id).sort(), ['b', 'c']);
+      await dropIndices(engine.url, topic, `acme${topic}`);
     });
 
     it('routes shards by the key or a field (document.routing); deletes carry the same routing', async () => {
@@ -131,6 +133,7 @@ for (const engine of stack.engines) {
         (await searchAll(engine.url, byField)).map((h) => [h._id, h._routing]).sort(),
         [['f1', 't-7'], ['f2', 't-9']],
       );
+      await dropIndices(engine.url, byKey, byField);
     });
 
     it('kafka.topicPattern consumes the matching topics, and a topic created while running, never the dead-letter topics', async () => {
@@ -161,6 +164,7 @@ for (const engine of stack.engines) {
       const indices = await countsByIndex(engine.url, `${prefix}-*`);
       assert.deepEqual([...indices.keys()].sort(), [first, later]);
       assert.equal((await countsByIndex(engine.url, `${unrelated}*`)).size, 0);
+      await dropIndices(engine.url, prefix);
     });
   });
 }

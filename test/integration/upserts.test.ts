@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTopic, readTopic, untilCommittedToEnd } from '../helpers/kafka.js';
-import { produceTimed, type TimedRecord } from '../helpers/records.js';
+import { dropIndices, produceTimed, type TimedRecord } from '../helpers/records.js';
 import { allDocuments, withSearch } from '../helpers/search.js';
 import { startService } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -52,6 +52,7 @@ for (const engine of stack.engines) {
         // Fields of every change are kept: the name from the first record, each fieldN from the last round that set it.
         assert.deepEqual(docs.get(`k${k}`), { name: `name-${k}`, seq: last.get(`k${k}`), field0: 24, field1: 22, field2: 23 });
       }
+      await dropIndices(engine.url, topic);
     });
 
     it('update merges into existing documents in partition order; an update of a missing document is dead-lettered', async () => {
@@ -75,6 +76,7 @@ for (const engine of stack.engines) {
       assert.equal(dead?.key, 'missing');
       assert.equal(dead?.headers['k2e.error.class'], 'rejected');
       assert.equal(dead?.headers['k2e.error.type'], 'document_missing_exception');
+      await dropIndices(engine.url, topic);
     });
 
     it('takes the action of each record from a field (document.actionField)', async () => {
@@ -99,6 +101,7 @@ for (const engine of stack.engines) {
           ['d', { op: 'upsert', name: 'd' }],
         ]),
       );
+      await dropIndices(engine.url, topic);
     });
   });
 }
