@@ -8,6 +8,7 @@ import { kafkaClientOptions } from '../source/connection.js';
 import { ReplayError, type ReplayTarget, parseOffsetList, resetGroupOffsets } from '../offsets/replay.js';
 import { runService } from './run.js';
 import { runInWorker } from './run-worker.js';
+import { resolveWorkerCount } from '../workers/count.js';
 import { demoProduce } from './demo-produce.js';
 
 const CONFIG_HELP = `configuration, lowest precedence first:
@@ -163,6 +164,9 @@ export async function main(argv: string[], shutdown?: AbortSignal): Promise<numb
           logFormat: loaded.logFormat === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : loaded.logFormat,
           progress: loaded.progress === 'auto' ? (process.stderr.isTTY ? 'tty' : 'lines') : loaded.progress,
         } as const;
+        const workers = resolveWorkerCount(config.workers);
+        // workers: 1 is the service as it always ran (no pool, the same HTTP server).
+        if (workers > 1) return await (await import('../workers/pool.js')).runWorkers(config, workers, shutdown);
         return config.maxHeapMb > 0 ? await runInWorker(config, config.maxHeapMb, shutdown) : await runService(config, shutdown);
       }
       case 'config': {
