@@ -20,6 +20,8 @@ export interface RunOptions {
   /** Serves /health, /ready, /status and /metrics instead of an HTTP server on http.port (a member of
    *  `workers: N` answers the main thread, which serves the port for all members). */
   serve?: (source: StatusSource) => { close(): void };
+  /** Fields every log line carries (a member of `workers: N` names itself). */
+  logBindings?: Record<string, string>;
 }
 
 /**
@@ -27,7 +29,8 @@ export interface RunOptions {
  *   SIGTERM/SIGINT do (when running in the main thread).
  */
 export async function runService(config: Config, shutdown?: AbortSignal, options: RunOptions = {}): Promise<number> {
-  const logger = createLogger(config.logLevel, config.logFormat === 'pretty');
+  const root = createLogger(config.logLevel, config.logFormat === 'pretty');
+  const logger = options.logBindings ? root.child(options.logBindings) : root;
   let pipeline: Pipeline | undefined;
   let consuming = false;
   let progress: Progress | undefined;

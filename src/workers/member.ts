@@ -26,6 +26,7 @@ export function memberOptions(name: string, port: MessagePort): RunOptions {
   };
   return {
     metrics,
+    logBindings: { worker: name },
     serve(source) {
       const onMessage = (message: unknown): void => {
         if (!isMemberRequest(message)) return;

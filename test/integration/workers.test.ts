@@ -127,4 +127,22 @@ describe(`workers: N on ${engine.name}`, () => {
       assert.deepEqual(results.map((r) => r.code), b ? [0, 0] : [0], a.output().slice(-1500) + (b?.output().slice(-1500) ?? ''));
     }
   });
+
+  it('a member that fails stops the whole process with exit 1, nothing committed past the failing record', async () => {
+    const topic = uniqueName('workers-fail');
+    const groupId = uniqueName('workers-fail-group');
+    await createTopic(topic, 6);
+    // 500 good records per partition, then on partition 3 one that is not JSON: errors.policy fail stops its member.
+    const good = Array.from({ length: 3000 }, (_, i) => ({ key: `k-${i}`, value: JSON.stringify({ i }), partition: i % 6 }));
+    await produce(topic, [...good, { key: 'poison', value: 'not json', partition: 3 }]);
+    const env = { K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: groupId, K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic, K2E_ERROR_POLICY: 'fail', K2E_WORKERS: '3' };
+    const service = startService(env, FAST_GROUP_FLAGS);
+    const stopped = await Promise.race([service.exited, sleep(90_000, 'timeout' as const)]);
+    if (stopped === 'timeout') await service.kill();
+    assert.equal(stopped, 1, service.output().slice(-3000));
+    assert.match(service.output(), /"worker":"w\d","code":1,"msg":"worker exited unexpectedly/);
+    assert.equal((service.output().match(/"msg":"stopped cleanly"/g) ?? []).length, 2, 'the other two members stopped cleanly');
+    const committed = await groupCommittedOffsets(groupId, topic);
+    assert.ok((committed.get(`${topic}:3`) ?? 0n) <= 500n, `partition 3 committed ${committed.get(`${topic}:3`)}, past the failing record at 500`);
+  });
 });
