@@ -11,7 +11,7 @@ export interface MemberSnapshot {
   ready?: boolean;
   reachable?: { kafka: boolean; searchEngine: boolean; since: number };
   uptimeSec?: number;
-  memory?: { heapUsed: number };
+  memory?: { heapUsed: number; heapTotal?: number; external?: number; arrayBuffers?: number };
   paused?: boolean;
   rebalancing?: boolean;
   generation?: number;
@@ -46,6 +46,7 @@ export function mergeStatus(own: Record<string, unknown>, members: MemberReport[
   const lags = statuses.map((s) => s.lag);
   return {
     ...own,
+    ...(own.memory ? { memory: processMemory(own.memory as Record<string, number>, statuses) } : {}),
     workers: members.length,
     ready: complete && members.every((m) => m.alive && m.status?.ready === true),
     reachable: {
@@ -80,6 +81,15 @@ export function mergeStatus(own: Record<string, unknown>, members: MemberReport[
       heapUsed: m.status?.memory?.heapUsed ?? null,
     })),
   };
+}
+
+/** RSS is the process's (every thread reads the same); heaps and buffers are per thread: summed. */
+function processMemory(own: Record<string, number>, statuses: MemberSnapshot[]): Record<string, number> {
+  const memory = { ...own };
+  for (const key of ['heapUsed', 'heapTotal', 'external', 'arrayBuffers'] as const) {
+    memory[key] = statuses.reduce((sum, s) => sum + (s.memory?.[key] ?? 0), own[key] ?? 0);
+  }
+  return memory;
 }
 
 /**

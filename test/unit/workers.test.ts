@@ -44,6 +44,7 @@ describe('merging the members', () => {
   const member = (assigned: number[], indexed: number, lag: number | null, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
     instance: 'x',
     ready: true,
+    memory: { rss: 300, heapUsed: 20 },
     reachable: { kafka: true, searchEngine: true, since: 1 },
     consumed: indexed,
     indexed,
@@ -59,11 +60,12 @@ describe('merging the members', () => {
   });
 
   it('sums the totals, concatenates the partitions, keeps the worst sink state and a section per member', () => {
-    const merged = mergeStatus({ instance: 'pod' }, [
+    const merged = mergeStatus({ instance: 'pod', memory: { rss: 300, heapUsed: 5 } }, [
       { worker: 'w1', alive: true, status: member([4, 1], 100, 5) },
       { worker: 'w2', alive: true, status: member([0], 50, 0, { sink: { state: 'retrying', lastError: '429', lastErrorAt: 2 } }) },
     ]);
     assert.equal(merged.instance, 'pod');
+    assert.deepEqual(merged.memory, { rss: 300, heapUsed: 5 + 20 + 20, heapTotal: 0, external: 0, arrayBuffers: 0 }, 'the process\'s RSS, the heaps of all threads');
     assert.equal(merged.indexed, 150);
     assert.equal(merged.buffered, 2);
     assert.equal(merged.lag, 5);
@@ -106,5 +108,6 @@ describe('merging the members', () => {
     assert.equal(lines.filter((l) => l.startsWith('# TYPE k2e_records_indexed_total')).length, 1);
     assert.equal(lines.filter((l) => l.startsWith('k2e_process_cpu_seconds_total')).length, 1);
     assert.ok(!lines.some((l) => l.startsWith('k2e_process_cpu_seconds_total') && l.includes('worker=')), 'the process-wide value is the main thread\'s');
+    assert.equal(lines.filter((l) => l.startsWith('k2e_process_start_time_seconds ')).length, 1, 'restarts stay visible (K2EInstanceRestarting)');
   });
 });
