@@ -9,7 +9,7 @@
 // first), `elastic-transport` = @elastic/transport (UndiciConnection), `opensearch-js` =
 // @opensearch-project/opensearch Client, `elasticsearch-js` = @elastic/elasticsearch Client (Elasticsearch
 // only; against OpenSearch it is probed once and its error recorded). Third-party packages are loaded from
-// $KCLIENTS (default /tmp/kclients). Every transport sends bodies built by the service's bulkBody() (the
+// $KCLIENTS (default /tmp/kclients). Every transport sends bodies built by the service's bulkBody() over encode() (the
 // Elasticsearch client serializes its `operations` array itself) and classifies the response with the
 // service's classifyBulkResponse(). Each engine is warmed up first; each run is a fresh process and a fresh
 // index (1 shard, 0 replicas) that is deleted afterwards. Reported: docs/s, client CPU (user+sys of the
@@ -217,17 +217,18 @@ function fmt(x) {
 
 async function worker(transport, url, index, docs) {
   const sinkDir = new URL('../../dist/src/sink/', import.meta.url);
-  const { bulkBody, actionLine } = await import(new URL('bulk-request.js', sinkDir));
+  const { bulkBody, encode } = await import(new URL('bulk-request.js', sinkDir));
   const { classifyBulkResponse } = await import(new URL('bulk-response.js', sinkDir));
 
   const ops = [];
-  for (let i = 0; i < docs; i++) ops.push({ action: 'index', index, id: tweetKey(i), source: tweet(i) });
+  // Encoded once, as the service does: every transport sends the same bytes.
+  for (let i = 0; i < docs; i++) ops.push(encode({ action: 'index', index, id: tweetKey(i), source: tweet(i) }));
   const chunks = [];
   for (let i = 0; i < ops.length; i += BULK) chunks.push(ops.slice(i, i + BULK));
 
   let send;
   let close;
-  const classify = (body, batch) => classifyBulkResponse(body, batch.length);
+  const classify = (body, batch) => classifyBulkResponse(typeof body === 'string' ? JSON.parse(body) : body, batch.map((e) => e.op));
   if (transport === 'searchclient') {
     const { SearchClient } = await import(new URL('search-client.js', sinkDir));
     const client = new SearchClient(url, { connections: CONCURRENCY });
@@ -251,7 +252,7 @@ async function worker(transport, url, index, docs) {
     // The client's own serialization path: an operations array (pre-serialized lines are passed through).
     send = async (batch) => {
       const operations = [];
-      for (const op of batch) operations.push(actionLine(op), op.source);
+      for (const e of batch) operations.push(e.line, e.op.source);
       return classify(await client.bulk({ operations }), batch);
     };
     close = () => client.close();

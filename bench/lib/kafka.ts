@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { Admin } from '@platformatic/kafka';
-import { endOffsets } from '../../src/offsets/group-offsets.js';
+import { endOffsets } from '../../src/admin/group-offsets.js';
 
 export async function withAdmin<T>(brokers: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = new Admin({ clientId: 'k2e-bench-admin', bootstrapBrokers: brokers.split(',') });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 import type { CommitRequest, RecordSource, SourceHandlers } from '../../src/source/kafka-source.js';
 import type { SourceRecord } from '../../src/source/record.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -74,7 +75,7 @@ function buildRecords(): SourceRecord[][] {
 async function runOnce(url: string, records: SourceRecord[][]): Promise<{ cpuMicros: number; seconds: number; heapMb: number }> {
   const config = loadConfig({ env: { K2E_TOPICS: 't', K2E_INDEX: 'bench', K2E_ELASTIC_URL: url }, flags });
   const source = new ReplaySource(records);
-  const pipeline = new Pipeline(config, createLogger('warn'), undefined, { source });
+  const pipeline = new Pipeline(config, createLogger('warn'), new Metrics(), { source });
   await pipeline.start();
   const ends = records.map((list) => BigInt(list.length));
   const started = performance.now();

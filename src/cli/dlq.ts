@@ -7,7 +7,7 @@ import { readDeadLetters } from '../dlq/read.js';
 import { chooseSourceTopic, defaultRedriveGroup, executeRedrive, planRedrive, redriveConfig, versionNote } from '../dlq/redrive.js';
 import { formatShown, shownRecord, ValueDecoder } from '../dlq/show.js';
 import { formatSummary, SummaryBuilder } from '../dlq/summary.js';
-import { dlqTopicFor } from '../sink/dead-letter.js';
+import { dlqTopicFor } from '../dead-letter/failure.js';
 import { createLogger } from '../util/logger.js';
 
 const WHICH = `  --topic T        the source topic whose dead letters to use (default: the only configured topic)

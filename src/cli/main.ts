@@ -1,15 +1,14 @@
 // The `kafka-to-elastic` command line: run | status | lag | replay | config check | dlq.
-import { Admin } from '@platformatic/kafka';
+import type { Admin } from '@platformatic/kafka';
 import { configFlags, parseFlags } from '../config/flags.js';
 import { ConfigError, loadConfig, loadKafkaConfig, maskSecrets } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { groupLag } from '../offsets/group-offsets.js';
+import { groupLag } from '../admin/group-offsets.js';
 import { kafkaClientOptions } from '../source/connection.js';
-import { ReplayError, type ReplayTarget, parseOffsetList, resetGroupOffsets } from '../offsets/replay.js';
-import { runService } from './run.js';
-import { runInWorker } from './run-worker.js';
+import { ReplayError, type ReplayTarget, parseOffsetList, resetGroupOffsets } from '../admin/replay.js';
 import { resolveWorkerCount } from '../workers/count.js';
-import { demoProduce } from './demo-produce.js';
+// The service, the Kafka client and the demo producer load only for the commands that use them:
+// `run` in a worker thread must not carry a second copy of everything in the main thread.
 
 const CONFIG_HELP = `configuration, lowest precedence first:
   --config FILE (or K2E_CONFIG)   YAML or JSON file with any key of docs/configuration.md
@@ -57,6 +56,7 @@ ${CONFIG_HELP}`,
 const flagMap = (argv: string[]): Map<string, string> => new Map(parseFlags(argv));
 
 async function withAdmin<T>(kafka: Config['kafka'], fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const { Admin } = await import('@platformatic/kafka');
   const admin = new Admin({ ...kafkaClientOptions(kafka, '-cli'), retries: 2 });
   try {
     return await fn(admin);
@@ -167,7 +167,8 @@ export async function main(argv: string[], shutdown?: AbortSignal): Promise<numb
         const workers = resolveWorkerCount(config.workers);
         // workers: 1 is the service as it always ran (no pool, the same HTTP server).
         if (workers > 1) return await (await import('../workers/pool.js')).runWorkers(config, workers, shutdown);
-        return config.maxHeapMb > 0 ? await runInWorker(config, config.maxHeapMb, shutdown) : await runService(config, shutdown);
+        if (config.maxHeapMb > 0) return await (await import('./run-worker.js')).runInWorker(config, config.maxHeapMb, shutdown);
+        return await (await import('./run.js')).runService(config, shutdown);
       }
       case 'config': {
         if (rest[0] !== 'check') break;
@@ -191,6 +192,7 @@ export async function main(argv: string[], shutdown?: AbortSignal): Promise<numb
         const stop = new AbortController();
         process.once('SIGINT', () => stop.abort());
         process.once('SIGTERM', () => stop.abort());
+        const { demoProduce } = await import('./demo-produce.js');
         const produced = await demoProduce({
           brokers: (flags.get('brokers') ?? process.env.K2E_BROKERS ?? '127.0.0.1:9092').split(','),
           topic: flags.get('topic') ?? 'twitter-topic',

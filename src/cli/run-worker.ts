@@ -7,8 +7,6 @@
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
-import { runService } from './run.js';
-import { memberOptions } from '../workers/member.js';
 
 interface ThreadData {
   config: Config;
@@ -64,6 +62,9 @@ if (!isMainThread && parentPort) {
   parentPort.on('message', (message: { shutdown?: string }) => {
     if (message.shutdown) shutdown.abort(message.shutdown);
   });
-  const code = await runService(config, shutdown.signal, member ? memberOptions(member, parentPort) : {});
+  // Only the worker loads the service: the main thread stays a few MB.
+  const { runService } = await import('./run.js');
+  const options = member ? (await import('../workers/member.js')).memberOptions(member, parentPort) : {};
+  const code = await runService(config, shutdown.signal, options);
   process.exit(code);
 }

@@ -2,10 +2,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { boundPort, startHttpServer, type StatusSource } from '../http/server.js';
-import { InitCheckError, waitUntilReady } from '../pipeline/init-check.js';
+import { InitCheckError, waitUntilReady } from '../setup/init-check.js';
 import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
-import { HealthMonitor } from '../pipeline/health-monitor.js';
-import { Metrics } from '../http/metrics.js';
+import { HealthMonitor } from '../health/health-monitor.js';
+import { Metrics } from '../metrics/metrics.js';
 import { StatusReporter } from '../http/status.js';
 import { Progress } from './progress.js';
 import { createLogger, type Logger } from '../util/logger.js';

@@ -4,7 +4,7 @@
 import { Admin, Consumer } from '@platformatic/kafka';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { endOffsets } from '../offsets/group-offsets.js';
+import { endOffsets } from '../admin/group-offsets.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import { type DeadLetterRecord, parseDeadLetter } from './records.js';
 

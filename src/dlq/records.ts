@@ -1,6 +1,6 @@
 // A record of a dead-letter topic as the dlq tools see it: the original key, value and headers, plus
-// why it failed and where it came from (the k2e.* headers the service adds, src/sink/dead-letter.ts).
-import { DLQ_HEADERS } from '../sink/dead-letter.js';
+// why it failed and where it came from (the k2e.* headers the service adds, src/dead-letter/failure.ts).
+import { DLQ_HEADERS } from '../dead-letter/failure.js';
 
 export interface DeadLetterRecord {
   /** Where it sits in the dead-letter topic. */

@@ -7,9 +7,9 @@
 import { Admin } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
-import { Metrics } from '../http/metrics.js';
-import { committedOffsets } from '../offsets/group-offsets.js';
-import { dlqTopicFor } from '../sink/dead-letter.js';
+import { Metrics } from '../metrics/metrics.js';
+import { committedOffsets } from '../admin/group-offsets.js';
+import { dlqTopicFor } from '../dead-letter/failure.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import { KafkaSource } from '../source/kafka-source.js';
 import { resolveVersionStrategy } from '../transform/document-version.js';

@@ -1,10 +1,10 @@
 // Builds /status and keeps the numbers that need time: per-partition rates and a 10-minute history
 // of throughput and lag, sampled every 2 s. Also refreshes the lag gauges of /metrics.
 import type { Config } from '../config/schema.js';
-import type { HealthMonitor } from '../pipeline/health-monitor.js';
+import type { HealthMonitor } from '../health/health-monitor.js';
 import type { Pipeline, PipelineStats } from '../pipeline/pipeline.js';
-import { defaultInstanceId } from '../sink/dead-letter.js';
-import type { Metrics } from './metrics.js';
+import { defaultInstanceId } from '../util/instance-id.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { partitionKey } from '../source/record.js';
 
 const SAMPLE_MS = 2000;

@@ -5,7 +5,7 @@
 // Records that failed before reaching the sink (undecodable, oversized) travel in the batch too, to
 // be dead-lettered in order.
 import { type BulkOperation, encode } from '../sink/encoder.js';
-import type { Failure } from '../sink/dead-letter.js';
+import type { Failure } from '../dead-letter/failure.js';
 import type { SourceRecord } from '../source/record.js';
 
 export interface PreparedRecord {

@@ -13,7 +13,7 @@ import { PartitionWatermark } from '../offsets/watermark.js';
 import type { EncodedOperation } from '../sink/encoder.js';
 import type { ItemOutcome } from '../sink/bulk-response.js';
 import { SearchHttpError } from '../sink/search-client.js';
-import type { DeadLetter, Failure } from '../sink/dead-letter.js';
+import type { DeadLetter, Failure } from '../dead-letter/failure.js';
 import type { SourceRecord } from '../source/record.js';
 import { backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';

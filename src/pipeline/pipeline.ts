@@ -20,8 +20,10 @@ import { BulkDispatcher, type BulkTransport } from '../sink/bulk-dispatcher.js';
 import { AUTO_MAX } from '../sink/concurrency-limit.js';
 import { type Outcome, prepare, type PreparedRecord, preparePending } from './batch.js';
 import { BufferGate } from './buffer-gate.js';
-import { Metrics } from '../http/metrics.js';
-import { type DeadLetter, DeadLetterQueue, type DeadLetterSink, defaultInstanceId } from '../sink/dead-letter.js';
+import type { PipelineMetrics } from './pipeline-metrics.js';
+import type { DeadLetter, DeadLetterSink } from '../dead-letter/failure.js';
+import { DeadLetterQueue } from '../dead-letter/producer.js';
+import { defaultInstanceId } from '../util/instance-id.js';
 import { type BulkSink, describeFailure, PartitionWorker, PermanentFailure, type RetryKind } from './partition-worker.js';
 
 export interface PipelineStats {
@@ -122,7 +124,7 @@ export class Pipeline {
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
-    private readonly metrics: Metrics = new Metrics(),
+    private readonly metrics: PipelineMetrics,
     deps: Partial<PipelineDeps> = {},
   ) {
     this.#instanceId = config.instanceId ?? defaultInstanceId();

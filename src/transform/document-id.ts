@@ -2,7 +2,7 @@
 // which makes at-least-once delivery exactly-once in the index. Keys arrive here as text, already
 // decoded in document.keyFormat (src/decode/keys.ts), so distinct keys stay distinct ids.
 import type { SourceRecord } from '../source/record.js';
-import { DLQ_HEADERS } from '../sink/dead-letter.js';
+import { DLQ_HEADERS } from '../dead-letter/failure.js';
 
 /** `key` (falls back to the coordinate when a record has no key), `coordinate`, `none`, `field:<path>`. */
 export type IdStrategy = string;

@@ -3,7 +3,7 @@
 // one. So a bulk that lands late (a revoked owner's, a fenced member's, a dead-letter re-drive) can
 // never overwrite a newer value or bring a deleted document back.
 import type { SourceRecord } from '../source/record.js';
-import { DLQ_HEADERS } from '../sink/dead-letter.js';
+import { DLQ_HEADERS } from '../dead-letter/failure.js';
 
 /** `offset` | `timestamp` | `field:<path>` | `header:<name>` | `none`. */
 export type VersionStrategy = string;

@@ -3,7 +3,7 @@
 // main thread can merge all members into one /metrics.
 import type { MessagePort } from 'node:worker_threads';
 import type { RunOptions } from '../cli/run.js';
-import { Metrics } from '../http/metrics.js';
+import { Metrics } from '../metrics/metrics.js';
 import type { StatusSource } from '../http/server.js';
 import { isMemberRequest, type MemberQuery, type MemberResponse } from './protocol.js';
 

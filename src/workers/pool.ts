@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { boundPort, startHttpServer } from '../http/server.js';
-import { defaultInstanceId } from '../sink/dead-letter.js';
+import { defaultInstanceId } from '../util/instance-id.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { Progress, type ProgressSample } from '../cli/progress.js';
 import { startServiceThread, type ServiceThread } from '../cli/run-worker.js';
@@ -138,7 +138,7 @@ export async function runWorkers(config: Config, count: number, shutdown?: Abort
           unexpected = true;
           logger.error({ worker: m.name, code }, 'worker exited unexpectedly: stopping the others (their commits stay; the group re-reads what was not acknowledged)');
           stopAll(`worker ${m.name} exited`);
-        }
+        } else logger.info({ worker: m.name, code }, 'worker stopped');
         return code;
       }),
   );

@@ -1,6 +1,6 @@
 // Test-side Kafka helpers over the real broker: topics, producing, and reading the group's offsets.
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
-import { committedOffsets, endOffsets } from '../../src/offsets/group-offsets.js';
+import { committedOffsets, endOffsets } from '../../src/admin/group-offsets.js';
 import { brokers } from './stack.js';
 
 export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {

@@ -9,7 +9,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { BulkOperation, EncodedOperation } from '../../src/sink/bulk-request.js';
 import type { ItemOutcome } from '../../src/sink/bulk-response.js';
-import type { DeadLetter } from '../../src/sink/dead-letter.js';
+import type { DeadLetter } from '../../src/dead-letter/failure.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 import type { CommitRequest, RecordSource, SourceHandlers } from '../../src/source/kafka-source.js';
 import type { SourceRecord } from '../../src/source/record.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -129,7 +130,7 @@ function setup(flags: string[] = []) {
   const source = new ScriptedSource();
   const sink = new ScriptedSink();
   const deadLetters = new ScriptedDeadLetters();
-  const pipeline = new Pipeline(config, logger, undefined, { source, sink, deadLetters });
+  const pipeline = new Pipeline(config, logger, new Metrics(), { source, sink, deadLetters });
   return { config, source, sink, deadLetters, pipeline };
 }
 

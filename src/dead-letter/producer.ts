@@ -1,49 +1,15 @@
-// The dead-letter topic: a record that can never be indexed is produced there unchanged (key, value,
-// headers) with headers saying why, so nothing is lost and it can be re-driven after a fix.
+// The dead-letter producer: a record that can never be indexed is produced to its dead-letter topic
+// unchanged (key, value, headers) with headers saying why, so nothing is lost and it can be re-driven.
 import { Producer } from '@platformatic/kafka';
-import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import type { SourceRecord } from '../source/record.js';
 import { retryWithBackoff } from '../util/backoff.js';
+import { defaultInstanceId } from '../util/instance-id.js';
 import type { Logger } from '../util/logger.js';
-
-/** Why a record could not be indexed. */
-export interface Failure {
-  /** decode: not valid input; transform: no id or unconvertible; rejected: the engine refused it; oversize: too large to send. */
-  errorClass: 'decode' | 'transform' | 'rejected' | 'oversize';
-  /** The engine's error type (mapper_parsing_exception, ...) or our own. */
-  errorType: string;
-  reason: string;
-}
-
-export interface DeadLetter {
-  record: SourceRecord;
-  failure: Failure;
-}
-
-/** Where records that can never be indexed go (the dead-letter topic in production, a fake in unit tests). */
-export interface DeadLetterSink {
-  send(failures: readonly DeadLetter[]): Promise<void>;
-  close(): Promise<void>;
-}
-
-export const DLQ_HEADERS = {
-  errorClass: 'k2e.error.class',
-  errorType: 'k2e.error.type',
-  reason: 'k2e.error.reason',
-  topic: 'k2e.source.topic',
-  partition: 'k2e.source.partition',
-  offset: 'k2e.source.offset',
-  timestamp: 'k2e.source.timestamp',
-  instance: 'k2e.instance',
-} as const;
+import { type DeadLetter, type DeadLetterSink, DLQ_HEADERS, dlqTopicFor, type Failure } from './failure.js';
 
 const OUR_HEADERS: ReadonlySet<string> = new Set(Object.values(DLQ_HEADERS));
-
-export const dlqTopicFor = (template: string, topic: string): string => template.replaceAll('{topic}', topic);
-
-export const defaultInstanceId = (): string => `${hostname()}-${process.pid}`;
 
 export class DeadLetterQueue implements DeadLetterSink {
   readonly #producer: Producer;

@@ -5,7 +5,7 @@ import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/schema.js';
 import { SearchClient } from '../sink/search-client.js';
 import { EngineProbe } from '../sink/engine-probe.js';
-import { endOffsets } from '../offsets/group-offsets.js';
+import { endOffsets } from '../admin/group-offsets.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import type { Logger } from '../util/logger.js';
 

@@ -1,0 +1,37 @@
+// Why a record could not be indexed, and the headers that carry it on the dead-letter topic: the
+// vocabulary shared by the pipeline, the transform (versions and ids of re-driven records), the
+// producer and the `dlq` tools. No Kafka client here, so importing it costs nothing.
+import type { SourceRecord } from '../source/record.js';
+
+/** Why a record could not be indexed. */
+export interface Failure {
+  /** decode: not valid input; transform: no id or unconvertible; rejected: the engine refused it; oversize: too large to send. */
+  errorClass: 'decode' | 'transform' | 'rejected' | 'oversize';
+  /** The engine's error type (mapper_parsing_exception, ...) or our own. */
+  errorType: string;
+  reason: string;
+}
+
+export interface DeadLetter {
+  record: SourceRecord;
+  failure: Failure;
+}
+
+/** Where records that can never be indexed go (the dead-letter topic in production, a fake in unit tests). */
+export interface DeadLetterSink {
+  send(failures: readonly DeadLetter[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DLQ_HEADERS = {
+  errorClass: 'k2e.error.class',
+  errorType: 'k2e.error.type',
+  reason: 'k2e.error.reason',
+  topic: 'k2e.source.topic',
+  partition: 'k2e.source.partition',
+  offset: 'k2e.source.offset',
+  timestamp: 'k2e.source.timestamp',
+  instance: 'k2e.instance',
+} as const;
+
+export const dlqTopicFor = (template: string, topic: string): string => template.replaceAll('{topic}', topic);
