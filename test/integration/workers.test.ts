@@ -3,7 +3,7 @@
 // /metrics for all members, a prompt SIGTERM; and a second process joining the group shares the
 // partitions with the first (a rebalance across both processes' members) without losing a record.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sequencedEvents } from '../helpers/events.js';
 import { createTopic, groupCommittedOffsets, produce, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
@@ -41,8 +41,15 @@ async function assertCommittedToEnd(groupId: string, topic: string): Promise<voi
 }
 
 describe(`workers: N on ${engine.name}`, () => {
+  // The engine is shared by every suite and has a shard limit: leave no index behind.
+  const indices: string[] = [];
+  after(async () => {
+    for (const index of indices) await fetch(`${engine.url}/${index}`, { method: 'DELETE' }).catch(() => undefined);
+  });
+
   it('three members in one process index every record once and report as one service', async () => {
     const topic = uniqueName('workers');
+    indices.push(topic);
     const groupId = uniqueName('workers-group');
     await createTopic(topic, 6);
     // One record per key: the document count is the record count.
@@ -93,6 +100,7 @@ describe(`workers: N on ${engine.name}`, () => {
 
   it('a second process joining the group shares the partitions without losing a record', async () => {
     const topic = uniqueName('workers-join');
+    indices.push(topic);
     const groupId = uniqueName('workers-join-group');
     await createTopic(topic, 6);
     const { messages, lastSeq } = sequencedEvents(24_000, 6_000);
@@ -130,6 +138,7 @@ describe(`workers: N on ${engine.name}`, () => {
 
   it('a member that fails stops the whole process with exit 1, nothing committed past the failing record', async () => {
     const topic = uniqueName('workers-fail');
+    indices.push(topic);
     const groupId = uniqueName('workers-fail-group');
     await createTopic(topic, 6);
     // 500 good records per partition, then on partition 3 one that is not JSON: errors.policy fail stops its member.
