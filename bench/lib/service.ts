@@ -188,7 +188,11 @@ export async function measureCatchUp(service: Service, count: number, timeoutMs:
   const docs = end.indexed - (start?.indexed ?? 0);
   const seconds = start ? (end.at - start.at) / 1000 : 0;
   const metrics = (await service.metrics()) ?? '';
-  const metric = (name: string): number => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  // Summed over label sets: with `workers: N` each member reports its own series (label `worker`).
+  const metric = (name: string): number => {
+    const values = [...metrics.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'gm'))].map((m) => Number(m[1]));
+    return values.length === 0 ? NaN : values.reduce((sum, v) => sum + v, 0);
+  };
   const bulkCount = metric('k2e_bulk_duration_seconds_count');
   const bulks = {
     count: bulkCount,
@@ -235,8 +239,12 @@ export interface Latency {
 /** Parses the cumulative buckets of one histogram from Prometheus text. */
 function buckets(text: string, name: string): Map<number, number> {
   const result = new Map<number, number>();
-  const re = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)`, 'gm');
-  for (const m of text.matchAll(re)) result.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  // Other labels (a member's `worker`) may sit beside le: the buckets of all series are summed.
+  const re = new RegExp(`^${name}_bucket\\{(?:[^}]*,)?le="([^"]+)"[^}]*\\} (\\d+)`, 'gm');
+  for (const m of text.matchAll(re)) {
+    const bound = m[1] === '+Inf' ? Infinity : Number(m[1]);
+    result.set(bound, (result.get(bound) ?? 0) + Number(m[2]));
+  }
   return result;
 }
 

@@ -72,9 +72,13 @@ async function waitHealthy(service: StackService, pid: number, deadline: number)
 async function ensureUp(service: StackService, deadline: number): Promise<void> {
   const running = readPid(service.pidFile, service.marker);
   if (running !== undefined) {
-    if (await service.healthy()) return log(`${service.name} already up at ${service.address} (pid ${running})`);
+    if (await service.healthy()) {
+      await service.configure?.();
+      return log(`${service.name} already up at ${service.address} (pid ${running})`);
+    }
     log(`${service.name} starting (pid ${running}), waiting`);
-    return waitHealthy(service, running, deadline);
+    await waitHealthy(service, running, deadline);
+    return service.configure?.();
   }
   if (await portInUse(service.address)) {
     throw new Error(`${service.name}: ${service.address} is already in use by a process this stack did not start; stop it or change the port (see --help)`);
@@ -83,6 +87,7 @@ async function ensureUp(service: StackService, deadline: number): Promise<void> 
   const pid = startDetached(spec);
   log(`${service.name} started (pid ${pid}), log ${service.logFile}`);
   await waitHealthy(service, pid, deadline);
+  await service.configure?.();
   log(`${service.name} healthy at ${service.address}`);
 }
 

@@ -21,6 +21,8 @@ export interface StackService {
   /** Downloads (once) and writes config; returns how to start it. */
   prepare(log: (line: string) => void): StartSpec;
   healthy(): Promise<boolean>;
+  /** Settings applied once it is healthy (at every `up`, so an older stack gets them too). */
+  configure?(): Promise<void>;
 }
 
 const paths = (layout: StackLayout, name: string) => ({
@@ -233,6 +235,7 @@ export function openSearchService(layout: StackLayout, port: number): StackServi
       };
     },
     healthy: () => engineIs(url, 'opensearch'),
+    configure: () => raiseShardLimit(url),
   };
 }
 
@@ -270,10 +273,25 @@ export function elasticsearchService(layout: StackLayout, port: number, transpor
       };
     },
     healthy: () => engineIs(url, 'elasticsearch'),
+    configure: () => raiseShardLimit(url),
   };
 }
 
 /** JAVA_HOME for a java binary found by path; none when it came from PATH (the script finds it). */
 function javaHomeEnv(javaBin: string): NodeJS.ProcessEnv {
   return path.isAbsolute(javaBin) ? { JAVA_HOME: path.dirname(path.dirname(javaBin)) } : {};
+}
+
+/**
+ * Every test makes its own small indices (1 shard + 1 replica that never allocates on one node) and
+ * the default limit is 1,000 shards per node: a stack kept across many runs reached it and index
+ * creation failed ("this action would add [2] shards"). A test stack can hold many more.
+ */
+async function raiseShardLimit(url: string): Promise<void> {
+  const response = await fetch(`${url}/_cluster/settings`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ persistent: { 'cluster.max_shards_per_node': 20_000 } }),
+  });
+  if (!response.ok) throw new Error(`${url}: setting cluster.max_shards_per_node failed: ${response.status} ${await response.text()}`);
 }

@@ -7,6 +7,7 @@ import { groupLag } from '../admin/group-offsets.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import { currentTopics } from '../source/topic-pattern.js';
 import { ReplayError, type ReplayTarget, parseOffsetList, resetGroupOffsets } from '../admin/replay.js';
+import { resolveWorkerCount } from '../workers/count.js';
 // The service, the Kafka client and the demo producer load only for the commands that use them:
 // `run` in a worker thread must not carry a second copy of everything in the main thread.
 
@@ -170,6 +171,9 @@ export async function main(argv: string[], shutdown?: AbortSignal): Promise<numb
           logFormat: loaded.logFormat === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : loaded.logFormat,
           progress: loaded.progress === 'auto' ? (process.stderr.isTTY ? 'tty' : 'lines') : loaded.progress,
         } as const;
+        const workers = resolveWorkerCount(config.workers);
+        // workers: 1 is the service as it always ran (no pool, the same HTTP server).
+        if (workers > 1) return await (await import('../workers/pool.js')).runWorkers(config, workers, shutdown);
         if (config.maxHeapMb > 0) return await (await import('./run-worker.js')).runInWorker(config, config.maxHeapMb, shutdown);
         return await (await import('./run.js')).runService(config, shutdown);
       }

@@ -1,7 +1,7 @@
 // `kafka-to-elastic run`: initialization check, then the pipeline until SIGTERM/SIGINT or a fatal error.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
-import { boundPort, startHttpServer } from '../http/server.js';
+import { boundPort, startHttpServer, type StatusSource } from '../http/server.js';
 import { InitCheckError, waitUntilReady } from '../setup/init-check.js';
 import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
 import { HealthMonitor } from '../health/health-monitor.js';
@@ -17,6 +17,11 @@ export interface RunOptions {
   pipelineDeps?: (config: Config, logger: Logger) => Partial<PipelineDeps>;
   /** The metrics to count into (the re-drive reports its counters at the end). */
   metrics?: Metrics;
+  /** Serves /health, /ready, /status and /metrics instead of an HTTP server on http.port (a member of
+   *  `workers: N` answers the main thread, which serves the port for all members). */
+  serve?: (source: StatusSource) => { close(): void };
+  /** Fields every log line carries (a member of `workers: N` names itself). */
+  logBindings?: Record<string, string>;
 }
 
 /**
@@ -24,7 +29,8 @@ export interface RunOptions {
  *   SIGTERM/SIGINT do (when running in the main thread).
  */
 export async function runService(config: Config, shutdown?: AbortSignal, options: RunOptions = {}): Promise<number> {
-  const logger = createLogger(config.logLevel, config.logFormat === 'pretty');
+  const root = createLogger(config.logLevel, config.logFormat === 'pretty');
+  const logger = options.logBindings ? root.child(options.logBindings) : root;
   let pipeline: Pipeline | undefined;
   let consuming = false;
   let progress: Progress | undefined;
@@ -35,12 +41,18 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
     consuming && health.healthy && pipeline !== undefined && pipeline.stats().sink.state !== 'refused' && pipeline.stalledPartitions(health.endOffsets).length === 0;
   const metrics = options.metrics ?? new Metrics();
   const reporter = new StatusReporter(config, health, metrics, () => pipeline, ready);
-  const http = await startHttpServer(config.http.port, {
+  const source: StatusSource = {
     ready,
     status: () => reporter.snapshot(),
     metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
-  });
-  logger.info({ port: boundPort(http) }, 'http endpoints listening');
+  };
+  let http: { close(): void };
+  if (options.serve) http = options.serve(source);
+  else {
+    const server = await startHttpServer(config.http.port, source);
+    logger.info({ port: boundPort(server) }, 'http endpoints listening');
+    http = server;
+  }
 
   const signals = new AbortController();
   const onSignal = (signal: string): void => {

@@ -5,9 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { STATUS_PAGE_HTML } from './status-page.js';
 
 export interface StatusSource {
-  ready(): boolean;
+  ready(): boolean | Promise<boolean>;
   status(): unknown;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** Liveness beyond "this server answers": the main thread of `workers: N` asks its members. */
+  health?(): Promise<boolean>;
 }
 
 export async function startHttpServer(port: number, source: StatusSource): Promise<Server> {
@@ -17,12 +19,18 @@ export async function startHttpServer(port: number, source: StatusSource): Promi
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
     };
+    // Values may be promises (the main thread of `workers: N` asks its members).
+    const answer = <T>(value: T | Promise<T>, reply: (value: T) => void): void => {
+      Promise.resolve(value).then(reply, (error: unknown) => send(500, { error: String(error) }));
+    };
     if (path === '/' || path === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
       res.end(STATUS_PAGE_HTML);
-    } else if (path === '/health') send(200, { status: 'ok' });
-    else if (path === '/ready') send(source.ready() ? 200 : 503, { ready: source.ready() });
-    else if (path === '/status') send(200, source.status());
+    } else if (path === '/health') {
+      if (source.health) answer(source.health(), (alive) => send(alive ? 200 : 503, { status: alive ? 'ok' : 'unavailable' }));
+      else send(200, { status: 'ok' });
+    } else if (path === '/ready') answer(source.ready(), (ready) => send(ready ? 200 : 503, { ready }));
+    else if (path === '/status') answer(source.status(), (status) => send(200, status));
     else if (path === '/metrics') {
       source.metrics().then(
         ({ contentType, body }) => {

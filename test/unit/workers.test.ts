@@ -1,0 +1,113 @@
+// `workers: N | auto`: the configuration, how many members auto means, what each member is given, and
+// how the members' /status and /metrics become one.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Counter, Registry } from 'prom-client';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { mergeHistory, mergeMetrics, mergeStatus, processMetricsRegistry } from '../../src/workers/aggregate.js';
+import { AUTO_MAX_WORKERS, cgroupCpuLimit, resolveWorkerCount } from '../../src/workers/count.js';
+import { memberConfig } from '../../src/workers/pool.js';
+
+const base = { K2E_TOPICS: 't', K2E_INDEX: 'i' };
+
+describe('workers configuration', () => {
+  it('defaults to 1, takes a number or auto from the environment and flags, refuses anything else', () => {
+    assert.equal(loadConfig({ env: base }).workers, 1);
+    assert.equal(loadConfig({ env: { ...base, K2E_WORKERS: '3' } }).workers, 3);
+    assert.equal(loadConfig({ env: { ...base, K2E_WORKERS: 'auto' } }).workers, 'auto');
+    assert.equal(loadConfig({ env: base, flags: ['--workers=2'] }).workers, 2);
+    assert.throws(() => loadConfig({ env: { ...base, K2E_WORKERS: '0' } }), ConfigError);
+    assert.throws(() => loadConfig({ env: { ...base, K2E_WORKERS: 'many' } }), ConfigError);
+  });
+
+  it('auto is the usable cores: the affinity count, the cgroup quota, at most 8', () => {
+    assert.equal(resolveWorkerCount(4, 2, undefined), 4, 'a number is taken as given');
+    assert.equal(resolveWorkerCount('auto', 2, undefined), 2);
+    assert.equal(resolveWorkerCount('auto', 2, 'max 100000\n'), 2);
+    assert.equal(resolveWorkerCount('auto', 16, '300000 100000\n'), 3, 'a 3-CPU container limit on a 16-core host');
+    assert.equal(resolveWorkerCount('auto', 16, '50000 100000'), 1, 'half a CPU still runs one member');
+    assert.equal(resolveWorkerCount('auto', 64, undefined), AUTO_MAX_WORKERS);
+    assert.equal(cgroupCpuLimit('150000 100000'), 2);
+    assert.equal(cgroupCpuLimit('garbage'), undefined);
+  });
+
+  it('gives each member its own instance id and an equal share of the buffer bounds', () => {
+    const config = loadConfig({ env: { ...base, K2E_WORKERS: '3' }, flags: ['--instanceId=pod-a', '--batch.maxBufferedRecords=10000'] });
+    const members = [1, 2, 3].map((i) => memberConfig(config, i, 3));
+    assert.deepEqual(members.map((m) => m.instanceId), ['pod-a-w1', 'pod-a-w2', 'pod-a-w3']);
+    assert.ok(members.every((m) => m.batch.maxBufferedRecords === 3334 && m.batch.maxBufferedBytes === Math.ceil(config.batch.maxBufferedBytes / 3)));
+    assert.ok(members.every((m) => m.kafka.groupId === config.kafka.groupId && m.progress === 'off'));
+  });
+});
+
+describe('merging the members', () => {
+  const member = (assigned: number[], indexed: number, lag: number | null, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    instance: 'x',
+    ready: true,
+    memory: { rss: 300, heapUsed: 20 },
+    reachable: { kafka: true, searchEngine: true, since: 1 },
+    consumed: indexed,
+    indexed,
+    buffered: 1,
+    generation: 4,
+    assigned: assigned.map((p) => `t:${p}`),
+    sink: { state: 'ok', lastError: null, lastErrorAt: null },
+    lag,
+    stalled: [],
+    partitions: assigned.map((p) => ({ topic: 't', partition: p })),
+    history: [],
+    ...extra,
+  });
+
+  it('sums the totals, concatenates the partitions, keeps the worst sink state and a section per member', () => {
+    const merged = mergeStatus({ instance: 'pod', memory: { rss: 300, heapUsed: 5 } }, [
+      { worker: 'w1', alive: true, status: member([4, 1], 100, 5) },
+      { worker: 'w2', alive: true, status: member([0], 50, 0, { sink: { state: 'retrying', lastError: '429', lastErrorAt: 2 } }) },
+    ]);
+    assert.equal(merged.instance, 'pod');
+    assert.deepEqual(merged.memory, { rss: 300, heapUsed: 5 + 20 + 20, heapTotal: 0, external: 0, arrayBuffers: 0 }, 'the process\'s RSS, the heaps of all threads');
+    assert.equal(merged.indexed, 150);
+    assert.equal(merged.buffered, 2);
+    assert.equal(merged.lag, 5);
+    assert.equal(merged.ready, true);
+    assert.deepEqual(merged.assigned, ['t:0', 't:1', 't:4']);
+    assert.deepEqual((merged.partitions as { partition: number; worker: string }[]).map((p) => `${p.partition}@${p.worker}`), ['0@w2', '1@w1', '4@w1']);
+    assert.deepEqual(merged.sink, { state: 'retrying', lastError: '429', lastErrorAt: 2 });
+    assert.deepEqual((merged.members as { worker: string; indexed: number }[]).map((m) => [m.worker, m.indexed]), [['w1', 100], ['w2', 50]]);
+  });
+
+  it('is not ready, and its lag unknown, when a member did not answer or exited', () => {
+    const merged = mergeStatus({}, [
+      { worker: 'w1', alive: true, status: member([0], 10, 0) },
+      { worker: 'w2', alive: false },
+    ]);
+    assert.equal(merged.ready, false);
+    assert.equal(merged.lag, null);
+    assert.equal(merged.indexed, 10);
+  });
+
+  it('aligns histories from the newest point', () => {
+    const merged = mergeHistory([
+      [{ t: 1, indexedPerSec: 1, lag: 1 }, { t: 3, indexedPerSec: 2, lag: 2 }],
+      [{ t: 4, indexedPerSec: 10, lag: null }],
+    ]);
+    assert.deepEqual(merged, [{ t: 1, indexedPerSec: 1, lag: 1 }, { t: 4, indexedPerSec: 12, lag: null }]);
+  });
+
+  it('merges metrics with one HELP/TYPE per name, a worker label per member, process-wide metrics once', async () => {
+    const registries = ['w1', 'w2'].map((worker, i) => {
+      const registry = new Registry();
+      registry.setDefaultLabels({ worker });
+      new Counter({ name: 'k2e_records_indexed_total', help: 'indexed', labelNames: ['topic'], registers: [registry] }).inc({ topic: 't' }, 10 * (i + 1));
+      new Counter({ name: 'k2e_process_cpu_seconds_total', help: 'cpu', registers: [registry] }).inc(99);
+      return registry;
+    });
+    const text = await mergeMetrics(processMetricsRegistry(), await Promise.all(registries.map((r) => r.getMetricsAsJSON())));
+    const lines = text.split('\n');
+    assert.deepEqual(lines.filter((l) => l.startsWith('k2e_records_indexed_total')), ['k2e_records_indexed_total{topic="t",worker="w1"} 10', 'k2e_records_indexed_total{topic="t",worker="w2"} 20']);
+    assert.equal(lines.filter((l) => l.startsWith('# TYPE k2e_records_indexed_total')).length, 1);
+    assert.equal(lines.filter((l) => l.startsWith('k2e_process_cpu_seconds_total')).length, 1);
+    assert.ok(!lines.some((l) => l.startsWith('k2e_process_cpu_seconds_total') && l.includes('worker=')), 'the process-wide value is the main thread\'s');
+    assert.equal(lines.filter((l) => l.startsWith('k2e_process_start_time_seconds ')).length, 1, 'restarts stay visible (K2EInstanceRestarting)');
+  });
+});
