@@ -23,10 +23,18 @@ export interface TestMessage {
   partition?: number;
 }
 
-/** A message whose key may be raw bytes (binary keys). */
-export type BinaryKeyMessage = Omit<TestMessage, 'key'> & { key: string | Buffer | null };
+/**
+ * What `produce` writes: a TestMessage whose key may be raw bytes (binary keys), with the record's own
+ * timestamp and headers when a test needs them (routing reads both).
+ */
+export interface ProducedMessage extends Omit<TestMessage, 'key'> {
+  key: string | Buffer | null;
+  /** Epoch milliseconds: the record's own timestamp, which daily indices are named by (default: the broker's clock). */
+  timestamp?: number;
+  headers?: Record<string, string>;
+}
 
-export async function produce(topic: string, messages: BinaryKeyMessage[], chunk = 500): Promise<void> {
+export async function produce(topic: string, messages: readonly ProducedMessage[], chunk = 500): Promise<void> {
   // Idempotent: a retried send after a slow broker answer must not write a record twice.
   const producer = new Producer({ clientId: 'k2e-test-producer', bootstrapBrokers: [brokers], idempotent: true });
   try {
@@ -36,6 +44,8 @@ export async function produce(topic: string, messages: BinaryKeyMessage[], chunk
           topic,
           key: m.key === null ? undefined : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),
           value: (m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value)) as Buffer,
+          ...(m.timestamp === undefined ? {} : { timestamp: BigInt(m.timestamp) }),
+          ...(m.headers === undefined ? {} : { headers: new Map(Object.entries(m.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])) }),
           ...(m.partition === undefined ? {} : { partition: m.partition }),
         })),
       });

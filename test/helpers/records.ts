@@ -1,41 +1,11 @@
-// Test-side records with what routing reads besides key and value: the record timestamp (daily
-// indices), headers, and the partition. Plus a config file for the maps env vars cannot hold.
-import { Producer } from '@platformatic/kafka';
+// Test-side helpers for records dated and routed like the routing tests need (produce them with
+// produce() of kafka.ts, which takes timestamps and headers): a topic that keeps past-dated records,
+// the dates, a config file for the maps env vars cannot hold, and what landed in which index.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { withAdmin } from './kafka.js';
 import { withSearch } from './search.js';
-import { brokers } from './stack.js';
-
-export interface TimedRecord {
-  key: string | Buffer | null;
-  value: string | Buffer | null;
-  /** Epoch milliseconds: the record's own timestamp, which daily indices are named by. */
-  timestamp?: number;
-  headers?: Record<string, string>;
-  partition?: number;
-}
-
-export async function produceTimed(topic: string, records: readonly TimedRecord[], chunk = 500): Promise<void> {
-  const producer = new Producer({ clientId: 'k2e-test-producer', bootstrapBrokers: [brokers], idempotent: true });
-  try {
-    for (let i = 0; i < records.length; i += chunk) {
-      await producer.send({
-        messages: records.slice(i, i + chunk).map((r) => ({
-          topic,
-          key: r.key === null ? undefined : Buffer.isBuffer(r.key) ? r.key : Buffer.from(r.key),
-          value: (r.value === null ? null : Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value)) as Buffer,
-          ...(r.timestamp === undefined ? {} : { timestamp: BigInt(r.timestamp) }),
-          ...(r.headers === undefined ? {} : { headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])) }),
-          ...(r.partition === undefined ? {} : { partition: r.partition }),
-        })),
-      });
-    }
-  } finally {
-    await producer.close();
-  }
-}
 
 /**
  * A topic for records dated in the past (BASE_TIME): without retention by time, or the broker would

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import avro from 'avsc';
 import { confluentAvro, registerSchema } from '../../src/cli/demo-produce.js';
-import { createTopic, untilCommittedToEnd } from '../helpers/kafka.js';
-import { dropIndices, produceTimed, type TimedRecord } from '../helpers/records.js';
+import { createTopic, produce, type ProducedMessage, untilCommittedToEnd } from '../helpers/kafka.js';
+import { dropIndices } from '../helpers/records.js';
 import { allDocuments } from '../helpers/search.js';
 import { startService } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -127,8 +127,8 @@ const envelopeSchema = {
 };
 const keySchema = { type: 'struct', fields: [{ type: 'int32', optional: false, field: 'id' }], optional: false, name: 'dbserver1.inventory.customers.Key' };
 
-function jsonRecords(): TimedRecord[] {
-  const records: TimedRecord[] = [];
+function jsonRecords(): ProducedMessage[] {
+  const records: ProducedMessage[] = [];
   CHANGES.forEach((change, i) => {
     const id = (change.after ?? change.before)!.id;
     const key = JSON.stringify({ schema: keySchema, payload: { id } });
@@ -179,12 +179,12 @@ const avroEnvelope = { type: 'record', name: 'Envelope', namespace: 'dbserver1.i
 ], 'connect.version': 1, 'connect.name': 'dbserver1.inventory.customers.Envelope' };
 const avroKey = { type: 'record', name: 'Key', namespace: 'dbserver1.inventory.customers', fields: [{ name: 'id', type: 'int' }], 'connect.name': 'dbserver1.inventory.customers.Key' };
 
-async function avroRecords(topic: string): Promise<TimedRecord[]> {
+async function avroRecords(topic: string): Promise<ProducedMessage[]> {
   const keyId = await registerSchema(registry!, `${topic}-key`, JSON.stringify(avroKey));
   const valueId = await registerSchema(registry!, `${topic}-value`, JSON.stringify(avroEnvelope));
   const keyType = avro.Type.forSchema(avroKey as avro.Schema);
   const valueType = avro.Type.forSchema(avroEnvelope as avro.Schema);
-  const records: TimedRecord[] = [];
+  const records: ProducedMessage[] = [];
   CHANGES.forEach((change, i) => {
     const key = confluentAvro(keyId, keyType, { id: (change.after ?? change.before)!.id });
     const payload = { before: change.before, after: change.after, source: source(i, change.op === 'r'), op: change.op, ts_ms: 1_767_225_600_500 + i, transaction: null };
@@ -194,10 +194,10 @@ async function avroRecords(topic: string): Promise<TimedRecord[]> {
   return records;
 }
 
-async function runCdc(engineUrl: string, topic: string, records: TimedRecord[], flags: string[]): Promise<Map<string, Record<string, unknown>>> {
+async function runCdc(engineUrl: string, topic: string, records: ProducedMessage[], flags: string[]): Promise<Map<string, Record<string, unknown>>> {
   const groupId = uniqueName('cdc-group');
   await createTopic(topic, 1);
-  await produceTimed(topic, records);
+  await produce(topic, records);
   const service = startService(
     { K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: groupId, K2E_ELASTIC_URL: engineUrl, K2E_INDEX: topic },
     ['--decode.envelope=debezium', ...flags],

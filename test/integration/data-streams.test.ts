@@ -5,8 +5,8 @@
 // (create into <type>-<dataset>-<namespace>, `pipeline` in the action line).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createTopic, untilCommittedToEnd } from '../helpers/kafka.js';
-import { BASE_TIME, configFile, createDatedTopic, dropIndices, produceTimed, searchAll } from '../helpers/records.js';
+import { createTopic, produce, untilCommittedToEnd } from '../helpers/kafka.js';
+import { BASE_TIME, configFile, createDatedTopic, dropIndices, searchAll } from '../helpers/records.js';
 import { withSearch } from '../helpers/search.js';
 import { startService } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -34,7 +34,7 @@ describe('data streams and ingest pipelines on opensearch', { skip }, () => {
     const topic = uniqueName('ds-events');
     const dataset = datasetName('k2e_ds');
     await createDatedTopic(topic, 2);
-    await produceTimed(topic, Array.from({ length: 50 }, (_, i) => ({ key: `e${i}`, value: JSON.stringify({ i, msg: `event ${i}` }), timestamp: BASE_TIME + i * 1000 })));
+    await produce(topic, Array.from({ length: 50 }, (_, i) => ({ key: `e${i}`, value: JSON.stringify({ i, msg: `event ${i}` }), timestamp: BASE_TIME + i * 1000 })));
     const stream = `logs-${dataset}-default`;
     const config = (groupId: string) => configFile({ kafka: { brokers: [brokers], topics: [topic], groupId }, elastic: { url, dataStream: { dataset, installTemplate: true } } });
 
@@ -63,7 +63,7 @@ describe('data streams and ingest pipelines on opensearch', { skip }, () => {
     const topic = uniqueName('ds-ns');
     const dataset = datasetName('k2e_ns');
     await createTopic(topic, 1);
-    await produceTimed(topic, [
+    await produce(topic, [
       { key: 'p1', value: JSON.stringify({ env: 'Prod', at: 1_767_225_600_000 }) },
       { key: 'p2', value: JSON.stringify({ env: 'Prod', at: 1_767_225_601_000 }) },
       { key: 'q1', value: JSON.stringify({ env: 'qa-eu', at: '2026-01-01T00:00:05.000Z' }) },
@@ -94,7 +94,7 @@ describe('data streams and ingest pipelines on opensearch', { skip }, () => {
       }
     });
     await createTopic(topic, 1);
-    await produceTimed(topic, [
+    await produce(topic, [
       { key: '1', value: '{"kind":"a","name":"ALPHA"}' },
       { key: '2', value: '{"kind":"b","name":"Beta"}' },
       // No kind: the pipeline cannot be named, so the record is dead-lettered (class transform).

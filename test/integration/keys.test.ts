@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import avro from 'avsc';
 import { confluentAvro, registerSchema } from '../../src/cli/demo-produce.js';
-import { createTopic, produce, readTopic, topicEndOffsets, type BinaryKeyMessage, untilCommittedToEnd } from '../helpers/kafka.js';
+import { createTopic, produce, readTopic, topicEndOffsets, type ProducedMessage, untilCommittedToEnd } from '../helpers/kafka.js';
 import { allDocuments } from '../helpers/search.js';
 import { startService } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -40,7 +40,7 @@ for (const engine of stack.engines) {
       await createTopic(topic, 2);
       // Negative longs start with 0xff/0xfe...: invalid UTF-8, and read as text all of these were one id.
       const keys = [-1n, -2n, -72057594037927935n, -144115188075855871n, -(2n ** 63n), 2n ** 63n - 1n, 1n, 9007199254740993n];
-      const messages: BinaryKeyMessage[] = keys.map((n, i) => ({ key: longKey(n), value: JSON.stringify({ n: i }), partition: i % 2 }));
+      const messages: ProducedMessage[] = keys.map((n, i) => ({ key: longKey(n), value: JSON.stringify({ n: i }), partition: i % 2 }));
       messages.push({ key: longKey(-2n), value: null, partition: 1 }); // deletes the document of -2
       messages.push({ key: Buffer.from([1, 2, 3, 4]), value: JSON.stringify({ n: 99 }), partition: 0 }); // not 8 bytes
       await produce(topic, messages);
@@ -62,7 +62,7 @@ for (const engine of stack.engines) {
     it('field ids: a tombstone cannot name its document and is dead-lettered; with nullValues ignore it is acknowledged', async () => {
       const topic = uniqueName('field-tombstones');
       await createTopic(topic, 1);
-      const messages: BinaryKeyMessage[] = [];
+      const messages: ProducedMessage[] = [];
       for (let i = 0; i < 10; i++) messages.push({ key: `k-${i}`, value: JSON.stringify({ user: { id: `u-${i}` }, n: i }) });
       messages.push({ key: 'k-3', value: null }); // with document.id field:user.id the key is not the id
       messages.push({ key: null, value: null });

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { groupCommittedOffsets, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
-import { BASE_TIME, DAY_MS, countsByIndex, createDatedTopic, dropIndices, produceTimed, type TimedRecord } from '../helpers/records.js';
+import { groupCommittedOffsets, produce, type ProducedMessage, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
+import { BASE_TIME, DAY_MS, countsByIndex, createDatedTopic, dropIndices } from '../helpers/records.js';
 import { allDocuments } from '../helpers/search.js';
 import { FAST_GROUP_FLAGS, startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -22,7 +22,7 @@ for (const engine of stack.engines) {
       const groupId = uniqueName('rt-crash-group');
       await createDatedTopic(topic, 4);
       // A key keeps its day; its records carry rising sequence numbers (and timestamps within the day).
-      const records: TimedRecord[] = [];
+      const records: ProducedMessage[] = [];
       const last = new Map<string, { seq: number; day: number }>();
       for (let seq = 0; seq < RECORDS; seq++) {
         const n = seq % KEYS;
@@ -35,7 +35,7 @@ for (const engine of stack.engines) {
       // Slices over about 45 s, so records keep arriving while the instances start and are killed.
       const producing = (async () => {
         for (let i = 0; i < records.length; i += 300) {
-          await produceTimed(topic, records.slice(i, i + 300));
+          await produce(topic, records.slice(i, i + 300));
           await sleep(1500);
         }
       })();

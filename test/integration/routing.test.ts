@@ -5,8 +5,8 @@
 // while the service runs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createTopic, readTopic, untilCommittedToEnd } from '../helpers/kafka.js';
-import { BASE_TIME, DAY_MS, configFile, countsByIndex, createDatedTopic, dropIndices, produceTimed, searchAll } from '../helpers/records.js';
+import { createTopic, produce, readTopic, untilCommittedToEnd } from '../helpers/kafka.js';
+import { BASE_TIME, DAY_MS, configFile, countsByIndex, createDatedTopic, dropIndices, searchAll } from '../helpers/records.js';
 import { startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
 
@@ -30,21 +30,21 @@ for (const engine of stack.engines) {
         },
       });
       // 30 records over 3 days (10 per day), keyed so each key stays on its day.
-      await produceTimed(
+      await produce(
         daily,
         Array.from({ length: 30 }, (_, i) => ({ key: `d${i}`, value: JSON.stringify({ n: i }), timestamp: BASE_TIME + Math.floor(i / 10) * DAY_MS })),
       );
-      await produceTimed(regional, [
+      await produce(regional, [
         ...Array.from({ length: 6 }, (_, i) => ({ key: `r${i}`, value: JSON.stringify({ customer: { region: i % 2 ? 'EU' : 'us' } }) })),
         // No region: the index cannot be named, so it is dead-lettered with class transform.
         { key: 'no-region', value: JSON.stringify({ customer: {} }) },
       ]);
-      await produceTimed(keyed, [
+      await produce(keyed, [
         { key: 'alpha', value: '{"v":1}', headers: { src: 'h1' } },
         { key: 'alpha', value: '{"v":2}', headers: { src: 'h2' } },
         { key: 'beta', value: '{"v":1}' },
       ]);
-      await produceTimed(plain, [{ key: 'p', value: 'just text' }]);
+      await produce(plain, [{ key: 'p', value: 'just text' }]);
 
       const service = startService({ K2E_CONFIG: file });
       try {
@@ -78,7 +78,7 @@ for (const engine of stack.engines) {
       const topic = uniqueName('rt-fallback');
       const groupId = uniqueName('rt-fallback-group');
       await createTopic(topic, 1);
-      await produceTimed(topic, [
+      await produce(topic, [
         { key: 'a', value: JSON.stringify({ tenant: 'acme' }) },
         { key: 'b', value: JSON.stringify({ other: 1 }) },
         // An index name the engines refuse ("_" may not start one) falls back too.
@@ -112,12 +112,12 @@ for (const engine of stack.engines) {
         elastic: { url: engine.url, index: '{topic}' },
         topicOverrides: { [byField]: { routing: 'field:tenant' } },
       });
-      await produceTimed(byKey, [
+      await produce(byKey, [
         { key: 'k1', value: '{"n":1}' },
         { key: 'k2', value: '{"n":2}' },
         { key: 'k2', value: null }, // a tombstone: the delete must reach the routed shard
       ]);
-      await produceTimed(byField, [
+      await produce(byField, [
         { key: 'f1', value: '{"tenant":"t-7"}' },
         { key: 'f2', value: '{"tenant":"t-9"}' },
       ]);
@@ -141,8 +141,8 @@ for (const engine of stack.engines) {
       const groupId = uniqueName('rt-pattern-group');
       const [first, later, unrelated] = [`${prefix}-a`, `${prefix}-b`, `${uniqueName('rt-other')}`];
       await Promise.all([createTopic(first, 2), createTopic(unrelated, 1)]);
-      await produceTimed(first, Array.from({ length: 20 }, (_, i) => ({ key: `a${i}`, value: JSON.stringify({ i }) })));
-      await produceTimed(unrelated, [{ key: 'x', value: '{}' }]);
+      await produce(first, Array.from({ length: 20 }, (_, i) => ({ key: `a${i}`, value: JSON.stringify({ i }) })));
+      await produce(unrelated, [{ key: 'x', value: '{}' }]);
       const service = startService(
         { K2E_BROKERS: brokers, K2E_GROUP_ID: groupId, K2E_ELASTIC_URL: engine.url, K2E_INDEX: '{topic}' },
         [`--kafka.topicPattern=${prefix}-.*`, '--kafka.partitionDiscoveryIntervalMs=1000'],
@@ -152,7 +152,7 @@ for (const engine of stack.engines) {
         assert.ok(await untilCommittedToEnd(groupId, first, 60_000), service.output().slice(-3000));
         // Created after the start: picked up at the next discovery and read from its beginning.
         await createTopic(later, 2);
-        await produceTimed(later, Array.from({ length: 15 }, (_, i) => ({ key: `b${i}`, value: JSON.stringify({ i }) })));
+        await produce(later, Array.from({ length: 15 }, (_, i) => ({ key: `b${i}`, value: JSON.stringify({ i }) })));
         assert.ok(await untilCommittedToEnd(groupId, later, 60_000), `the new topic was not consumed:\n${service.output().slice(-3000)}`);
         assert.ok(await waitFor(async () => /new topics match kafka.topicPattern/.test(service.output()), 5_000));
       } finally {

@@ -4,8 +4,8 @@
 // dead-lettered; the action per record from a field (index, update, delete).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createTopic, readTopic, untilCommittedToEnd } from '../helpers/kafka.js';
-import { dropIndices, produceTimed, type TimedRecord } from '../helpers/records.js';
+import { createTopic, produce, type ProducedMessage, readTopic, untilCommittedToEnd } from '../helpers/kafka.js';
+import { dropIndices } from '../helpers/records.js';
 import { allDocuments, withSearch } from '../helpers/search.js';
 import { startService } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -24,8 +24,8 @@ async function runUntilCommitted(topic: string, groupId: string, env: Record<str
 }
 
 /** Per key: one record with its name, then a run of partial changes with rising seq, interleaved across keys. */
-function partialChanges(): { records: TimedRecord[]; last: Map<string, number> } {
-  const records: TimedRecord[] = [];
+function partialChanges(): { records: ProducedMessage[]; last: Map<string, number> } {
+  const records: ProducedMessage[] = [];
   const last = new Map<string, number>();
   for (let k = 0; k < KEYS; k++) records.push({ key: `k${k}`, value: JSON.stringify({ name: `name-${k}` }) });
   for (let round = 0; round < CHANGES_PER_KEY; round++) {
@@ -44,7 +44,7 @@ for (const engine of stack.engines) {
       const topic = uniqueName('up-upsert');
       await createTopic(topic, 3);
       const { records, last } = partialChanges();
-      await produceTimed(topic, records);
+      await produce(topic, records);
       await runUntilCommitted(topic, uniqueName('up-upsert-group'), { K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic }, ['--document.action=upsert']);
       const docs = await allDocuments(engine.url, topic);
       assert.equal(docs.size, KEYS);
@@ -66,7 +66,7 @@ for (const engine of stack.engines) {
       });
       const { records, last } = partialChanges();
       const changes = records.slice(KEYS); // only the partial changes
-      await produceTimed(topic, [...changes, { key: 'missing', value: '{"seq":1}' }]);
+      await produce(topic, [...changes, { key: 'missing', value: '{"seq":1}' }]);
       await runUntilCommitted(topic, uniqueName('up-update-group'), { K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic }, ['--document.action=update']);
       const docs = await allDocuments(engine.url, topic);
       assert.equal(docs.size, KEYS);
@@ -82,7 +82,7 @@ for (const engine of stack.engines) {
     it('takes the action of each record from a field (document.actionField)', async () => {
       const topic = uniqueName('up-action-field');
       await createTopic(topic, 1);
-      await produceTimed(topic, [
+      await produce(topic, [
         { key: 'a', value: '{"op":"index","name":"a","n":1}' },
         { key: 'b', value: '{"op":"index","name":"b","n":1}' },
         { key: 'c', value: '{"op":"index","name":"c","n":1}' },
