@@ -1,9 +1,11 @@
 // Runs the real service as a child process (the bin users run), with its config in the environment.
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../../scripts/stack/layout.js';
+import { untilCommittedToEnd } from './kafka.js';
 
 export interface ServiceStatus {
   ready: boolean;
@@ -116,3 +118,45 @@ export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, 
 
 /** Short group timeouts so a killed instance's partitions move on quickly (the broker allows 6 s). */
 export const FAST_GROUP_FLAGS = ['--kafka.sessionTimeoutMs=6000', '--kafka.heartbeatIntervalMs=1000', '--kafka.rebalanceTimeoutMs=10000'];
+
+export interface CrashCount {
+  /** Instances started and killed. */
+  kills: number;
+  /** Kills that hit while the instance had indexed records and buffered others. */
+  inFlightKills: number;
+}
+
+/**
+ * kill -9, `kills` times in a row (with FAST_GROUP_FLAGS, so the next instance gets the partitions
+ * soon): each instance must start consuming; it is killed while it works through the backlog (records
+ * buffered, bulks in flight), a random moment up to 60 ms after it indexed its first records, or, when
+ * it never gets busy within 15 s, a random moment up to `idleKillMs`.
+ */
+export async function killRepeatedly(env: Record<string, string>, kills: number, idleKillMs: number): Promise<CrashCount> {
+  const count: CrashCount = { kills: 0, inFlightKills: 0 };
+  for (; count.kills < kills; count.kills++) {
+    const service = startService(env, FAST_GROUP_FLAGS);
+    assert.ok(await service.consuming(), `instance ${count.kills} did not start:\n${service.output().slice(-2000)}`);
+    const busy = await waitFor(async () => {
+      const status = await service.status();
+      return status !== undefined && status.indexed > 0 && status.buffered > 0;
+    }, 15_000, 20);
+    await sleep(Math.random() * (busy ? 60 : idleKillMs));
+    if (busy) count.inFlightKills++;
+    await service.kill();
+  }
+  return count;
+}
+
+/**
+ * The run after the crashes: one instance (FAST_GROUP_FLAGS) until the group committed every partition
+ * of the topic to its end offset; asserts that it got there and then stopped with exit code 0.
+ */
+export async function runUntilCaughtUp(env: Record<string, string>, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
+  const finalRun = startService(env, FAST_GROUP_FLAGS);
+  assert.ok(await finalRun.consuming(), finalRun.output());
+  const caughtUp = await untilCommittedToEnd(groupId, topic, timeoutMs);
+  const exitCode = await finalRun.stop();
+  assert.ok(caughtUp, `final run did not commit to the end:\n${finalRun.output().slice(-3000)}`);
+  assert.equal(exitCode, 0, finalRun.output().slice(-3000));
+}

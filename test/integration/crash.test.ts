@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sequencedEvents } from '../helpers/events.js';
-import { createTopic, groupCommittedOffsets, produce, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
+import { createTopic, groupCommittedOffsets, produce, topicEndOffsets } from '../helpers/kafka.js';
 import { allDocuments, refreshAndCount } from '../helpers/search.js';
-import { FAST_GROUP_FLAGS, startService, waitFor } from '../helpers/service.js';
+import { killRepeatedly, runUntilCaughtUp } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
 
 const engine = stack.engines[0]!;
@@ -28,29 +28,9 @@ describe(`crash recovery on ${engine.name}`, () => {
       }
     })();
 
-    let kills = 0;
-    let inFlightKills = 0;
-    for (; kills < 6; kills++) {
-      const service = startService(env, FAST_GROUP_FLAGS);
-      assert.ok(await service.consuming(), `instance ${kills} did not start:\n${service.output().slice(-2000)}`);
-      // Kill while it works through the backlog (records buffered, bulks in flight), a random
-      // moment after it indexed its first records; or at a random moment when it never gets busy.
-      const busy = await waitFor(async () => {
-        const status = await service.status();
-        return status !== undefined && status.indexed > 0 && status.buffered > 0;
-      }, 15_000, 20);
-      await sleep(Math.random() * (busy ? 60 : 500));
-      if (busy) inFlightKills++;
-      await service.kill();
-    }
+    const { kills, inFlightKills } = await killRepeatedly(env, 6, 500);
     await producing;
-
-    const finalRun = startService(env, FAST_GROUP_FLAGS);
-    assert.ok(await finalRun.consuming(), finalRun.output());
-    const caughtUp = await untilCommittedToEnd(groupId, topic, 120_000);
-    const exitCode = await finalRun.stop();
-    assert.ok(caughtUp, `final run did not commit to the end:\n${finalRun.output().slice(-3000)}`);
-    assert.equal(exitCode, 0, finalRun.output().slice(-3000));
+    await runUntilCaughtUp(env, groupId, topic);
 
     assert.ok(kills >= 5);
     assert.ok(inFlightKills >= 3, `at least 3 kills must hit while records were in flight, got ${inFlightKills}`);

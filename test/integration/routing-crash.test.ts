@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { groupCommittedOffsets, produce, type ProducedMessage, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
+import { groupCommittedOffsets, produce, type ProducedMessage, topicEndOffsets } from '../helpers/kafka.js';
 import { BASE_TIME, DAY_MS, countsByIndex, createDatedTopic, dropIndices } from '../helpers/records.js';
 import { allDocuments } from '../helpers/search.js';
-import { FAST_GROUP_FLAGS, startService, waitFor } from '../helpers/service.js';
+import { killRepeatedly, runUntilCaughtUp } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
 
 const RECORDS = 9_000;
@@ -40,26 +40,9 @@ for (const engine of stack.engines) {
         }
       })();
 
-      let inFlightKills = 0;
-      for (let kills = 0; kills < 5; kills++) {
-        const service = startService(env, FAST_GROUP_FLAGS);
-        assert.ok(await service.consuming(), `instance ${kills} did not start:\n${service.output().slice(-2000)}`);
-        const busy = await waitFor(async () => {
-          const status = await service.status();
-          return status !== undefined && status.indexed > 0 && status.buffered > 0;
-        }, 15_000, 20);
-        await sleep(Math.random() * (busy ? 60 : 400));
-        if (busy) inFlightKills++;
-        await service.kill();
-      }
+      const { inFlightKills } = await killRepeatedly(env, 5, 400);
       await producing;
-
-      const finalRun = startService(env, FAST_GROUP_FLAGS);
-      assert.ok(await finalRun.consuming(), finalRun.output());
-      const caughtUp = await untilCommittedToEnd(groupId, topic, 120_000);
-      const exitCode = await finalRun.stop();
-      assert.ok(caughtUp, `final run did not commit to the end:\n${finalRun.output().slice(-3000)}`);
-      assert.equal(exitCode, 0, finalRun.output().slice(-3000));
+      await runUntilCaughtUp(env, groupId, topic);
       assert.ok(inFlightKills >= 2, `at least 2 kills must hit while records were in flight, got ${inFlightKills}`);
       assert.deepEqual(await groupCommittedOffsets(groupId, topic), await topicEndOffsets(topic));
 
