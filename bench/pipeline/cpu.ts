@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { Metrics } from '../../src/metrics/metrics.js';
-import type { CommitRequest, RecordSource, SourceHandlers } from '../../src/source/kafka-source.js';
+import type { CommitRequest } from '../../src/source/kafka-source.js';
 import type { SourceRecord } from '../../src/source/record.js';
 import { createLogger } from '../../src/util/logger.js';
+import { FakeSource } from '../../test/helpers/fake-source.js';
 import { tweet, tweetKey } from '../lib/data.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -23,26 +24,19 @@ const partitions = 6;
 const flags = [...args].filter(([k]) => k.includes('.')).map(([k, v]) => `--${k}=${v}`);
 
 /** Delivers pre-built records partition by partition in fetch-sized runs, honouring pause(). */
-class ReplaySource implements RecordSource {
-  handlers!: SourceHandlers;
-  paused = false;
+class ReplaySource extends FakeSource {
   committed = new Map<number, bigint>();
   #wake: (() => void) | undefined;
-  constructor(private readonly records: SourceRecord[][]) {}
-  async start(handlers: SourceHandlers): Promise<void> {
-    this.handlers = handlers;
+  constructor(private readonly records: SourceRecord[][]) {
+    super();
   }
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    this.paused = false;
+  override resume(): void {
+    super.resume();
     this.#wake?.();
   }
   async commit(offsets: readonly CommitRequest[]): Promise<void> {
     for (const o of offsets) this.committed.set(o.partition, o.offset);
   }
-  async close(): Promise<void> {}
   /** Like a fetch loop: runs of ~1,000 records per partition, round robin, yielding between runs. */
   async replay(): Promise<void> {
     this.handlers.onAssigned({ partitions: this.records.map((_, p) => `t:${p}`), generation: 1, memberId: 'bench' });

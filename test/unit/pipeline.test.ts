@@ -11,30 +11,20 @@ import type { BulkOperation, EncodedOperation } from '../../src/sink/bulk-reques
 import type { ItemOutcome } from '../../src/sink/bulk-response.js';
 import type { DeadLetter } from '../../src/dead-letter/failure.js';
 import { Metrics } from '../../src/metrics/metrics.js';
-import type { CommitRequest, RecordSource, SourceHandlers } from '../../src/source/kafka-source.js';
+import type { CommitRequest } from '../../src/source/kafka-source.js';
 import type { SourceRecord } from '../../src/source/record.js';
 import { createLogger } from '../../src/util/logger.js';
+import { FakeSource } from '../helpers/fake-source.js';
 
 const logger = createLogger(process.env.TEST_LOG ?? 'silent');
 
-class ScriptedSource implements RecordSource {
-  handlers!: SourceHandlers;
-  paused = false;
+class ScriptedSource extends FakeSource {
   readonly commits: CommitRequest[][] = [];
   /** Commits sent while the pipeline said it was rebalancing (must stay empty). */
   readonly commitsWhileRebalancing: CommitRequest[][] = [];
   rebalancing = false;
   failCommits = 0;
 
-  async start(handlers: SourceHandlers): Promise<void> {
-    this.handlers = handlers;
-  }
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    this.paused = false;
-  }
   async commit(offsets: readonly CommitRequest[]): Promise<void> {
     if (this.failCommits > 0) {
       this.failCommits--;
@@ -42,7 +32,6 @@ class ScriptedSource implements RecordSource {
     }
     (this.rebalancing ? this.commitsWhileRebalancing : this.commits).push([...offsets]);
   }
-  async close(): Promise<void> {}
 
   revoke(): void {
     this.rebalancing = true;
