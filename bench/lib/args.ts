@@ -1,6 +1,6 @@
 // Command line of `npm run bench`: the benchmark's own flags, and everything else of the form
 // `--key=value` (e.g. --batch.maxDocs=2000), which is passed to the service under test.
-export const PHASES = ['sweep', 'after', 'kcat', 'consume', 'peer', 'steady', 'naive'] as const;
+export const PHASES = ['sweep', 'after', 'kcat', 'consume', 'peer', 'steady', 'floor', 'naive'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchArgs {

@@ -135,6 +135,8 @@ export interface CatchUp {
   monotonicUs: [number, number];
   /** From /metrics at the end: bulk requests, mean documents and seconds per bulk, and the mean number in flight. */
   bulks: { count: number; meanDocs: number; meanSeconds: number; meanInFlight: number };
+  /** V8 garbage collection over the service's life (k2e_nodejs_gc_duration_seconds), CPU-s per 100k documents. */
+  gcPer100k: number;
   cpu: CpuReport;
 }
 
@@ -216,6 +218,7 @@ export async function measureCatchUp(service: Service, count: number, timeoutMs:
     avgBuffered: polls ? bufferedSum / polls : NaN,
     monotonicUs: [monoStart, monoEnd],
     bulks,
+    gcPer100k: docs > 0 ? (metric('k2e_nodejs_gc_duration_seconds_sum') / end.indexed) * 100_000 : NaN,
     cpu: end.report,
   };
 }
@@ -231,6 +234,8 @@ export interface Latency {
   probe: { p50: number; p90: number; p99: number; max: number };
   /** k2e_event_to_indexed_seconds (record timestamp → bulk acknowledged), interpolated in its buckets, ms. */
   histogram: { p50: number; p90: number; p99: number; count: number };
+  /** The index's refreshes over the run (what makes a document searchable): how many, and their mean duration. */
+  refresh: Refreshes;
   serviceCpuPer100k: number;
   serviceRss: number;
   cpu: CpuReport;
@@ -317,6 +322,7 @@ export async function measureLatency(
 
   const meter = new CpuMeter({ ...named, service: service.pid });
   const cpu0 = cpuSeconds(service.pid) ?? 0;
+  const refresh0 = await refreshStats(engine, o.index);
   const t0 = performance.now();
   let sent = 0;
   let inFlight = 0;
@@ -341,6 +347,7 @@ export async function measureLatency(
     await sleep(10);
   }
   const producedSeconds = (performance.now() - t0) / 1000;
+  const refresh1 = await refreshStats(engine, o.index);
   await Promise.all(sends);
   stoppedAt = performance.now();
   producing = false;
@@ -363,7 +370,31 @@ export async function measureLatency(
     probe: { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies.at(-1) ?? NaN },
     histogram: { p50: hq(0.5), p90: hq(0.9), p99: hq(0.99), count: (histogramAfter.get(Infinity) ?? 0) - (histogramBefore.get(Infinity) ?? 0) },
     serviceCpuPer100k: (serviceCpu / Math.max(1, sent)) * 100_000,
+    refresh: refreshesBetween(refresh0, refresh1, producedSeconds),
     serviceRss: memoryField(service.pid, 'VmRSS') ?? 0,
     cpu,
   };
 }
+
+export interface Refreshes {
+  count: number;
+  perSecond: number;
+  meanMs: number;
+}
+
+type RefreshTotals = { total: number; millis: number };
+
+/** The index's refresh counters (_stats/refresh); zeros when the engine does not answer. */
+export async function refreshStats(engine: Engine, index: string): Promise<RefreshTotals> {
+  const r = await engine
+    .call<{ _all?: { primaries?: { refresh?: { total?: number; total_time_in_millis?: number } } } }>('GET', `/${index}/_stats/refresh`)
+    .catch(() => undefined);
+  const refresh = r?.body._all?.primaries?.refresh;
+  return { total: refresh?.total ?? 0, millis: refresh?.total_time_in_millis ?? 0 };
+}
+
+export function refreshesBetween(before: RefreshTotals, after: RefreshTotals, seconds: number): Refreshes {
+  const count = after.total - before.total;
+  return { count, perSecond: count / seconds, meanMs: count > 0 ? (after.millis - before.millis) / count : NaN };
+}
+

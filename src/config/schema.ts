@@ -252,6 +252,8 @@ export const configSchema = z.strictObject({
   stallTimeoutMs: z.number().int().positive().default(60_000),
   /** V8 heap cap of the service (it runs in a worker thread with this limit); 0 = Node's default. */
   maxHeapMb: z.number().int().min(0).default(128),
+  /** V8 young generation of the service thread (with maxHeapMb > 0); 0 = V8's own size. Smaller: less RSS, more GC CPU. */
+  maxYoungGenerationMb: z.number().int().min(0).default(0),
   /** Members of the consumer group run by this process, each in its own worker thread with its own
    *  partitions: a number, or auto (the usable cores, at most 8; docs/scaling.md). 1 = as before. */
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),

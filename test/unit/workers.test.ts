@@ -7,6 +7,9 @@ import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { mergeHistory, mergeMetrics, mergeStatus, processMetricsRegistry } from '../../src/workers/aggregate.js';
 import { AUTO_MAX_WORKERS, cgroupCpuLimit, resolveWorkerCount } from '../../src/workers/count.js';
 import { memberConfig } from '../../src/workers/pool.js';
+import { threadResourceLimits } from '../../src/cli/run-worker.js';
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
 
 const base = { K2E_TOPICS: 't', K2E_INDEX: 'i' };
 
@@ -109,5 +112,25 @@ describe('merging the members', () => {
     assert.equal(lines.filter((l) => l.startsWith('k2e_process_cpu_seconds_total')).length, 1);
     assert.ok(!lines.some((l) => l.startsWith('k2e_process_cpu_seconds_total') && l.includes('worker=')), 'the process-wide value is the main thread\'s');
     assert.equal(lines.filter((l) => l.startsWith('k2e_process_start_time_seconds ')).length, 1, 'restarts stay visible (K2EInstanceRestarting)');
+  });
+});
+
+describe('service thread memory limits', () => {
+  it('caps the old generation at maxHeapMb and sizes the young generation only when asked', async () => {
+    assert.equal(threadResourceLimits(0, 16), undefined, 'maxHeapMb 0: no thread limits at all');
+    assert.deepEqual(threadResourceLimits(128, 0), { maxOldGenerationSizeMb: 128 });
+    assert.deepEqual(threadResourceLimits(128, 16), { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 });
+    assert.equal(loadConfig({ env: base }).maxYoungGenerationMb, 0);
+    assert.equal(loadConfig({ env: { ...base, K2E_MAX_YOUNG_GENERATION_MB: '16' } }).maxYoungGenerationMb, 16);
+    // What V8 makes of them: a thread given a 16 MiB young generation has a smaller heap limit than one left to V8.
+    const heapLimit = async (youngMb: number): Promise<number> => {
+      const worker = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:v8').getHeapStatistics().heap_size_limit)", { eval: true, resourceLimits: threadResourceLimits(64, youngMb)! });
+      const [limit] = (await once(worker, 'message')) as [number];
+      await worker.terminate();
+      return limit / 1048576;
+    };
+    const byV8 = await heapLimit(0);
+    const small = await heapLimit(16);
+    assert.ok(small < byV8 - 16, `young generation 16 MiB: heap limit ${small} MiB, V8's own ${byV8} MiB`);
   });
 });
