@@ -52,7 +52,7 @@ export function parseArgs(argv: string[]): BenchArgs | 'help' {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new Error(`--${name} needs a value`);
       values.set(name, value);
-    } else if (inline !== undefined) serviceFlags.push(arg);
+    } else if (inline !== undefined || name.startsWith('node:')) serviceFlags.push(arg);
     else throw new Error(`unknown flag ${arg} (service settings are passed as --key=value)\n${USAGE}`);
   }
   if (values.has('help')) return 'help';

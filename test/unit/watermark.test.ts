@@ -56,3 +56,56 @@ describe('PartitionWatermark across a revocation', () => {
     assert.equal(after.committableOffset(), 110n);
   });
 });
+
+describe('PartitionWatermark against a model', () => {
+  it('agrees with "the lowest offset not acknowledged" over random tracks and acks, in and out of order', () => {
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let round = 0; round < 20; round++) {
+      const w = new PartitionWatermark();
+      const pending = new Set<bigint>();
+      const acked = new Set<bigint>();
+      let next = BigInt(Math.floor(random() * 1000));
+      let highest = -1n;
+      for (let step = 0; step < 5000; step++) {
+        if (random() < 0.55) {
+          next += 1n + BigInt(Math.floor(random() * 3)); // gaps, as compaction leaves them
+          w.track(next);
+          pending.add(next);
+          highest = next;
+        } else if (pending.size > 0) {
+          // Mostly the oldest first (a batch in order), sometimes any one (a retried or fallback item).
+          const list = [...pending];
+          const offset = random() < 0.7 ? list[0]! : list[Math.floor(random() * list.length)]!;
+          w.ack(offset);
+          pending.delete(offset);
+          acked.add(offset);
+        }
+        const lowest = [...pending].reduce<bigint | undefined>((min, o) => (min === undefined || o < min ? o : min), undefined);
+        assert.equal(w.committableOffset(), highest < 0n ? undefined : (lowest ?? highest + 1n));
+        assert.equal(w.pendingCount, pending.size);
+      }
+      const someAcked = [...acked][0];
+      if (someAcked !== undefined) assert.throws(() => w.ack(someAcked), /acked but not pending/, 'an offset acknowledged twice');
+    }
+  });
+
+  it('keeps working across the compaction of a long acknowledged prefix', () => {
+    const w = new PartitionWatermark();
+    for (let o = 0n; o < 5000n; o++) w.track(o);
+    w.ack(4000n); // one late ack pins nothing: the prefix moves past it once reached
+    for (let o = 0n; o < 3000n; o++) w.ack(o);
+    assert.equal(w.committableOffset(), 3000n);
+    for (let o = 3000n; o < 4000n; o++) w.ack(o);
+    assert.equal(w.committableOffset(), 4001n);
+    assert.throws(() => w.ack(4000n));
+    for (let o = 4001n; o < 5000n; o++) w.ack(o);
+    assert.equal(w.committableOffset(), 5000n);
+    assert.equal(w.pendingCount, 0);
+    w.track(5000n);
+    assert.equal(w.committableOffset(), 5000n);
+  });
+});
