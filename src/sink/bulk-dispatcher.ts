@@ -6,9 +6,10 @@
 // partition's next batch still waits for its previous one (or, with external versions, the engine
 // keeps the order).
 //
-// Batches are never split: a request carries whole batches, first come first served. A request
-// that is idle-bounded (free slots) leaves at once, so combining costs no latency at low load; it
-// happens by itself when every slot is busy.
+// Batches are never split: a request carries whole batches, first come first served. With nothing
+// in flight a batch leaves at once, so combining costs no latency at low load; while requests are
+// in flight, another one opens only for at least half a bulk, so below capacity the batches that
+// arrive meanwhile combine into the next request instead of going out as many small ones.
 import type { ItemOutcome } from './bulk-response.js';
 import type { EncodedOperation } from './encoder.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
@@ -64,6 +65,7 @@ export class BulkDispatcher {
 
   #pump(): void {
     while (this.#queue.length > 0 && this.#inFlight < this.limit.current) {
+      if (this.#inFlight > 0 && !this.#worthAnotherRequest()) return;
       const group: Waiting[] = [this.#queue.shift()!];
       let docs = group[0]!.ops.length;
       let bytes = group[0]!.bytes;
@@ -80,6 +82,24 @@ export class BulkDispatcher {
         this.#pump();
       });
     }
+  }
+
+  /**
+   * Another request goes out beside those in flight only for at least half a bulk (documents or
+   * bytes); less waits for a request to come back and joins the next one. Below capacity this keeps
+   * one larger request in flight instead of many small ones: each bulk costs the engine a request,
+   * a translog sync and write-thread time its refreshes then lack (docs/benchmarks.md, "Latency").
+   * A backlog fills half a bulk at once, so a catch-up still uses every slot.
+   */
+  #worthAnotherRequest(): boolean {
+    let docs = 0;
+    let bytes = 0;
+    for (const w of this.#queue) {
+      docs += w.ops.length;
+      bytes += w.bytes;
+      if (docs * 2 >= this.options.maxDocs || bytes * 2 >= this.options.maxBytes) return true;
+    }
+    return false;
   }
 
   async #send(group: Waiting[], bytes: number): Promise<void> {

@@ -67,6 +67,27 @@ describe('BulkDispatcher', () => {
     assert.deepEqual(byBytes.requests.map((r) => r.length), [1, 2, 1]);
   });
 
+  it('opens a request beside one in flight only for half a bulk: below capacity, batches combine', async () => {
+    const transport = new RecordingTransport();
+    const dispatcher = new BulkDispatcher(transport, { maxDocs: 100, maxBytes: 1_000_000, maxInFlight: 4, compression: false });
+    let open!: () => void;
+    transport.hold = new Promise((resolve) => (open = resolve));
+    const first = dispatcher.bulk(batch(0, 10));
+    await sleep(5);
+    const small = [dispatcher.bulk(batch(1, 10)), dispatcher.bulk(batch(2, 10)), dispatcher.bulk(batch(3, 10))];
+    await sleep(5);
+    assert.deepEqual(transport.requests.map((r) => r.length), [10], '30 waiting documents (< 50) wait for the request in flight, though 3 slots are free');
+    const more = dispatcher.bulk(batch(4, 25));
+    await sleep(5);
+    assert.deepEqual(transport.requests.map((r) => r.length), [10, 55], 'half a bulk waiting (55 documents): a second request opens at once');
+    transport.hold = undefined;
+    open();
+    await Promise.all([first, ...small, more]);
+    const late = [dispatcher.bulk(batch(5, 10)), dispatcher.bulk(batch(6, 10))];
+    await Promise.all(late);
+    assert.deepEqual(transport.requests.map((r) => r.length), [10, 55, 10, 10], 'nothing in flight: a batch leaves at once (the next one then waits for it)');
+  });
+
   it('bounds the requests in flight', async () => {
     const transport = new RecordingTransport();
     const dispatcher = new BulkDispatcher(transport, { maxDocs: 2, maxBytes: 1_000_000, maxInFlight: 3, compression: false });
