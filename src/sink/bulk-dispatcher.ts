@@ -8,8 +8,9 @@
 //
 // Batches are never split: a request carries whole batches, first come first served. With nothing
 // in flight a batch leaves at once, so combining costs no latency at low load; while requests are
-// in flight, another one opens only for at least half a bulk, so below capacity the batches that
-// arrive meanwhile combine into the next request instead of going out as many small ones.
+// in flight, another one opens for at least half a bulk, or beside a request that is slow (out for
+// SLOW_REQUEST_MS), so below capacity the batches that arrive meanwhile combine into the next request instead of
+// going out as many small ones.
 import type { ItemOutcome } from './bulk-response.js';
 import type { EncodedOperation } from './encoder.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
@@ -29,6 +30,9 @@ export interface DispatcherOptions {
   onRequest?: (durationSeconds: number, documents: number, bytes: number) => void;
 }
 
+/** A request out this long is slow (a stalled engine, a held connection): small batches stop waiting for it. */
+export const SLOW_REQUEST_MS = 1000;
+
 interface Waiting {
   ops: readonly EncodedOperation[];
   bytes: number;
@@ -40,6 +44,9 @@ export class BulkDispatcher {
   readonly #queue: Waiting[] = [];
   readonly limit: ConcurrencyLimit;
   #inFlight = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** performance.now() at which each request in flight left. */
+  readonly #sentAt: number[] = [];
 
   constructor(
     private readonly transport: BulkTransport,
@@ -65,7 +72,10 @@ export class BulkDispatcher {
 
   #pump(): void {
     while (this.#queue.length > 0 && this.#inFlight < this.limit.current) {
-      if (this.#inFlight > 0 && !this.#worthAnotherRequest()) return;
+      if (this.#inFlight > 0 && !this.#worthAnotherRequest()) {
+        const out = performance.now() - Math.min(...this.#sentAt);
+        if (out < SLOW_REQUEST_MS) return this.#pumpLater(SLOW_REQUEST_MS - out);
+      }
       const group: Waiting[] = [this.#queue.shift()!];
       let docs = group[0]!.ops.length;
       let bytes = group[0]!.bytes;
@@ -84,12 +94,22 @@ export class BulkDispatcher {
     }
   }
 
+  #pumpLater(ms: number): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#pump();
+    }, Math.ceil(ms));
+  }
+
   /**
    * Another request goes out beside those in flight only for at least half a bulk (documents or
-   * bytes); less waits for a request to come back and joins the next one. Below capacity this keeps
-   * one larger request in flight instead of many small ones: each bulk costs the engine a request,
-   * a translog sync and write-thread time its refreshes then lack (docs/benchmarks.md, "Latency").
-   * A backlog fills half a bulk at once, so a catch-up still uses every slot.
+   * bytes); less waits for a request to come back and joins the next one, unless the oldest request
+   * in flight has been out SLOW_REQUEST_MS (then waiting would only hold the batch back).
+   * Below capacity this keeps one larger request in flight instead of many small ones: each bulk
+   * costs the engine a request, a translog sync and write-thread time its refreshes then lack
+   * (docs/benchmarks.md, "Latency"). A backlog fills half a bulk at once, so a catch-up still uses
+   * every slot.
    */
   #worthAnotherRequest(): boolean {
     let docs = 0;
@@ -105,10 +125,12 @@ export class BulkDispatcher {
   async #send(group: Waiting[], bytes: number): Promise<void> {
     const ops = group.length === 1 ? group[0]!.ops : group.flatMap((g) => g.ops);
     const started = performance.now();
+    this.#sentAt.push(started);
     let outcomes: ItemOutcome[];
     try {
       outcomes = await this.transport.bulk(ops, this.options.compression);
     } catch (error) {
+      this.#sentAt.splice(this.#sentAt.indexOf(started), 1);
       const status = error instanceof SearchHttpError ? error.status : undefined;
       this.limit.onFailure(status === 429 || status === 503);
       if (status === 413 && group.length > 1) {
@@ -120,6 +142,7 @@ export class BulkDispatcher {
       for (const g of group) g.reject(error);
       return;
     }
+    this.#sentAt.splice(this.#sentAt.indexOf(started), 1);
     const seconds = (performance.now() - started) / 1000;
     this.options.onRequest?.(seconds, ops.length, bytes);
     let overloaded = false;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BulkDispatcher, type BulkTransport } from '../../src/sink/bulk-dispatcher.js';
+import { BulkDispatcher, type BulkTransport, SLOW_REQUEST_MS } from '../../src/sink/bulk-dispatcher.js';
 import type { ItemOutcome } from '../../src/sink/bulk-response.js';
 import { encode, type EncodedOperation } from '../../src/sink/encoder.js';
 import { ConcurrencyLimit } from '../../src/sink/concurrency-limit.js';
@@ -80,12 +80,18 @@ describe('BulkDispatcher', () => {
     const more = dispatcher.bulk(batch(4, 25));
     await sleep(5);
     assert.deepEqual(transport.requests.map((r) => r.length), [10, 55], 'half a bulk waiting (55 documents): a second request opens at once');
+    const slow = dispatcher.bulk(batch(5, 10));
+    await sleep(SLOW_REQUEST_MS / 2);
+    assert.equal(transport.requests.length, 2, 'a small batch waits for the requests in flight...');
+    await sleep(SLOW_REQUEST_MS / 2 + 100);
+    assert.deepEqual(transport.requests.map((r) => r.length), [10, 55, 10], '...until the oldest has been out SLOW_REQUEST_MS: a stuck request does not hold it');
     transport.hold = undefined;
     open();
-    await Promise.all([first, ...small, more]);
-    const late = [dispatcher.bulk(batch(5, 10)), dispatcher.bulk(batch(6, 10))];
+    await Promise.all([first, ...small, more, slow]);
+    const late = [dispatcher.bulk(batch(6, 10)), dispatcher.bulk(batch(7, 10))];
     await Promise.all(late);
-    assert.deepEqual(transport.requests.map((r) => r.length), [10, 55, 10, 10], 'nothing in flight: a batch leaves at once (the next one then waits for it)');
+    assert.deepEqual(transport.requests.map((r) => r.length), [10, 55, 10, 10, 10], 'nothing in flight: a batch leaves at once (the next one then waits for it)');
+    assert.ok(transport.requests.at(-1)!.every((id) => id.startsWith('p7-')));
   });
 
   it('bounds the requests in flight', async () => {
