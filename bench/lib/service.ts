@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Producer } from '@platformatic/kafka';
 import { repoRoot } from '../../scripts/stack/layout.js';
 import { tweet } from './data.js';
+import { SearchProbe } from './search-probe.js';
 import type { Engine } from './engine.js';
 import { CpuMeter, type CpuReport, cpuSeconds, memoryField } from './proc.js';
 
@@ -292,33 +293,8 @@ export async function measureLatency(
 ): Promise<Latency> {
   const producer = new Producer({ clientId: 'k2e-bench-markers', bootstrapBrokers: o.brokers.split(','), compression: o.compression as 'lz4' });
   const histogramBefore = buckets((await service.metrics()) ?? '', 'k2e_event_to_indexed_seconds');
-  const outstanding = new Map<string, number>();
-  const latencies: number[] = [];
+  const probe = new SearchProbe(engine, o.index);
   const probeEvery = Math.max(1, Math.round(o.rate / 20));
-  let producing = true;
-  let probes = 0;
-  let stoppedAt = Infinity;
-
-  const poller = (async () => {
-    const deadline = () => !producing && (outstanding.size === 0 || performance.now() > stoppedAt + 30_000);
-    while (!deadline()) {
-      if (outstanding.size > 0) {
-        const ids = [...outstanding.keys()].slice(0, 1000);
-        const r = await engine
-          .call<{ hits?: { hits?: { _id: string }[] } }>('POST', `/${o.index}/_search?filter_path=hits.hits._id`, { query: { ids: { values: ids } }, size: ids.length, _source: false })
-          .catch(() => undefined);
-        const now = performance.now();
-        for (const hit of r?.body.hits?.hits ?? []) {
-          const sentAt = outstanding.get(hit._id);
-          if (sentAt !== undefined) {
-            latencies.push(now - sentAt);
-            outstanding.delete(hit._id);
-          }
-        }
-      }
-      await sleep(25);
-    }
-  })();
 
   const meter = new CpuMeter({ ...named, service: service.pid });
   const cpu0 = cpuSeconds(service.pid) ?? 0;
@@ -335,10 +311,7 @@ export async function measureLatency(
       const now = performance.now();
       for (; sent < due; sent++) {
         const key = `m-${stamp}-${sent}`;
-        if (sent % probeEvery === 0) {
-          outstanding.set(key, now);
-          probes++;
-        }
+        if (sent % probeEvery === 0) probe.expect(key, now);
         messages.push({ topic: o.topic, key: Buffer.from(key), value: Buffer.from(tweet(o.firstId + sent, { marker: true, sentAt: Date.now() })) });
       }
       inFlight++;
@@ -349,9 +322,7 @@ export async function measureLatency(
   const producedSeconds = (performance.now() - t0) / 1000;
   const refresh1 = await refreshStats(engine, o.index);
   await Promise.all(sends);
-  stoppedAt = performance.now();
-  producing = false;
-  await poller;
+  const latencies = await probe.finish();
   // Let the last acknowledgements land in the histogram.
   await sleep(500);
   const cpu = meter.report();
@@ -365,7 +336,7 @@ export async function measureLatency(
     rateAchieved: sent / producedSeconds,
     seconds: producedSeconds,
     events: sent,
-    probes,
+    probes: probe.probes,
     probesFound: latencies.length,
     probe: { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies.at(-1) ?? NaN },
     histogram: { p50: hq(0.5), p90: hq(0.9), p99: hq(0.99), count: (histogramAfter.get(Infinity) ?? 0) - (histogramBefore.get(Infinity) ?? 0) },

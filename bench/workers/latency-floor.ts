@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Engine } from '../lib/engine.js';
 import { tweet } from '../lib/data.js';
 import { refreshesBetween, refreshStats } from '../lib/service.js';
+import { SearchProbe } from '../lib/search-probe.js';
 
 const { values } = parseArgs({
   options: { url: { type: 'string' }, index: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string', default: '30' }, 'every-ms': { type: 'string', default: '100' }, 'first-id': { type: 'string', default: '0' } },
@@ -19,29 +20,8 @@ const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const everyMs = Number(values['every-ms']);
 const probeEvery = Math.max(1, Math.round(rate / 20));
-const outstanding = new Map<string, number>();
-const latencies: number[] = [];
+const probe = new SearchProbe(engine, index, 60_000);
 const bulkMs: number[] = [];
-let producing = true;
-
-const poller = (async () => {
-  const stopAt = (): boolean => !producing && outstanding.size === 0;
-  while (!stopAt()) {
-    if (outstanding.size > 0) {
-      const ids = [...outstanding.keys()].slice(0, 1000);
-      const r = await engine.call<{ hits?: { hits?: { _id: string }[] } }>('POST', `/${index}/_search?filter_path=hits.hits._id`, { query: { ids: { values: ids } }, size: ids.length, _source: false }).catch(() => undefined);
-      const now = performance.now();
-      for (const hit of r?.body.hits?.hits ?? []) {
-        const sentAt = outstanding.get(hit._id);
-        if (sentAt !== undefined) {
-          latencies.push(now - sentAt);
-          outstanding.delete(hit._id);
-        }
-      }
-    }
-    await sleep(25);
-  }
-})();
 
 const refresh0 = await refreshStats(engine, index);
 const t0 = performance.now();
@@ -54,7 +34,7 @@ while (performance.now() - t0 < seconds * 1000) {
     const lines: string[] = [];
     for (; sent < due; sent++) {
       const id = `f-${sent}`;
-      if (sent % probeEvery === 0) outstanding.set(id, now);
+      if (sent % probeEvery === 0) probe.expect(id, now);
       lines.push(`{"index":{"_id":"${id}"}}`, tweet(Number(values['first-id']) + sent, { marker: true }));
     }
     const started = performance.now();
@@ -69,8 +49,7 @@ while (performance.now() - t0 < seconds * 1000) {
 const producedSeconds = (performance.now() - t0) / 1000;
 const refresh = refreshesBetween(refresh0, await refreshStats(engine, index), producedSeconds);
 await Promise.all(bulks);
-producing = false;
-await poller;
+const latencies = await probe.finish();
 await engine.close();
 const q = (list: number[], p: number): number => {
   const sorted = [...list].sort((a, b) => a - b);
