@@ -9,8 +9,8 @@
 // Batches are never split: a request carries whole batches, first come first served. With nothing
 // in flight a batch leaves at once, so combining costs no latency at low load; while requests are
 // in flight, another one opens for at least half a bulk, or beside a request that is slow (out for
-// SLOW_REQUEST_MS), so below capacity the batches that arrive meanwhile combine into the next request instead of
-// going out as many small ones.
+// SLOW_REQUEST_MS). So below capacity the batches that arrive meanwhile combine into the next
+// request instead of going out as many small ones.
 import type { ItemOutcome } from './bulk-response.js';
 import type { EncodedOperation } from './encoder.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
