@@ -45,7 +45,7 @@ export class BulkDispatcher {
   readonly limit: ConcurrencyLimit;
   #inFlight = 0;
   #timer: NodeJS.Timeout | undefined;
-  /** performance.now() at which each request in flight left. */
+  /** performance.now() at which each request in flight left, oldest first (pushed in time order, removed in place). */
   readonly #sentAt: number[] = [];
 
   constructor(
@@ -73,7 +73,7 @@ export class BulkDispatcher {
   #pump(): void {
     while (this.#queue.length > 0 && this.#inFlight < this.limit.current) {
       if (this.#inFlight > 0 && !this.#worthAnotherRequest()) {
-        const out = performance.now() - Math.min(...this.#sentAt);
+        const out = performance.now() - this.#sentAt[0]!;
         if (out < SLOW_REQUEST_MS) return this.#pumpLater(SLOW_REQUEST_MS - out);
       }
       const group: Waiting[] = [this.#queue.shift()!];
