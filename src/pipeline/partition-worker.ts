@@ -27,6 +27,13 @@ export interface BulkSink {
 
 export type RetryKind = 'unreachable' | 'retriable' | 'systemic';
 
+/** How a failed request counts: the engine unreachable, refusing requests (credentials, privileges), or failing this one retriably. */
+function retryKindOf(error: SearchHttpError): RetryKind {
+  if (error.failure?.kind === 'systemic') return 'systemic';
+  if (error.status === undefined) return 'unreachable';
+  return error.retriable ? 'retriable' : 'systemic';
+}
+
 export interface WorkerContext {
   config: Pick<Config, 'batch' | 'retry'>;
   /** Bulks of one partition in flight at once: more than 1 only when external versions keep writes in order. */
@@ -164,6 +171,19 @@ export class PartitionWorker {
     return this.#state === 'running';
   }
 
+  /**
+   * Whether a batch's attempts end here: a batch that must finish (committed before sending) ends
+   * only when the service stops; any other when the worker stops running (its records are requeued).
+   */
+  #halted(mustFinish: boolean): boolean {
+    return mustFinish ? this.ctx.stopSignal.aborted : !this.#running;
+  }
+
+  /** What cuts a backoff wait short, by the same rule as #halted. */
+  #backoffSignal(mustFinish: boolean): AbortSignal {
+    return mustFinish ? this.ctx.stopSignal : this.#pause.signal;
+  }
+
   async #run(): Promise<void> {
     const { maxDocs, lingerMs } = this.ctx.config.batch;
     const perPartition = this.ctx.bulksPerPartition;
@@ -259,17 +279,17 @@ export class PartitionWorker {
     const names = new Set<string>();
     for (const slot of slots) for (const c of slot.candidates) if (c.op!.action !== 'delete') names.add(c.op!.index);
     for (let attempt = 0; ; attempt++) {
-      if (mustFinish ? this.ctx.stopSignal.aborted : !this.#running) return false;
+      if (this.#halted(mustFinish)) return false;
       try {
         await ensure(names);
         return true;
       } catch (error) {
         if (!(error instanceof SearchHttpError)) throw error;
-        const kind: RetryKind = error.status === undefined ? 'unreachable' : error.retriable ? 'retriable' : 'systemic';
+        const kind = retryKindOf(error);
         this.retriedItems += slots.length;
         this.ctx.onRetry(this, slots.length, error.message, kind);
         this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, reason: error.message }, 'creating an index failed; holding the partition and retrying');
-        await backoffSleep(attempt, this.ctx.config.retry, mustFinish ? this.ctx.stopSignal : this.#pause.signal);
+        await backoffSleep(attempt, this.ctx.config.retry, this.#backoffSignal(mustFinish));
       }
     }
   }
@@ -285,11 +305,9 @@ export class PartitionWorker {
    * Returns the records of the slots left unsettled because the worker stopped running.
    */
   async #sendSlots(first: OpenSlot[], mustFinish: boolean): Promise<PreparedRecord[]> {
-    const halted = (): boolean => (mustFinish ? this.ctx.stopSignal.aborted : !this.#running);
-    const backoffSignal = (): AbortSignal => (mustFinish ? this.ctx.stopSignal : this.#pause.signal);
     let slots = first;
     for (let attempt = 0; slots.length > 0; ) {
-      if (halted()) return slots.flatMap((s) => s.candidates);
+      if (this.#halted(mustFinish)) return slots.flatMap((s) => s.candidates);
       // A slot's head is a settled record: it has its operation and action line.
       const ops = slots.map((s) => s.candidates[0] as EncodedOperation);
       let outcomes: ItemOutcome[];
@@ -312,15 +330,15 @@ export class PartitionWorker {
           continue;
         }
         if (!error.retriable) throw error;
-        const kind: RetryKind = error.failure?.kind === 'systemic' ? 'systemic' : error.status === undefined ? 'unreachable' : 'retriable';
+        const kind = retryKindOf(error);
         this.retriedItems += ops.length;
         this.ctx.onRetry(this, ops.length, error.message, kind);
         this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, retrying: ops.length, reason: error.message }, kind === 'systemic' ? 'the search engine refuses the bulk request (credentials or privileges?); holding the partition and retrying' : 'bulk request failed; retrying');
-        await backoffSleep(attempt++, this.ctx.config.retry, backoffSignal());
+        await backoffSleep(attempt++, this.ctx.config.retry, this.#backoffSignal(mustFinish));
         continue;
       }
       slots = await this.#settle(slots, outcomes, attempt);
-      if (slots.some((s) => s.retry)) await backoffSleep(attempt++, this.ctx.config.retry, backoffSignal());
+      if (slots.some((s) => s.retry)) await backoffSleep(attempt++, this.ctx.config.retry, this.#backoffSignal(mustFinish));
     }
     return [];
   }

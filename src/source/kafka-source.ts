@@ -295,18 +295,19 @@ export class KafkaSource implements RecordSource {
         else fallback.set(partitionKey(topic, partition), groupKnowsTopic || this.config.autoOffsetReset === 'earliest' ? EARLIEST : LATEST);
       }
     }
-    await this.#withinLog(consumer, positions, fallback, continued);
-    for (const timestamp of [EARLIEST, LATEST]) {
-      const keys = [...fallback].filter(([, t]) => t === timestamp).map(([key]) => splitPartitionKey(key));
-      if (keys.length === 0) continue;
-      const byTopic: Record<string, number[]> = {};
-      for (const { topic, partition } of keys) (byTopic[topic] ??= []).push(partition);
-      const listed = await consumer.listOffsets({ topics: Object.keys(byTopic), partitions: byTopic, timestamp });
-      for (const { topic, partition } of keys) {
-        const offset = listed.get(topic)?.[partition];
-        if (offset === undefined) throw new Error(`no ${timestamp === EARLIEST ? 'earliest' : 'latest'} offset for ${topic}[${partition}]`);
-        positions.set(partitionKey(topic, partition), offset);
-      }
+    // One pair of requests serves both: committed offsets checked against the log, and the fallbacks.
+    const committedKeys = [...positions.keys()].filter((key) => !continued.has(key));
+    const bounds = await this.#logBounds(consumer, [...committedKeys, ...fallback.keys()]);
+    for (const key of committedKeys) {
+      const reset = this.#withinLog(key, positions.get(key)!, bounds.get(key));
+      if (reset === undefined) continue;
+      positions.delete(key);
+      fallback.set(key, reset);
+    }
+    for (const [key, timestamp] of fallback) {
+      const offset = timestamp === EARLIEST ? bounds.get(key)?.start : bounds.get(key)?.end;
+      if (offset === undefined) throw new Error(`no ${timestamp === EARLIEST ? 'earliest' : 'latest'} offset for ${key}`);
+      positions.set(key, offset);
     }
     return positions;
   }
@@ -320,36 +321,43 @@ export class KafkaSource implements RecordSource {
     void stream.close().catch((error: unknown) => this.logger.debug({ err: error }, 'closing a retired stream failed'));
   }
 
-  /**
-   * A committed offset outside the partition's log cannot be fetched (OFFSET_OUT_OF_RANGE, and the
-   * client gives up on the consumer): below the log start, retention or deleteRecords removed those
-   * records, and the partition starts at the earliest one left; past the end, the topic was re-created
-   * or truncated, and kafka.autoOffsetReset decides, as Kafka's own consumers do. Logged, once per start.
-   */
-  async #withinLog(consumer: Consumer, positions: Map<string, bigint>, fallback: Map<string, bigint>, continued: ReadonlyMap<string, bigint>): Promise<void> {
-    const committed = [...positions].filter(([key]) => !continued.has(key));
-    if (committed.length === 0) return;
+  /** The earliest and the next (latest) offset of each partition's log: one pair of requests for all. */
+  async #logBounds(consumer: Consumer, keys: string[]): Promise<Map<string, { start?: bigint; end?: bigint }>> {
+    const bounds = new Map<string, { start?: bigint; end?: bigint }>();
+    if (keys.length === 0) return bounds;
     const byTopic: Record<string, number[]> = {};
-    for (const [key] of committed) {
+    for (const key of keys) {
       const { topic, partition } = splitPartitionKey(key);
       (byTopic[topic] ??= []).push(partition);
     }
     const [earliest, latest] = await Promise.all(
       [EARLIEST, LATEST].map((timestamp) => consumer.listOffsets({ topics: Object.keys(byTopic), partitions: byTopic, timestamp })),
     );
-    for (const [key, offset] of committed) {
+    for (const key of keys) {
       const { topic, partition } = splitPartitionKey(key);
-      const start = earliest!.get(topic)?.[partition];
-      const end = latest!.get(topic)?.[partition];
-      if (start !== undefined && offset < start) {
-        this.logger.warn({ partition: key, committed: offset.toString(), logStart: start.toString() }, 'the committed offset is below the log start (records deleted by retention): starting at the earliest record left');
-        positions.set(key, start);
-      } else if (end !== undefined && offset > end) {
-        this.logger.warn({ partition: key, committed: offset.toString(), end: end.toString(), autoOffsetReset: this.config.autoOffsetReset }, 'the committed offset is past the log end (topic re-created or truncated): starting where kafka.autoOffsetReset says');
-        positions.delete(key);
-        fallback.set(key, this.config.autoOffsetReset === 'earliest' ? EARLIEST : LATEST);
-      }
+      bounds.set(key, { start: earliest!.get(topic)?.[partition], end: latest!.get(topic)?.[partition] });
     }
+    return bounds;
+  }
+
+  /**
+   * A committed offset outside the partition's log cannot be fetched (OFFSET_OUT_OF_RANGE, and the
+   * client gives up on the consumer): below the log start, retention or deleteRecords removed those
+   * records, and the partition starts at the earliest one left; past the end, the topic was re-created
+   * or truncated, and kafka.autoOffsetReset decides, as Kafka's own consumers do. Logged, once per start.
+   * Returns where to start instead (EARLIEST | LATEST), or undefined when the offset is in the log.
+   */
+  #withinLog(key: string, offset: bigint, bounds: { start?: bigint; end?: bigint } | undefined): bigint | undefined {
+    const { start, end } = bounds ?? {};
+    if (start !== undefined && offset < start) {
+      this.logger.warn({ partition: key, committed: offset.toString(), logStart: start.toString() }, 'the committed offset is below the log start (records deleted by retention): starting at the earliest record left');
+      return EARLIEST;
+    }
+    if (end !== undefined && offset > end) {
+      this.logger.warn({ partition: key, committed: offset.toString(), end: end.toString(), autoOffsetReset: this.config.autoOffsetReset }, 'the committed offset is past the log end (topic re-created or truncated): starting where kafka.autoOffsetReset says');
+      return this.config.autoOffsetReset === 'earliest' ? EARLIEST : LATEST;
+    }
+    return undefined;
   }
 
   async #partitionCounts(consumer: Consumer, fresh: boolean): Promise<Map<string, number>> {
