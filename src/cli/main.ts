@@ -71,16 +71,17 @@ function kafkaConfig(argv: string[], own: string[]): ReturnType<typeof loadKafka
   return loadKafkaConfig({ flags: configFlags(argv, [...own, 'config']), ...(flags.has('config') ? { file: flags.get('config')! } : {}) });
 }
 
-/** kafka.topics, or the topics kafka.topicPattern matches now (dead-letter topics excluded). */
-async function topicsOf(admin: Admin, kafka: Config['kafka']): Promise<string[]> {
+/** kafka.topics, or the topics kafka.topicPattern matches now (dead-letter topics, errors.dlqTopic, excluded). */
+async function topicsOf(admin: Admin, { kafka, dlqTopic }: ReturnType<typeof loadKafkaConfig>): Promise<string[]> {
   if (kafka.topicPattern === undefined) return kafka.topics;
-  return currentTopics(kafka, await admin.listTopics(), '{topic}.dlq');
+  return currentTopics(kafka, await admin.listTopics(), dlqTopic);
 }
 
 async function lag(argv: string[]): Promise<number> {
   const flags = flagMap(argv);
-  const kafka = kafkaConfig(argv, ['json']);
-  const rows = await withAdmin(kafka, async (admin) => groupLag(admin, kafka.groupId, await topicsOf(admin, kafka)));
+  const loaded = kafkaConfig(argv, ['json']);
+  const { kafka } = loaded;
+  const rows = await withAdmin(kafka, async (admin) => groupLag(admin, kafka.groupId, await topicsOf(admin, loaded)));
   if (flags.has('json')) {
     console.log(JSON.stringify(rows.map((r) => ({ ...r, committed: r.committed?.toString() ?? null, end: r.end.toString(), lag: r.lag.toString() })), null, 2));
     return 0;
@@ -101,7 +102,8 @@ async function replay(argv: string[]): Promise<number> {
   const own = ['to-earliest', 'to-offset', 'to-timestamp'];
   const chosen = own.filter((f) => flags.has(f));
   if (chosen.length !== 1) throw new ReplayError(`choose exactly one of --to-earliest, --to-offset, --to-timestamp\n\n${HELP.replay}`);
-  const kafka = kafkaConfig(argv, own);
+  const loaded = kafkaConfig(argv, own);
+  const { kafka } = loaded;
   let target: ReplayTarget;
   if (flags.has('to-earliest')) target = { kind: 'earliest' };
   else if (flags.has('to-offset')) target = { kind: 'offsets', offsets: parseOffsetList(flags.get('to-offset')!, kafka.topics) };
@@ -111,7 +113,7 @@ async function replay(argv: string[]): Promise<number> {
     if (Number.isNaN(timestampMs)) throw new ReplayError(`--to-timestamp "${text}": expected an ISO-8601 date or epoch milliseconds`);
     target = { kind: 'timestamp', timestampMs };
   }
-  const offsets = await withAdmin(kafka, async (admin) => resetGroupOffsets(admin, kafka.groupId, await topicsOf(admin, kafka), target));
+  const offsets = await withAdmin(kafka, async (admin) => resetGroupOffsets(admin, kafka.groupId, await topicsOf(admin, loaded), target));
   for (const [key, offset] of offsets) console.log(`${kafka.groupId} ${key} -> ${offset}`);
   console.log(`group "${kafka.groupId}" reset: the next run re-reads from these offsets`);
   return 0;

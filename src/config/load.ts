@@ -120,14 +120,19 @@ function checkFiles(section: Config['kafka'] | Config['elastic'], origins: Map<s
 }
 
 /** Only the Kafka section, for commands that talk to the broker alone (lag, replay). */
-export function loadKafkaConfig(options: LoadOptions = {}): Config['kafka'] {
+/**
+ * What the admin commands (`lag`, `replay`) need, without the rest of the configuration: the kafka
+ * section, and the dead-letter topic's template (which topics kafka.topicPattern must not match).
+ */
+export function loadKafkaConfig(options: LoadOptions = {}): { kafka: Config['kafka']; dlqTopic: string } {
   const { raw, origins } = collect(options);
-  const result = configSchema.shape.kafka.safeParse(raw.kafka);
+  const errors = (raw.errors ?? {}) as Record<string, unknown>;
+  const result = z.object({ kafka: configSchema.shape.kafka, dlqTopic: configSchema.shape.errors.shape.dlqTopic }).safeParse({ kafka: raw.kafka, dlqTopic: errors.dlqTopic });
   if (result.success) {
-    checkFiles(result.data, origins);
+    checkFiles(result.data.kafka, origins);
     return result.data;
   }
-  for (const issue of result.error.issues) issue.path.unshift('kafka');
+  for (const issue of result.error.issues) if (issue.path[0] === 'dlqTopic') issue.path.splice(0, 1, 'errors', 'dlqTopic');
   throw new ConfigError(describeIssues(result.error, raw, origins));
 }
 

@@ -68,4 +68,28 @@ describe(`replay on ${engine.name}`, () => {
     const rows = JSON.parse(lag.stdout) as { lag: string }[];
     assert.deepEqual(rows.map((r) => r.lag), ['0', '0', '0']);
   });
+
+  it('lag and replay with kafka.topicPattern leave out the dead-letter topics errors.dlqTopic names', async () => {
+    const prefix = uniqueName('pattern-lag');
+    const source = `${prefix}-orders`;
+    // The dead-letter topic matches the pattern too: only errors.dlqTopic tells it apart.
+    const deadLetters = `${source}-dead`;
+    await createTopic(source, 2);
+    await createTopic(deadLetters, 1);
+    await produce(source, Array.from({ length: 10 }, (_, i) => ({ key: `k-${i % 2}`, value: JSON.stringify({ i }) })));
+    await produce(deadLetters, [{ key: 'x', value: '{}' }]);
+    const env = { K2E_BROKERS: brokers, K2E_GROUP_ID: uniqueName('pattern-lag-g') };
+    const flags = [`--kafka.topicPattern=${prefix}-.*`, '--errors.dlqTopic={topic}-dead'];
+
+    const lag = cli(['lag', ...flags, '--json'], env);
+    assert.equal(lag.status, 0, lag.stderr);
+    const rows = JSON.parse(lag.stdout) as { topic: string; partition: number; committed: string | null; end: string; lag: string }[];
+    assert.deepEqual(rows.map((r) => `${r.topic}:${r.partition}`).sort(), [`${source}:0`, `${source}:1`]);
+    assert.equal(rows.reduce((sum, r) => sum + Number(r.end), 0), 10);
+
+    const replay = cli(['replay', ...flags, '--to-earliest'], env);
+    assert.equal(replay.status, 0, replay.stderr);
+    assert.deepEqual([...(await groupCommittedOffsets(env.K2E_GROUP_ID, source))].sort(), [[`${source}:0`, 0n], [`${source}:1`, 0n]]);
+    assert.equal((await groupCommittedOffsets(env.K2E_GROUP_ID, deadLetters)).size, 0);
+  });
 });
