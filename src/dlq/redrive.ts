@@ -14,6 +14,7 @@ import { kafkaClientOptions } from '../source/connection.js';
 import { KafkaSource } from '../source/kafka-source.js';
 import { topicSettings } from '../config/topic-settings.js';
 import { compileTopicPattern } from '../source/topic-pattern.js';
+import { dataStreamPart } from '../transform/index-name.js';
 import { runService } from '../cli/run.js';
 import { BoundedSource } from './bounded-source.js';
 import { offsetRange } from './read.js';
@@ -44,10 +45,14 @@ export function redriveConfig(config: Config, sourceTopic: string, groupId: stri
   // source topic, so a re-driven record lands in the index its first attempt was meant for.
   const named = (text: string | undefined): string | undefined => text?.replaceAll('{topic}', sourceTopic.toLowerCase());
   const own = { ...config.topicOverrides?.[sourceTopic], format: source.format, index: named(source.index), pipeline: named(source.pipeline) };
+  // The same for a data stream's dataset and namespace, with the topic shaped as a data stream part.
+  const stream = source.dataStream;
+  const streamNamed = (text: string): string => text.replaceAll('{topic}', dataStreamPart(sourceTopic));
   return {
     ...config,
     kafka: { ...config.kafka, topics: [dlqTopic], topicPattern: undefined, groupId, autoOffsetReset: 'earliest', createTopics: undefined },
     delivery: 'at-least-once',
+    elastic: stream ? { ...config.elastic, dataStream: { ...stream, dataset: streamNamed(stream.dataset), namespace: streamNamed(stream.namespace) } } : config.elastic,
     decode: { ...config.decode, topics: { ...config.decode.topics, [dlqTopic]: source.format } },
     document: { ...config.document, version: source.version },
     topicOverrides: { ...config.topicOverrides, [dlqTopic]: Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined)) },

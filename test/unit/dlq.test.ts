@@ -10,6 +10,8 @@ import { SummaryBuilder } from '../../src/dlq/summary.js';
 import type { RecordSource, SourceHandlers } from '../../src/source/kafka-source.js';
 import type { SourceRecord } from '../../src/source/record.js';
 import { coordinateId, documentId } from '../../src/transform/document-id.js';
+import { compileTarget, resolveTarget } from '../../src/transform/target.js';
+import { topicSettings } from '../../src/config/topic-settings.js';
 
 const h = (pairs: [string, string][]): [Buffer, Buffer][] => pairs.map(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
 const ours = (topic: string, partition: number, offset: number, type = 'invalid_json'): [string, string][] => [
@@ -86,6 +88,13 @@ describe('redriveConfig', () => {
     // Two topics into one index: auto means none, and must not become offset for the one dlq topic.
     assert.equal(redriveConfig(env('orders,payments'), 'orders', 'g', 0).document.version, 'none');
     assert.equal(redriveConfig(env('orders', { K2E_DOCUMENT_ID: 'coordinate' }), 'orders', 'g', 0).document.version, 'none');
+  });
+
+  it('names the data stream of the source topic, not of its dead-letter topic', () => {
+    const config = redriveConfig(loadConfig({ env: { K2E_TOPICS: 'Orders-EU', K2E_GROUP_ID: 'svc' }, flags: ['--elastic.dataStream.dataset={topic}', '--elastic.dataStream.namespace=ns_{topic}'] }), 'Orders-EU', 'g', 0);
+    const target = compileTarget(topicSettings(config, 'Orders-EU.dlq'));
+    const record = { topic: 'Orders-EU.dlq', timestamp: 0n, headers: new Map<string, Buffer>() };
+    assert.deepEqual(resolveTarget(target, { record, key: null, value: {} }), { ok: true, index: 'logs-orders_eu-ns_orders_eu' });
   });
 
   it('chooses the source topic', () => {
