@@ -5,7 +5,7 @@
 //      into a fresh 6-partition topic
 //   2. ceilings: the engine's bulk ceiling (undici loader, bulk size × concurrency swept on a sample,
 //      the best run over all N, before and after the service runs) and the Kafka consume ceiling
-//      (kcat -C -e and @platformatic/kafka, no indexing)
+//      (kcat -C -e and @platformatic/kafka, no indexing; the latter also with Consumer.fetch alone)
 //   3. end to end: the service catches up the backlog into an empty index (docs/s, peak RSS, CPU);
 //      then marker events at half that rate for 30 s, event→searchable latency by search probes and
 //      by the service's k2e_event_to_indexed_seconds histogram, and the engine's own floor: the same
@@ -291,14 +291,19 @@ async function main(): Promise<void> {
     // The service's own fetch settings: its defaults, or what the run passes to it.
     const defaults = configSchema.shape.kafka.parse({ brokers: ['x:1'], topics: ['x'] });
     const flag = (key: string, fallback: number): string => args.serviceFlags.find((f) => f.startsWith(`--${key}=`))?.split('=')[1] ?? String(fallback);
-    const p = await worker<{ records: number; seconds: number; recordsPerSec: number; cpuSeconds: number; peakRss: number }>('consume', [
-      '--brokers', brokers, '--topic', topic, '--group', group, '--count', String(args.count),
+    const fetchSettings = [
+      '--brokers', brokers, '--topic', topic, '--count', String(args.count),
       '--max-bytes', flag('kafka.maxBytes', defaults.maxBytes),
       '--max-bytes-per-partition', flag('kafka.maxBytesPerPartition', defaults.maxBytesPerPartition),
       '--max-wait-ms', flag('kafka.maxWaitMs', defaults.maxWaitMs),
-    ]);
+    ];
+    type Consumed = { records: number; seconds: number; recordsPerSec: number; cpuSeconds: number; peakRss: number };
+    const p = await worker<Consumed>('consume', [...fetchSettings, '--group', group]);
     results.consumeCeiling.platformatic = { ...p, cpuPer100k: (p.cpuSeconds / p.records) * 1e5 };
     log(`@platformatic/kafka consume: ${fmt(p.recordsPerSec)} records/s`);
+    const f = await worker<Consumed>('consume-fetch', fetchSettings);
+    results.consumeCeiling.platformaticFetch = { ...f, cpuPer100k: (f.cpuSeconds / f.records) * 1e5 };
+    log(`@platformatic/kafka Consumer.fetch only: ${fmt(f.recordsPerSec)} records/s`);
   }
 
   // 3. end to end: the defaults (+ global flags) first, then each variant; repeated, interleaved

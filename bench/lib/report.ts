@@ -56,7 +56,12 @@ export interface Results {
   warmup?: LoaderRun;
   sweep: LoaderRun[];
   bulkCeiling: { before?: CeilingRun; after?: CeilingRun };
-  consumeCeiling: { kcat?: ConsumeResult & { cpuPer100k: number }; platformatic?: ConsumeResult & { cpuPer100k: number } };
+  consumeCeiling: {
+    kcat?: ConsumeResult & { cpuPer100k: number };
+    platformatic?: ConsumeResult & { cpuPer100k: number };
+    /** The same client's Consumer.fetch alone, no MessagesStream (bench/workers/consume-fetch.ts). */
+    platformaticFetch?: ConsumeResult & { cpuPer100k: number };
+  };
   e2e: E2eRun[];
   steady?: Latency & { label: string };
   /** The engine alone at the steady state's rate (bench/workers/latency-floor.ts). */
@@ -131,6 +136,10 @@ export function table(r: Results): string {
   if (r.consumeCeiling.platformatic) {
     const p = r.consumeCeiling.platformatic;
     row('ceiling: consume, @platformatic/kafka (service fetch settings)', `${int(p.recordsPerSec)} rec/s`, ceiling ? int(ceiling) : '', ratio(p.recordsPerSec, ceiling), '', `${fixed(p.cpuPer100k)} CPU-s/100k, peak RSS ${mib(p.peakRss)}`);
+  }
+  if (r.consumeCeiling.platformaticFetch) {
+    const p = r.consumeCeiling.platformaticFetch;
+    row('  the same, Consumer.fetch only (no MessagesStream, no per-message objects)', `${int(p.recordsPerSec)} rec/s`, ceiling ? int(ceiling) : '', ratio(p.recordsPerSec, ceiling), '', `${fixed(p.cpuPer100k)} CPU-s/100k, peak RSS ${mib(p.peakRss)}`);
   }
   if (min) row('**min(ceilings)**', `**${int(min.docsPerSec)} docs/s**`, '', '', '', min.name);
   for (const e of r.e2e) {
