@@ -164,7 +164,7 @@ export function table(r: Results): string {
     row(`steady state ${s.label}: marker rate`, `${int(s.rateAchieved)} docs/s`, e2eRate ? `e2e ${int(e2eRate)}` : '', ratio(s.rateAchieved, e2eRate), '≈ 0.5', `${s.seconds.toFixed(0)} s, ${int(s.events)} events; others ${others(s.cpu)} cores`);
     row('  event→searchable p50 / p99 (search probe)', `${ms(s.probe.p50)} / ${ms(s.probe.p99)}`, '1.5 s', ratio(s.probe.p99, 1500), 'p99 < 1.5 s', `${s.probesFound}/${s.probes} probes, max ${ms(s.probe.max)}`);
     row('  event→acknowledged p50 / p99 (k2e_event_to_indexed_seconds)', `${ms(s.histogram.p50)} / ${ms(s.histogram.p99)}`, '1.5 s', ratio(s.histogram.p99, 1500), '', `${int(s.histogram.count)} records, interpolated in buckets`);
-    row('  service at half load', `${fixed(s.serviceCpuPer100k)} CPU-s/100k`, '', '', '', `RSS ${mib(s.serviceRss)}; the engine refreshed the index ${fixed(s.refresh.perSecond, 2)} times a second, ${fixed(s.refresh.meanMs, 0)} ms each`);
+    row('  service at half load', `${fixed(s.serviceCpuPer100k)} CPU-s/100k`, '', '', '', `RSS ${mib(s.serviceRss)}; ${int(s.bulks.count)} bulks of ${int(s.bulks.meanDocs)} docs, ${fixed(s.bulks.meanSeconds * 1000, 0)} ms each, ${fixed(s.bulks.meanInFlight, 1)} in flight on average; the engine refreshed the index ${fixed(s.refresh.perSecond, 2)} times a second, ${fixed(s.refresh.meanMs, 0)} ms each`);
   }
   if (r.floor) {
     const f = r.floor;

@@ -135,7 +135,7 @@ export interface CatchUp {
   /** CLOCK_MONOTONIC µs (what V8 profiles use) of the first and last document, to cut a profile to the catch-up. */
   monotonicUs: [number, number];
   /** From /metrics at the end: bulk requests, mean documents and seconds per bulk, and the mean number in flight. */
-  bulks: { count: number; meanDocs: number; meanSeconds: number; meanInFlight: number };
+  bulks: BulkStats;
   /** V8 garbage collection over the service's life (k2e_nodejs_gc_duration_seconds), CPU-s per 100k documents. */
   gcPer100k: number;
   cpu: CpuReport;
@@ -191,19 +191,9 @@ export async function measureCatchUp(service: Service, count: number, timeoutMs:
   const docs = end.indexed - (start?.indexed ?? 0);
   const seconds = start ? (end.at - start.at) / 1000 : 0;
   const metrics = (await service.metrics()) ?? '';
-  // Summed over label sets: with `workers: N` each member reports its own series (label `worker`).
-  const metric = (name: string): number => {
-    const values = [...metrics.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'gm'))].map((m) => Number(m[1]));
-    return values.length === 0 ? NaN : values.reduce((sum, v) => sum + v, 0);
-  };
-  const bulkCount = metric('k2e_bulk_duration_seconds_count');
-  const bulks = {
-    count: bulkCount,
-    meanDocs: metric('k2e_bulk_documents_sum') / bulkCount,
-    meanSeconds: metric('k2e_bulk_duration_seconds_sum') / bulkCount,
-    // Over the service's whole life, nearly all of it the catch-up.
-    meanInFlight: seconds > 0 ? metric('k2e_bulk_duration_seconds_sum') / seconds : NaN,
-  };
+  const metric = (name: string): number => metricSum(metrics, name);
+  // Over the service's whole life, nearly all of it the catch-up.
+  const bulks = bulkStats(BULKS_BEFORE_START, bulkCounters(metrics), seconds);
   return {
     complete: end.indexed >= count,
     docs: end.indexed,
@@ -224,6 +214,44 @@ export async function measureCatchUp(service: Service, count: number, timeoutMs:
   };
 }
 
+/** Summed over label sets: with `workers: N` each member reports its own series (label `worker`). */
+function metricSum(metrics: string, name: string): number {
+  const values = [...metrics.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'gm'))].map((m) => Number(m[1]));
+  return values.length === 0 ? NaN : values.reduce((sum, v) => sum + v, 0);
+}
+
+interface BulkCounters {
+  count: number;
+  docs: number;
+  seconds: number;
+}
+
+const BULKS_BEFORE_START: BulkCounters = { count: 0, docs: 0, seconds: 0 };
+
+const bulkCounters = (metrics: string): BulkCounters => ({
+  count: metricSum(metrics, 'k2e_bulk_duration_seconds_count'),
+  docs: metricSum(metrics, 'k2e_bulk_documents_sum'),
+  seconds: metricSum(metrics, 'k2e_bulk_duration_seconds_sum'),
+});
+
+/** The bulks between two readings of the counters, over a window of `seconds`. */
+function bulkStats(before: BulkCounters, after: BulkCounters, seconds: number): BulkStats {
+  const count = after.count - before.count;
+  return {
+    count,
+    meanDocs: (after.docs - before.docs) / count,
+    meanSeconds: (after.seconds - before.seconds) / count,
+    meanInFlight: seconds > 0 ? (after.seconds - before.seconds) / seconds : NaN,
+  };
+}
+
+export interface BulkStats {
+  count: number;
+  meanDocs: number;
+  meanSeconds: number;
+  meanInFlight: number;
+}
+
 export interface Latency {
   rateTarget: number;
   rateAchieved: number;
@@ -237,6 +265,8 @@ export interface Latency {
   histogram: { p50: number; p90: number; p99: number; count: number };
   /** The index's refreshes over the run (what makes a document searchable): how many, and their mean duration. */
   refresh: Refreshes;
+  /** The service's bulks during the run: how many, their mean size and duration, how many in flight. */
+  bulks: BulkStats;
   serviceCpuPer100k: number;
   serviceRss: number;
   cpu: CpuReport;
@@ -292,7 +322,8 @@ export async function measureLatency(
   named: Record<string, number | undefined>,
 ): Promise<Latency> {
   const producer = new Producer({ clientId: 'k2e-bench-markers', bootstrapBrokers: o.brokers.split(','), compression: o.compression as 'lz4' });
-  const histogramBefore = buckets((await service.metrics()) ?? '', 'k2e_event_to_indexed_seconds');
+  const metricsBefore = (await service.metrics()) ?? '';
+  const histogramBefore = buckets(metricsBefore, 'k2e_event_to_indexed_seconds');
   const probe = new SearchProbe(engine, o.index);
   const probeEvery = Math.max(1, Math.round(o.rate / 20));
 
@@ -327,7 +358,8 @@ export async function measureLatency(
   await sleep(500);
   const cpu = meter.report();
   const serviceCpu = (cpuSeconds(service.pid) ?? 0) - cpu0;
-  const histogramAfter = buckets((await service.metrics()) ?? '', 'k2e_event_to_indexed_seconds');
+  const metricsAfter = (await service.metrics()) ?? '';
+  const histogramAfter = buckets(metricsAfter, 'k2e_event_to_indexed_seconds');
   await producer.close();
   latencies.sort((a, b) => a - b);
   const hq = (q: number): number => histogramQuantile(histogramBefore, histogramAfter, q) * 1000;
@@ -342,6 +374,8 @@ export async function measureLatency(
     histogram: { p50: hq(0.5), p90: hq(0.9), p99: hq(0.99), count: (histogramAfter.get(Infinity) ?? 0) - (histogramBefore.get(Infinity) ?? 0) },
     serviceCpuPer100k: (serviceCpu / Math.max(1, sent)) * 100_000,
     refresh: refreshesBetween(refresh0, refresh1, producedSeconds),
+    // The whole window, the last acknowledgements included.
+    bulks: bulkStats(bulkCounters(metricsBefore), bulkCounters(metricsAfter), (performance.now() - t0) / 1000),
     serviceRss: memoryField(service.pid, 'VmRSS') ?? 0,
     cpu,
   };
