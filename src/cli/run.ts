@@ -1,7 +1,7 @@
 // `kafka-to-elastic run`: initialization check, then the pipeline until SIGTERM/SIGINT or a fatal error.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
-import { boundPort, startHttpServer, type StatusSource } from '../http/server.js';
+import { boundPort, HttpPortError, startHttpServer, type StatusSource } from '../http/server.js';
 import { InitCheckError, waitUntilReady } from '../setup/init-check.js';
 import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
 import { HealthMonitor } from '../health/health-monitor.js';
@@ -49,7 +49,14 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
   let http: { close(): void };
   if (options.serve) http = options.serve(source);
   else {
-    const server = await startHttpServer(config.http.port, source);
+    const server = await startHttpServer(config.http.port, source).catch((error: unknown) => {
+      if (error instanceof HttpPortError) return error;
+      throw error;
+    });
+    if (server instanceof HttpPortError) {
+      logger.fatal(server.message);
+      return 2;
+    }
     logger.info({ port: boundPort(server) }, 'http endpoints listening');
     http = server;
   }

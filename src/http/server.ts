@@ -12,6 +12,18 @@ export interface StatusSource {
   health?(): Promise<boolean>;
 }
 
+/** http.port cannot be bound: the message says which port, why, and what to set instead. */
+export class HttpPortError extends Error {
+  override name = 'HttpPortError';
+}
+
+function portProblem(port: number, error: NodeJS.ErrnoException): Error {
+  const fix = 'set http.port (K2E_HTTP_PORT) to a free port, or 0 to take any free one';
+  if (error.code === 'EADDRINUSE') return new HttpPortError(`http.port ${port} is already in use (another instance on this host?): ${fix}`);
+  if (error.code === 'EACCES') return new HttpPortError(`http.port ${port} needs privileges this process does not have: ${fix}`);
+  return error;
+}
+
 export async function startHttpServer(port: number, source: StatusSource): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -43,7 +55,7 @@ export async function startHttpServer(port: number, source: StatusSource): Promi
     else send(404, { error: 'not found' });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(portProblem(port, error)));
     server.listen(port, '0.0.0.0', () => resolve());
   });
   return server;

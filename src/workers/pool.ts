@@ -6,7 +6,7 @@
 // non-zero and its supervisor restarts it, with every member resuming from the group's commits.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
-import { boundPort, startHttpServer } from '../http/server.js';
+import { boundPort, HttpPortError, startHttpServer } from '../http/server.js';
 import { defaultInstanceId } from '../util/instance-id.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { Progress, type ProgressSample } from '../cli/progress.js';
@@ -107,7 +107,14 @@ export async function runWorkers(config: Config, count: number, shutdown?: Abort
       contentType: processMetrics.contentType,
       body: await mergeMetrics(processMetrics, (await Promise.all(members.map((m) => m.ask('metrics')))).filter((m) => Array.isArray(m)) as MetricObjectWithValues<MetricValue<string>>[][]),
     }),
+  }).catch((error: unknown) => {
+    if (error instanceof HttpPortError) return error;
+    throw error;
   });
+  if (http instanceof HttpPortError) {
+    logger.fatal(http.message);
+    return 2;
+  }
   logger.info({ port: boundPort(http) }, 'http endpoints listening');
 
   let stopping = false;

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTopic, groupCommittedOffsets, produce, withAdmin } from '../helpers/kafka.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { refreshAndCount, withSearch } from '../helpers/search.js';
@@ -42,6 +43,26 @@ describe(`initialization check on ${engine.name}`, () => {
     } finally {
       assert.equal(await service.stop(), 0, service.output().slice(-2000));
       for (const f of forwarders) await f.close();
+    }
+  });
+
+  it('a second instance on a taken http.port exits 2 at once, naming the port and what to set', async () => {
+    // Another instance (here a plain server) already listens on the port: a newcomer's second terminal.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      for (const workers of ['1', '2']) {
+        const topic = uniqueName('port-taken');
+        const service = startService({ K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: uniqueName('g'), K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic, K2E_HTTP_PORT: String(port), K2E_WORKERS: workers });
+        const code = await Promise.race([service.exited, sleep(20_000, 'timeout' as const)]);
+        if (code === 'timeout') await service.kill();
+        assert.equal(code, 2, `workers ${workers}: ${service.output().slice(-2000)}`);
+        assert.match(service.output(), new RegExp(`http\\.port ${port} is already in use \\(another instance on this host\\?\\): set http\\.port \\(K2E_HTTP_PORT\\) to a free port`));
+        assert.doesNotMatch(service.output(), /at Server\.setupListenHandle|initialization check/, 'no stack trace, and nothing started');
+      }
+    } finally {
+      taken.close();
     }
   });
 
