@@ -3,7 +3,8 @@
 // of each record, a bound commit function, a headers Map, a diagnostics context, Readable push and
 // 'data' events) cost about as much CPU as fetching and decoding itself (docs/decisions.md, "Our own
 // fetch loop"). What it keeps of the stream:
-// - One fetch in flight per partition leader, over its own connections (a fetch long-polls for
+// - One fetch in flight per partition leader (its partitions listed from a different one each
+//   round, so an oversized batch cannot hold the others back), over its own connections (a fetch long-polls for
 //   maxWaitTime, and must not queue the group's heartbeats and commits behind it). Leaders come from
 //   the consumer's metadata (cached by the client), read again every round so a moved leader is
 //   followed.
@@ -67,6 +68,7 @@ export class FetchLoop {
   #planAgain = false;
   #forceMetadata = false;
   #forcedAt = 0;
+  #rotation = 0;
   #paused = false;
   #stopped = false;
   #closing: Promise<void> | undefined;
@@ -166,7 +168,12 @@ export class FetchLoop {
         if (this.#stopped || this.#paused) return;
         const byLeader = new Map<number, Partition[]>();
         let leaderless = false;
-        for (const p of this.#partitions) {
+        // Each round lists the partitions from a different one: the broker returns a batch larger
+        // than maxBytesPerPartition only for the first partition with data in the request.
+        const count = this.#partitions.length;
+        const first = this.#rotation++ % count;
+        for (let i = 0; i < count; i++) {
+          const p = this.#partitions[(first + i) % count]!;
           if (this.#fetching.has(p.key)) continue;
           const leader = metadata.topics.get(p.topic)?.partitions[p.partition]?.leader;
           if (leader === undefined || leader < 0) {
