@@ -1,27 +1,29 @@
 // The consumer-group member (@platformatic/kafka, classic protocol) and the records it fetches.
 //
 // What the client really does, and how this module copes (docs/decisions.md, "Reading the client"):
-// - It keeps the records it had fetched and buffered across a rebalance, and pushes a fetch response
-//   that arrives after the join too, and that late response moves its fetch position past records
-//   it never re-reads. So this module never trusts a stream across a generation: every join retires
-//   the stream (its records are dropped from then on) and opens a new one in `manual` mode at
-//   positions this module chooses: the pipeline's own position for partitions it keeps working, the
-//   group's committed offset for the others.
+// - Its MessagesStream keeps the records it had fetched and buffered across a rebalance, pushes a
+//   fetch response that arrives after the join too, and that late response moves its fetch position
+//   past records it never re-reads; and its per-message objects cost as much CPU as the fetching. So
+//   this module fetches itself (`fetch-loop.ts`, over `Consumer.fetch`), one loop per generation:
+//   every rebalance and join retires the loop (its records are dropped from then on) and starts a new
+//   one at positions this module chooses: the pipeline's own position for partitions it keeps
+//   working, the group's committed offset for the others.
 // - Its rebalance and join events are not awaited. The pipeline stops starting work at the first and
 //   decides what continues at the second; nothing here waits on the client's internals.
 // - It never notices partitions added to a topic. A timer re-reads partition counts; when they grew,
 //   this member rejoins with changed subscription metadata, which makes the coordinator rebalance.
-// - When it gives up on the broker (its stream errors), this module closes that consumer and joins
-//   the group again with a new one, with backoff.
+// - When a fetch fails for good (after the client's retries), or the client's rejoin fails, this
+//   module closes that consumer and joins the group again with a new one, with backoff.
 // - With kafka.topicPattern the same timer lists the topics; when new ones match, this member tracks
 //   them and rejoins the same way, and they start at their beginning (like added partitions).
-import { Admin, Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Admin, Consumer } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { abortedPromise } from '../util/abort.js';
 import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { kafkaClientOptions } from './connection.js';
+import { FetchLoop } from './fetch-loop.js';
 import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
 import { encodeMemberData, stickyAssigner } from './sticky-assignor.js';
 import { compileTopicPattern, matchingTopics } from './topic-pattern.js';
@@ -79,17 +81,15 @@ export interface SourceOptions {
   onTopicsAdded?: (topics: string[]) => Promise<void>;
 }
 
-type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
-type BufferStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
-
 /** ListOffsets' special timestamps. */
 const EARLIEST = -2n;
 const LATEST = -1n;
 
 export class KafkaSource implements RecordSource {
   #consumer: Consumer | undefined;
-  #stream: BufferStream | undefined;
-  /** Bumped at every rebalance and join: records of an older stream are dropped. */
+  /** This generation's fetching (none between a rebalance and the positions of the next join). */
+  #loop: FetchLoop | undefined;
+  /** Bumped at every rebalance and join: records of an older loop are dropped. */
   #epoch = 0;
   #joined = false;
   #handlers: SourceHandlers | undefined;
@@ -174,7 +174,7 @@ export class KafkaSource implements RecordSource {
       if (!first && matched.length > 0) await this.#topicsAdded(matched);
       else this.#topics.push(...matched);
     }
-    // The subscription is held here, not by a stream, so replacing streams never empties it.
+    // The subscription is held here, not by what fetches, so replacing fetch loops never changes it.
     if (this.#topics.length > 0) consumer.topics.trackAll(...this.#topics);
     this.#knownCounts = await this.#partitionCounts(consumer, false).catch(() => new Map<string, number>());
     this.#updateSubscription();
@@ -197,26 +197,26 @@ export class KafkaSource implements RecordSource {
   #onRebalance(consumer: Consumer): void {
     if (consumer !== this.#consumer || this.#closing) return;
     this.#epoch++;
-    this.#retireStream();
+    this.#retireLoop();
     this.#handlers!.onRevoking();
   }
 
   #onJoin(consumer: Consumer, generation: number, memberId: string): void {
     if (consumer !== this.#consumer || this.#closing) return;
     const epoch = ++this.#epoch;
-    this.#retireStream();
+    this.#retireLoop();
     this.#joined = true;
     const assignment: Assignment = { partitions: describeAssignments(consumer.assignments), generation, memberId };
     this.#owned = { generation, partitions: assignment.partitions };
     this.#updateSubscription();
     const continued = this.#handlers!.onAssigned(assignment);
-    void this.#openStream(consumer, epoch, assignment, continued).catch((error: Error) => {
+    void this.#startLoop(consumer, epoch, assignment, continued).catch((error: Error) => {
       if (epoch === this.#epoch) this.#onLost(consumer, error);
     });
   }
 
-  /** Opens this generation's stream at the positions chosen for each assigned partition. */
-  async #openStream(consumer: Consumer, epoch: number, assignment: Assignment, continued: ReadonlyMap<string, bigint>): Promise<void> {
+  /** Starts this generation's fetch loop at the positions chosen for each assigned partition. */
+  async #startLoop(consumer: Consumer, epoch: number, assignment: Assignment, continued: ReadonlyMap<string, bigint>): Promise<void> {
     if (assignment.partitions.length === 0) return;
     const positions = await retryWithBackoff(() => this.#startPositions(consumer, assignment.partitions, continued), {
       ...this.retry,
@@ -226,34 +226,27 @@ export class KafkaSource implements RecordSource {
     });
     if (epoch !== this.#epoch) return; // another rebalance began meanwhile
     this.#handlers!.onPositioned(positions);
-    const offsets = [...positions].map(([key, offset]) => ({ ...splitPartitionKey(key), offset }));
-    const stream = await consumer.consume({
-      // A copy: the client untracks a closed stream's topics from this very array, and topics the
-      // pattern adds later must not be untracked by a stream that never tracked them (that would
-      // make every new stream track them again and rejoin, endlessly).
+    if (this.#closing) return;
+    const handlers = this.#handlers!;
+    const loop: FetchLoop = new FetchLoop({
+      consumer,
+      connection: kafkaClientOptions(this.config),
       topics: [...this.#topics],
-      mode: 'manual',
-      offsets,
-      autocommit: this.autocommit,
+      positions,
       maxBytes: this.config.maxBytes,
       maxBytesPerPartition: this.config.maxBytesPerPartition,
       maxWaitTime: this.config.maxWaitMs,
-      // Bounded read-ahead inside the client; the pipeline adds its own bound on top.
-      highWaterMark: 1024,
+      autocommit: this.autocommit,
+      onRecord: (record) => {
+        if (epoch === this.#epoch) handlers.onRecord(record);
+      },
+      onError: (error) => {
+        if (loop === this.#loop) this.#onLost(consumer, error);
+      },
     });
-    if (epoch !== this.#epoch || this.#closing) {
-      await stream.close().catch(() => undefined);
-      return;
-    }
-    this.#stream = stream;
-    if (this.#paused) stream.pause();
-    const handlers = this.#handlers!;
-    stream.on('data', (message: BufferMessage) => {
-      if (epoch === this.#epoch) handlers.onRecord(toSourceRecord(message));
-    });
-    stream.on('error', (error: Error) => {
-      if (stream === this.#stream) this.#onLost(consumer, error);
-    });
+    this.#loop = loop;
+    if (this.#paused) loop.pause();
+    loop.start();
   }
 
   /**
@@ -312,13 +305,12 @@ export class KafkaSource implements RecordSource {
     return positions;
   }
 
-  /** Closes the current stream; records it still delivers are dropped (its epoch is over). */
-  #retireStream(): void {
-    const stream = this.#stream;
-    this.#stream = undefined;
-    if (!stream) return;
-    stream.pause();
-    void stream.close().catch((error: unknown) => this.logger.debug({ err: error }, 'closing a retired stream failed'));
+  /** Stops the current loop; it delivers nothing more (and its epoch is over anyway). */
+  #retireLoop(): void {
+    const loop = this.#loop;
+    this.#loop = undefined;
+    if (!loop) return;
+    void loop.close().catch((error: unknown) => this.logger.debug({ err: error }, 'closing a retired fetch loop failed'));
   }
 
   /** The earliest and the next (latest) offset of each partition's log: one pair of requests for all. */
@@ -431,7 +423,7 @@ export class KafkaSource implements RecordSource {
     if (this.#closing || consumer !== this.#consumer || this.#reconnecting) return;
     this.logger.warn({ err: error }, 'lost the Kafka consumer; rejoining the group with a new one');
     this.#epoch++;
-    this.#retireStream();
+    this.#retireLoop();
     this.#joined = false;
     this.#owned = { generation: -1, partitions: [] };
     this.#handlers!.onLost(error);
@@ -461,12 +453,12 @@ export class KafkaSource implements RecordSource {
 
   pause(): void {
     this.#paused = true;
-    this.#stream?.pause();
+    this.#loop?.pause();
   }
 
   resume(): void {
     this.#paused = false;
-    this.#stream?.resume();
+    this.#loop?.resume();
   }
 
   get paused(): boolean {
@@ -480,21 +472,21 @@ export class KafkaSource implements RecordSource {
     await this.#consumer.commit({ offsets: offsets.map((o) => ({ ...o, leaderEpoch: -1 })) });
   }
 
-  /** Closes the stream and leaves the group; a broker that is down makes this best-effort. */
+  /** Stops fetching and leaves the group; a broker that is down makes this best-effort. */
   async close(): Promise<void> {
     this.#closing = true;
     this.#stopSignal.abort();
     clearInterval(this.#discovery);
     await this.#reconnecting;
     await this.#admin?.close().catch(() => undefined);
-    const stream = this.#stream;
-    this.#stream = undefined;
-    await stream?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing the stream failed'));
+    const loop = this.#loop;
+    this.#loop = undefined;
+    await loop?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing the fetch loop failed'));
     if (this.#consumer) await closeConsumer(this.#consumer, (error) => this.logger.warn({ err: error }, 'leaving the group failed (the broker will time this member out)'));
   }
 }
 
-/** Closes a consumer (force: its streams too); errors (a broker that is down) only get reported. */
+/** Closes a consumer; errors (a broker that is down) only get reported. */
 function closeConsumer(consumer: Consumer, onError: (error: Error) => void = () => undefined): Promise<void> {
   return new Promise((resolve) =>
     consumer.close(true, (error) => {
@@ -506,26 +498,4 @@ function closeConsumer(consumer: Consumer, onError: (error: Error) => void = () 
 
 function describeAssignments(assignments: { topic: string; partitions: number[] }[] | null): string[] {
   return (assignments ?? []).flatMap((a) => a.partitions.map((p) => partitionKey(a.topic, p))).sort();
-}
-
-/** Shared by every record without headers (most of them): one Map less per record. */
-const NO_HEADERS: ReadonlyMap<string, Buffer> = new Map();
-
-function toSourceRecord(message: BufferMessage): SourceRecord {
-  let headers = NO_HEADERS as Map<string, Buffer>;
-  if (message.headers.size > 0) {
-    headers = new Map();
-    for (const [key, value] of message.headers) headers.set(key.toString('utf8'), value);
-  }
-  const key = message.key as Buffer | null | undefined;
-  const value = message.value as Buffer | null | undefined;
-  return {
-    topic: message.topic,
-    partition: message.partition,
-    offset: message.offset,
-    timestamp: message.timestamp,
-    key: key && key.length > 0 ? key : null,
-    value: value ?? null,
-    headers,
-  };
 }
