@@ -206,9 +206,9 @@ export const configSchema = z.strictObject({
     /** Bulks of one partition in flight at once: auto = 2 when documents are versioned (the engine keeps their order), else 1. */
     maxInFlightPerPartition: z.union([z.literal('auto'), z.number().int().positive()]).default('auto'),
     /** Records held in memory across all partitions before fetching pauses (resumes at half). */
-    maxBufferedRecords: z.number().int().positive().default(30_000),
+    maxBufferedRecords: z.number().int().positive().default(15_000),
     /** Bytes of documents held in memory before fetching pauses (resumes at half). */
-    maxBufferedBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    maxBufferedBytes: z.number().int().positive().default(12 * 1024 * 1024),
   }),
   retry: z.strictObject({
     initialDelayMs: z.number().int().positive().default(200),
@@ -253,7 +253,7 @@ export const configSchema = z.strictObject({
   /** V8 heap cap of the service (it runs in a worker thread with this limit); 0 = Node's default. */
   maxHeapMb: z.number().int().min(0).default(128),
   /** V8 young generation of the service thread (with maxHeapMb > 0); 0 = V8's own size. Smaller: less RSS, more GC CPU. */
-  maxYoungGenerationMb: z.number().int().min(0).default(0),
+  maxYoungGenerationMb: z.number().int().min(0).default(16),
   /** Members of the consumer group run by this process, each in its own worker thread with its own
    *  partitions: a number, or auto (the usable cores, at most 8; docs/scaling.md). 1 = as before. */
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
