@@ -1,6 +1,7 @@
 // `kafka-to-elastic run`: initialization check, then the pipeline until SIGTERM/SIGINT or a fatal error.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
+import type { Server } from 'node:http';
 import { boundPort, HttpPortError, startHttpServer, type StatusSource } from '../http/server.js';
 import { InitCheckError, waitUntilReady } from '../setup/init-check.js';
 import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
@@ -49,12 +50,12 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
   let http: { close(): void };
   if (options.serve) http = options.serve(source);
   else {
-    const server = await startHttpServer(config.http.port, source).catch((error: unknown) => {
-      if (error instanceof HttpPortError) return error;
-      throw error;
-    });
-    if (server instanceof HttpPortError) {
-      logger.fatal(server.message);
+    let server: Server;
+    try {
+      server = await startHttpServer(config.http.port, source);
+    } catch (error) {
+      if (!(error instanceof HttpPortError)) throw error;
+      logger.fatal(error.message);
       return 2;
     }
     logger.info({ port: boundPort(server) }, 'http endpoints listening');

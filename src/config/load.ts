@@ -119,7 +119,6 @@ function checkFiles(section: Config['kafka'] | Config['elastic'], origins: Map<s
   }
 }
 
-/** Only the Kafka section, for commands that talk to the broker alone (lag, replay). */
 /**
  * What the admin commands (`lag`, `replay`) need, without the rest of the configuration: the kafka
  * section, and the dead-letter topic's template (which topics kafka.topicPattern must not match).

@@ -18,7 +18,7 @@
 import { ConnectionPool, type Consumer, type ConnectionOptions } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emitBatchRecords } from './record-batches.js';
-import { type SourceRecord, splitPartitionKey } from './record.js';
+import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
 
 export interface FetchLoopOptions {
   consumer: Consumer;
@@ -239,7 +239,7 @@ export class FetchLoop {
       if (topic === undefined) continue;
       for (const { partitionIndex: partition, records } of topicResponse.partitions) {
         if (!records || records.length === 0) continue;
-        const key = `${topic}:${partition}`;
+        const key = partitionKey(topic, partition);
         const from = requested.get(key);
         if (from === undefined || this.#positions.get(key) !== from) continue;
         const next = emitBatchRecords(topic, partition, records, from, onRecord);

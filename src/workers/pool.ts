@@ -6,6 +6,7 @@
 // non-zero and its supervisor restarts it, with every member resuming from the group's commits.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
+import type { Server } from 'node:http';
 import { boundPort, HttpPortError, startHttpServer } from '../http/server.js';
 import { defaultInstanceId } from '../util/instance-id.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -99,20 +100,20 @@ export async function runWorkers(config: Config, count: number, shutdown?: Abort
     return mergeStatus(own, await reports());
   };
   const all = async (query: MemberQuery): Promise<boolean> => (await Promise.all(members.map((m) => m.ask(query)))).every((answer) => answer === true);
-  const http = await startHttpServer(config.http.port, {
-    health: () => all('ping'),
-    ready: () => all('ready'),
-    status,
-    metrics: async () => ({
-      contentType: processMetrics.contentType,
-      body: await mergeMetrics(processMetrics, (await Promise.all(members.map((m) => m.ask('metrics')))).filter((m) => Array.isArray(m)) as MetricObjectWithValues<MetricValue<string>>[][]),
-    }),
-  }).catch((error: unknown) => {
-    if (error instanceof HttpPortError) return error;
-    throw error;
-  });
-  if (http instanceof HttpPortError) {
-    logger.fatal(http.message);
+  let http: Server;
+  try {
+    http = await startHttpServer(config.http.port, {
+      health: () => all('ping'),
+      ready: () => all('ready'),
+      status,
+      metrics: async () => ({
+        contentType: processMetrics.contentType,
+        body: await mergeMetrics(processMetrics, (await Promise.all(members.map((m) => m.ask('metrics')))).filter((m) => Array.isArray(m)) as MetricObjectWithValues<MetricValue<string>>[][]),
+      }),
+    });
+  } catch (error) {
+    if (!(error instanceof HttpPortError)) throw error;
+    logger.fatal(error.message);
     return 2;
   }
   logger.info({ port: boundPort(http) }, 'http endpoints listening');
