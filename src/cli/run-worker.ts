@@ -5,8 +5,9 @@
 // (src/workers/) the same thread runs each member of the group, named, answering the main thread's
 // requests for its status instead of serving HTTP itself.
 import { fileURLToPath } from 'node:url';
-import { isMainThread, parentPort, type ResourceLimits, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
+import { threadResourceLimits } from './thread-limits.js';
 
 interface ThreadData {
   config: Config;
@@ -20,16 +21,6 @@ export interface ServiceThread {
   exited: Promise<number>;
   /** Asks the service to stop gracefully (as SIGTERM does). */
   stop(reason: string): void;
-}
-
-/**
- * The V8 limits of a service thread: the old generation capped at maxHeapMb (none when 0). The young
- * generation (where every record's short-lived objects start) is V8's own size unless youngMb says
- * otherwise: smaller means less RSS and more GC CPU (docs/benchmarks.md).
- */
-export function threadResourceLimits(maxHeapMb: number, youngMb: number): ResourceLimits | undefined {
-  if (maxHeapMb <= 0) return undefined;
-  return { maxOldGenerationSizeMb: maxHeapMb, ...(youngMb > 0 ? { maxYoungGenerationSizeMb: youngMb } : {}) };
 }
 
 /** Starts the service in a worker thread (maxHeapMb 0: without a heap cap of its own). */

@@ -6,7 +6,7 @@
 // is sequential, its records sent one per request, in offset order.
 // Records that failed before reaching the sink (undecodable, oversized) travel in the batch too, to
 // be dead-lettered in order.
-import { type BulkOperation, encode } from '../sink/encoder.js';
+import { type BulkOperation, operationBytes } from '../sink/encoder.js';
 import type { Failure } from '../dead-letter/failure.js';
 import type { SourceRecord } from '../source/record.js';
 
@@ -19,8 +19,7 @@ export interface PreparedRecord {
   skip?: Skip;
   /** Bytes this record holds in memory (buffer accounting); fixed when it is queued. */
   bytes: number;
-  /** Its operation's action line (encoded once), and the bytes it adds to a bulk body, once known. */
-  line?: string;
+  /** The bytes its operation adds to a bulk body, once known. */
   opBytes?: number;
   /** Set while the record is still being decoded (an Avro schema fetched from the registry). */
   pending?: Promise<void> | undefined;
@@ -85,13 +84,12 @@ function settle(prepared: PreparedRecord, outcome: Outcome, maxBytes: number): v
     prepared.skip = outcome.skip;
     return;
   }
-  const { line, opBytes } = encode(outcome.op);
+  const opBytes = operationBytes(outcome.op);
   if (opBytes > maxBytes) {
     prepared.failure = { errorClass: 'oversize', errorType: 'document_too_large', reason: `document of ${opBytes} bytes exceeds batch.maxBytes (${maxBytes})` };
     return;
   }
   prepared.op = outcome.op;
-  prepared.line = line;
   prepared.opBytes = opBytes;
 }
 
@@ -100,7 +98,7 @@ function settle(prepared: PreparedRecord, outcome: Outcome, maxBytes: number): v
  * least one (the caller waits for the head to settle first).
  */
 export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: number): Batch {
-  const slotById = new Map<string, Slot>();
+  const slotsByIndex = new SlotsByIndex();
   const slots: Slot[] = [];
   const failed: PreparedRecord[] = [];
   const skipped: PreparedRecord[] = [];
@@ -115,11 +113,11 @@ export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: nu
     if (op === undefined) {
       (prepared.failure ? failed : skipped).push(prepared);
     } else {
-      const key = op.id === undefined ? undefined : `${op.index}\u0000${op.id}`;
-      const slot = key === undefined ? undefined : slotById.get(key);
+      const byId = op.id === undefined ? undefined : slotsByIndex.of(op.index);
+      const slot = byId?.get(op.id!);
       if (slot === undefined) {
         const fresh: Slot = op.action === 'update' ? { candidates: [prepared], sequential: true } : { candidates: [prepared] };
-        if (key !== undefined) slotById.set(key, fresh);
+        byId?.set(op.id!, fresh);
         slots.push(fresh);
       } else if (slot.sequential || op.action === 'update') {
         // Once an update is involved, every record of the id is applied in turn (folded fallbacks unfold).
@@ -141,6 +139,21 @@ export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: nu
   }
   const taken = queue.splice(0, count);
   return { slots, failed, skipped, bytes, records: taken.length, lastOffset: taken.at(-1)!.offset };
+}
+
+/** The slots of a batch by index, then id (no key string built per record); usually one index. */
+class SlotsByIndex {
+  readonly #byIndex = new Map<string, Map<string, Slot>>();
+  #lastIndex: string | undefined;
+  #last: Map<string, Slot> | undefined;
+
+  of(index: string): Map<string, Slot> {
+    if (index === this.#lastIndex) return this.#last!;
+    let byId = this.#byIndex.get(index);
+    if (byId === undefined) this.#byIndex.set(index, (byId = new Map()));
+    this.#lastIndex = index;
+    return (this.#last = byId);
+  }
 }
 
 const byOffset = (a: PreparedRecord, b: PreparedRecord): number => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0);

@@ -89,8 +89,9 @@ export interface PipelineDeps {
 
 const LOST = 'lost';
 
+// An operation passes as it is (`{ ok, op }` is an Outcome): no second object per record.
 const outcomeOf = (t: Transformed): Outcome =>
-  !t.ok ? { failure: { errorClass: t.errorClass, errorType: t.errorType, reason: t.reason } } : t.skip ? { skip: t.skip } : { op: t.op };
+  !t.ok ? { failure: { errorClass: t.errorClass, errorType: t.errorType, reason: t.reason } } : t.skip ? { skip: t.skip } : t;
 
 export class Pipeline {
   /** Workers of the partitions this member owns (created at their first record). */
@@ -123,7 +124,10 @@ export class Pipeline {
   readonly #stopSignal = new AbortController();
   readonly #decoders: RecordDecoders;
   readonly #transform: TransformOptions;
-  readonly #consumedByTopic = new Map<string, { inc(): void }>();
+  readonly #consumedByTopic = new Map<string, { inc(count: number): void }>();
+  readonly #uncounted = { topic: '', count: 0 };
+  /** The partition of the last record and its key (see #onRecord). */
+  readonly #recentPartition = { topic: '', partition: -1, key: '' };
   /** Indices named per record, created on first use; undefined when every record goes to the one fixed index. */
   readonly #indices: IndexRegistry | undefined;
 
@@ -299,7 +303,14 @@ export class Pipeline {
 
   #onRecord(record: SourceRecord): void {
     if (this.#stopping) return;
-    const key = partitionKey(record.topic, record.partition);
+    // Records come in runs of one partition: its key is built once per run, not per record.
+    const recent = this.#recentPartition;
+    if (record.partition !== recent.partition || record.topic !== recent.topic) {
+      recent.topic = record.topic;
+      recent.partition = record.partition;
+      recent.key = partitionKey(record.topic, record.partition);
+    }
+    const key = recent.key;
     // The source only delivers the current generation's records; this guards against anything else.
     if (!this.#owned.has(key)) return;
     const worker = this.#worker(key, record.topic, record.partition);
@@ -310,15 +321,31 @@ export class Pipeline {
     const prepared = this.#prepare(record);
     worker.push(prepared);
     this.#consumed++;
-    this.#consumedCounter(record.topic).inc();
+    this.#countConsumed(record.topic);
     this.#gate.add(1, prepared.bytes);
   }
 
-  /** The topic's child of the consumed counter, kept: resolving labels per record costs. */
-  #consumedCounter(topic: string): { inc(): void } {
+  /**
+   * Adds to the consumed counter once per run of one topic's records, not per record: prom-client
+   * builds a label hash string on every increment. The count reaches the counter before the next
+   * fetch round at the latest.
+   */
+  #countConsumed(topic: string): void {
+    const uncounted = this.#uncounted;
+    if (uncounted.count > 0 && uncounted.topic !== topic) this.#flushConsumed();
+    if (uncounted.count++ === 0) {
+      uncounted.topic = topic;
+      setImmediate(() => this.#flushConsumed());
+    }
+  }
+
+  #flushConsumed(): void {
+    const { topic, count } = this.#uncounted;
+    if (count === 0) return;
+    this.#uncounted.count = 0;
     let child = this.#consumedByTopic.get(topic);
     if (!child) this.#consumedByTopic.set(topic, (child = this.metrics.consumed.labels({ topic })));
-    return child;
+    child.inc(count);
   }
 
   /** Decode + transform, synchronously when possible (JSON, cached Avro schemas), else pending. */

@@ -2,7 +2,7 @@
 // concatenation, no second UTF-8 encoding of the documents), optionally gzip-compressed.
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { EncodedOperation } from './encoder.js';
+import { type EncodedOperation, writeActionLine } from './encoder.js';
 
 export type { BulkOperation, EncodedOperation } from './encoder.js';
 export { actionLine, encode } from './encoder.js';
@@ -14,8 +14,8 @@ export function bulkBody(ops: readonly EncodedOperation[]): Buffer {
   for (const e of ops) total += e.opBytes;
   const body = Buffer.allocUnsafe(total);
   let at = 0;
-  for (const { op, line } of ops) {
-    at += body.write(line, at, 'utf8');
+  for (const { op } of ops) {
+    at = writeActionLine(body, at, op);
     body[at++] = NEWLINE;
     const source = op.source;
     if (source === undefined) continue;

@@ -38,7 +38,8 @@ export function emitBatchRecords(
         topic,
         partition,
         offset,
-        timestamp: firstTimestamp + record.timestampDelta,
+        // A batch written at once shares one timestamp: no new bigint for those records.
+        timestamp: record.timestampDelta === 0n ? firstTimestamp : firstTimestamp + record.timestampDelta,
         key: record.key !== null && record.key.length > 0 ? record.key : null,
         value: record.value,
         headers: record.headers.length === 0 ? (NO_HEADERS as Map<string, Buffer>) : headersOf(record.headers),

@@ -59,7 +59,7 @@ export function documentVersion(
   } else {
     throw new Error(`unknown version strategy ${strategy}`);
   }
-  const version = BigInt(epoch) * EPOCH_SPAN + base;
+  const version = epoch === 0 ? base : BigInt(epoch) * EPOCH_SPAN + base;
   if (version < 0n || version >= MAX_VERSION) return { ok: false, reason: `version ${version} is outside the engine's range (0 to 2^63-2)` };
   return { ok: true, version };
 }

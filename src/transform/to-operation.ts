@@ -122,7 +122,7 @@ export function buildOperation(record: SourceRecord, decoded: DecodedRecord, opt
     if (!known.ok) return keyFailure(known);
     key = known.text;
   }
-  const mapped = applyMapping(value, options.mapping, { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key, headers: record.headers });
+  const mapped = options.mapping ? applyMapping(value, options.mapping, { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key, headers: record.headers }) : { ok: true as const, value };
   if (!mapped.ok) return { ok: false, errorClass: 'transform', errorType: 'conversion_failed', reason: mapped.reason };
   const id = documentId(record, key, mapped.value, options.id);
   if (!id.ok) return { ok: false, errorClass: 'transform', errorType: id.errorType, reason: id.reason };
