@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { threadResourceLimits } from '../../src/cli/thread-limits.js';
+import { setHeapGrowth, threadResourceLimits } from '../../src/cli/thread-limits.js';
 import { loadConfig } from '../../src/config/load.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { Metrics } from '../../src/metrics/metrics.js';
@@ -27,7 +27,7 @@ const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split
 const count = Number(args.get('count') ?? 200_000);
 const repeats = Number(args.get('repeat') ?? 3);
 const partitions = 6;
-const flags = [...args].filter(([k]) => k.includes('.')).map(([k, v]) => `--${k}=${v}`);
+const flags = [...args].filter(([k]) => k !== 'count' && k !== 'repeat').map(([k, v]) => `--${k}=${v}`);
 
 /** One partition's keys and values, back to back in one buffer (as a fetched batch holds them). */
 interface PartitionData {
@@ -122,6 +122,7 @@ if (isMainThread) {
     // The service's thread limits, from the same settings (and flags: --maxYoungGenerationMb=0).
     const config = loadConfig({ env: { K2E_TOPICS: 't', K2E_INDEX: 'bench', K2E_ELASTIC_URL: 'http://127.0.0.1:1' }, flags });
     const resourceLimits = threadResourceLimits(config.maxHeapMb, config.maxYoungGenerationMb);
+    setHeapGrowth(config.heapGrowthPercent);
     const thread = new Worker(fileURLToPath(import.meta.url), { argv: process.argv.slice(2), workerData: { url: `http://127.0.0.1:${port}` }, ...(resourceLimits ? { resourceLimits } : {}) });
     const runs: Run[] = [];
     thread.on('message', (run: Run) => {
@@ -130,7 +131,8 @@ if (isMainThread) {
     });
     await once(thread, 'exit');
     const best = Math.min(...runs.map((r) => r.cpuMicros / count));
-    const limits = resourceLimits ? `young ${resourceLimits.maxYoungGenerationSizeMb ?? 'V8 default'} MiB, heap cap ${resourceLimits.maxOldGenerationSizeMb} MiB` : 'no heap cap';
+    const growth = config.heapGrowthPercent > 0 ? `, heap growth ${config.heapGrowthPercent}%` : '';
+    const limits = resourceLimits ? `young ${resourceLimits.maxYoungGenerationSizeMb ?? 'V8 default'} MiB, heap cap ${resourceLimits.maxOldGenerationSizeMb} MiB${growth}` : 'no heap cap';
     console.log(`pipeline CPU (best of ${repeats}, ${count.toLocaleString('en')} records, ${limits}${flags.length ? `, ${flags.join(' ')}` : ''}): ${best.toFixed(2)} µs/record = ${((best * 100_000) / 1e6).toFixed(2)} CPU-s per 100k`);
   } finally {
     engine.kill();

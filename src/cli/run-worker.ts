@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
-import { threadResourceLimits } from './thread-limits.js';
+import { setHeapGrowth, threadResourceLimits } from './thread-limits.js';
 
 interface ThreadData {
   config: Config;
@@ -27,6 +27,7 @@ export interface ServiceThread {
 export function startServiceThread(config: Config, maxHeapMb: number, member?: string): ServiceThread {
   const data: ThreadData = { config, ...(member ? { member } : {}) };
   const resourceLimits = threadResourceLimits(maxHeapMb, config.maxYoungGenerationMb);
+  setHeapGrowth(config.heapGrowthPercent);
   const worker = new Worker(fileURLToPath(import.meta.url), { workerData: data, ...(resourceLimits ? { resourceLimits } : {}) });
   const exited = new Promise<number>((resolve, reject) => {
     worker.once('error', reject);

@@ -50,6 +50,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   K2E_HTTP_PORT: 'http.port',
   K2E_MAX_HEAP_MB: 'maxHeapMb',
   K2E_MAX_YOUNG_GENERATION_MB: 'maxYoungGenerationMb',
+  K2E_HEAP_GROWTH_PERCENT: 'heapGrowthPercent',
   K2E_WORKERS: 'workers',
   K2E_LOG_LEVEL: 'logLevel',
   K2E_LOG_FORMAT: 'logFormat',

@@ -254,6 +254,13 @@ export const configSchema = z.strictObject({
   maxHeapMb: z.number().int().min(0).default(128),
   /** V8 young generation of the service thread (with maxHeapMb > 0); 0 = V8's own size. Smaller: less RSS, more GC CPU. */
   maxYoungGenerationMb: z.number().int().min(0).default(16),
+  /**
+   * How far V8 lets the service's heap grow past what survived the last full collection before the
+   * next one, in percent (V8's --heap-growing-percent, process-wide); 0 = V8's own choice, which is
+   * 30-100% for a heap with a cap. Never past halfway to maxHeapMb (V8 bounds it so): a larger value
+   * trades heap for fewer full collections (docs/benchmarks.md).
+   */
+  heapGrowthPercent: z.number().int().min(0).max(1000).default(0),
   /** Members of the consumer group run by this process, each in its own worker thread with its own
    *  partitions: a number, or auto (the usable cores, at most 8; docs/scaling.md). 1 = as before. */
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),

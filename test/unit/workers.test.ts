@@ -122,6 +122,9 @@ describe('service thread memory limits', () => {
     assert.deepEqual(threadResourceLimits(128, 16), { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 });
     assert.equal(loadConfig({ env: base }).maxYoungGenerationMb, 16);
     assert.equal(loadConfig({ env: { ...base, K2E_MAX_YOUNG_GENERATION_MB: '0' } }).maxYoungGenerationMb, 0);
+    assert.equal(loadConfig({ env: base }).heapGrowthPercent, 0, "V8's own growing factor unless asked");
+    assert.equal(loadConfig({ env: { ...base, K2E_HEAP_GROWTH_PERCENT: '200' } }).heapGrowthPercent, 200);
+    assert.throws(() => loadConfig({ env: { ...base, K2E_HEAP_GROWTH_PERCENT: '-1' } }), /heapGrowthPercent/);
     // What V8 makes of them: a thread given a 16 MiB young generation has a smaller heap limit than one left to V8.
     const heapLimit = async (youngMb: number): Promise<number> => {
       const worker = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:v8').getHeapStatistics().heap_size_limit)", { eval: true, resourceLimits: threadResourceLimits(64, youngMb)! });
