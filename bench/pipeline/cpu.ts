@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import type { CommitRequest } from '../../src/source/kafka-source.js';
+import { NO_HEADERS } from '../../src/source/record-batches.js';
 import type { SourceRecord } from '../../src/source/record.js';
 import { createLogger } from '../../src/util/logger.js';
 import { FakeSource } from '../../test/helpers/fake-source.js';
@@ -36,8 +37,6 @@ interface PartitionData {
   bounds: Uint32Array;
   count: number;
 }
-
-const NO_HEADERS = new Map<string, Buffer>();
 
 /** Delivers fresh records partition by partition in fetch-sized runs, honouring pause(). */
 class ReplaySource extends FakeSource {
@@ -65,7 +64,7 @@ class ReplaySource extends FakeSource {
         const end = Math.min(count, next[partition]! + 1000);
         for (let i = next[partition]!; i < end; i++) {
           const at = i * 3;
-          const record: SourceRecord = { topic: 't', partition, offset: BigInt(i), timestamp, key: bytes.subarray(bounds[at], bounds[at + 1]), value: bytes.subarray(bounds[at + 1], bounds[at + 2]), headers: NO_HEADERS };
+          const record: SourceRecord = { topic: 't', partition, offset: BigInt(i), timestamp, key: bytes.subarray(bounds[at], bounds[at + 1]), value: bytes.subarray(bounds[at + 1], bounds[at + 2]), headers: NO_HEADERS as Map<string, Buffer> };
           this.handlers.onRecord(record);
         }
         next[partition] = end;

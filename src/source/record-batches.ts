@@ -11,7 +11,7 @@ import type { SourceRecord } from './record.js';
 const IS_CONTROL = 0x20;
 
 /** Shared by every record without headers (most of them): one Map less per record. */
-const NO_HEADERS: ReadonlyMap<string, Buffer> = new Map();
+export const NO_HEADERS: ReadonlyMap<string, Buffer> = new Map();
 
 /**
  * Hands `emit` each record of `batches` (one partition's, in offset order) at or after `from`, and
