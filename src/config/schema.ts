@@ -71,6 +71,10 @@ export const configSchema = z.strictObject({
     heartbeatIntervalMs: ms.default(3_000),
     rebalanceTimeoutMs: ms.default(60_000),
     maxWaitMs: ms.default(500),
+    /** While records flow, the bytes a fetch waits for (Kafka's fetch.min.bytes), at most minBytesWaitMs:
+     *  fewer, fuller fetches at moderate rates, for the broker and for us (docs/decisions.md). */
+    minBytes: z.number().int().positive().default(64 * 1024),
+    minBytesWaitMs: ms.default(50),
     /** Bytes per fetch response, and per partition within it: small fetches measured faster and
      *  leaner here, and the per-partition bound makes a backlog arrive round-robin across partitions
      *  instead of one partition after another (docs/decisions.md). */
@@ -103,6 +107,8 @@ export const configSchema = z.strictObject({
   /** at-least-once: commit after the index acknowledged; at-most-once: commit before indexing; auto-commit: the client's timer. */
   delivery: z.enum(['at-least-once', 'at-most-once', 'auto-commit']).default('at-least-once'),
   autoCommitIntervalMs: z.number().int().positive().default(5_000),
+  /** at-least-once: the shortest time between two offset commits (acks meanwhile fold into the next). */
+  commitIntervalMs: z.number().int().nonnegative().default(1_000),
   document: z.strictObject({
     id: idStrategy.default('key'),
     /** index (default; create for data streams), create, update (partial, the document must exist) or upsert. */

@@ -1,5 +1,7 @@
 // Commits each partition's watermark to the group, one commit request at a time: acks that arrive
-// while a commit is in flight are folded into the next one, so commits never pile up.
+// while a commit is in flight, or within `minIntervalMs` of the last one, are folded into the next, so
+// commits never pile up (at 20 bulks a second, a commit per bulk was 20 writes a second to the group's
+// offsets topic for what one a second says as well). flush() and the final commit never wait.
 import type { CommitRequest } from '../source/kafka-source.js';
 import { partitionKey } from '../source/record.js';
 import { type BackoffOptions, retryWithBackoff } from '../util/backoff.js';
@@ -16,11 +18,18 @@ export class Committer {
   readonly committed = new Map<string, bigint>();
   #inFlight: Promise<void> | undefined;
   #again = false;
+  /** A flush is waiting: the next commit goes without spacing. */
+  #urgent = false;
+  #lastSentAt = -Infinity;
+  /** Ends the spacing wait early (flush, final commit). */
+  #hurry: (() => void) | undefined;
 
   constructor(
     private readonly targets: () => Iterable<CommitTarget>,
     private readonly send: (offsets: CommitRequest[]) => Promise<void>,
     private readonly onError: (error: Error) => void,
+    /** The shortest time between two commits (ms); 0: commit as soon as the previous one is done. */
+    private readonly minIntervalMs = 0,
   ) {}
 
   /** Requests a commit soon; returns the promise of the commit that will include current acks. */
@@ -35,10 +44,11 @@ export class Committer {
     for (const key of [...this.committed.keys()]) if (notOwned(key)) this.committed.delete(key);
   }
 
-  /** Waits for any commit in flight, then commits whatever is acknowledged now. */
-  async flush(): Promise<void> {
-    await this.#inFlight;
-    await this.request();
+  /** Commits whatever is acknowledged now, without waiting out the interval; resolves once done. */
+  flush(): Promise<void> {
+    this.#urgent = true;
+    this.#hurry?.();
+    return this.request();
   }
 
   /**
@@ -47,6 +57,8 @@ export class Committer {
    * group will re-read records that were indexed.
    */
   async finalCommit(backoff: BackoffOptions, attempts = 4): Promise<void> {
+    this.#urgent = true;
+    this.#hurry?.();
     await this.#inFlight;
     await retryWithBackoff(
       async () => {
@@ -64,7 +76,10 @@ export class Committer {
   async #commitLoop(): Promise<void> {
     try {
       while (this.#again) {
+        const spacing = this.#spacing();
+        if (spacing) await spacing; // (no await when there is no wait: the commit starts in this turn)
         this.#again = false;
+        this.#urgent = false;
         await this.#commit(this.#changedOffsets());
       }
     } finally {
@@ -74,8 +89,24 @@ export class Committer {
     }
   }
 
+  /** Waits until minIntervalMs after the last commit sent, unless a flush hurries it. */
+  #spacing(): Promise<void> | undefined {
+    const wait = this.#lastSentAt + this.minIntervalMs - performance.now();
+    if (wait <= 0 || this.#urgent) return undefined;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#hurry = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, wait);
+      this.#hurry = done;
+    });
+  }
+
   async #commit(offsets: CommitRequest[]): Promise<void> {
     if (offsets.length === 0) return;
+    this.#lastSentAt = performance.now();
     try {
       await this.send(offsets);
       for (const o of offsets) this.committed.set(partitionKey(o.topic, o.partition), o.offset);

@@ -183,6 +183,7 @@ export class Pipeline {
         for (const o of offsets) this.metrics.committedOffset.set({ topic: o.topic, partition: String(o.partition) }, Number(o.offset));
       },
       (error) => this.logger.warn({ err: error }, 'offset commit failed; will retry with the next acknowledgement'),
+      config.commitIntervalMs,
     );
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
     this.#decoders = new RecordDecoders(config, logger, this.#stopSignal.signal);

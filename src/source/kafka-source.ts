@@ -236,6 +236,8 @@ export class KafkaSource implements RecordSource {
       maxBytes: this.config.maxBytes,
       maxBytesPerPartition: this.config.maxBytesPerPartition,
       maxWaitTime: this.config.maxWaitMs,
+      minBytes: this.config.minBytes,
+      minBytesWaitTime: this.config.minBytesWaitMs,
       autocommit: this.autocommit,
       onRecord: (record) => {
         if (epoch === this.#epoch) handlers.onRecord(record);

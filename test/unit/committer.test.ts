@@ -30,4 +30,52 @@ describe('Committer', () => {
     assert.deepEqual(sent, [[{ topic: 't', partition: 0, offset: 1n }], [{ topic: 't', partition: 0, offset: 3n }]]);
     assert.equal(committer.committed.get('t:0'), 3n);
   });
+
+  it('spaces commits by minIntervalMs, folding the acks in between into one; flush() and the final commit do not wait', async () => {
+    const watermark = new PartitionWatermark();
+    for (let o = 0n; o < 6n; o++) watermark.track(o);
+    const sent: bigint[] = [];
+    const committer = new Committer(
+      () => [{ topic: 't', partition: 0, watermark }],
+      async (offsets) => void sent.push(offsets[0]!.offset),
+      (e) => assert.fail(e),
+      60_000,
+    );
+    watermark.ack(0n);
+    await committer.request(); // the first commit goes at once
+    watermark.ack(1n);
+    const spaced = committer.request();
+    watermark.ack(2n);
+    void committer.request();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(sent, [1n], 'within the interval nothing more is committed');
+    await committer.flush(); // hurries the waiting commit: both acks in one
+    await spaced;
+    assert.deepEqual(sent, [1n, 3n]);
+    watermark.ack(3n);
+    void committer.request();
+    await committer.finalCommit({ initialDelayMs: 1, maxDelayMs: 1 }, 1);
+    assert.deepEqual(sent, [1n, 3n, 4n]);
+    assert.equal(committer.committed.get('t:0'), 4n);
+  });
+
+  it('commits the folded acks once the interval is over, with no further request', async () => {
+    const watermark = new PartitionWatermark();
+    for (let o = 0n; o < 3n; o++) watermark.track(o);
+    const sent: bigint[] = [];
+    const committer = new Committer(
+      () => [{ topic: 't', partition: 0, watermark }],
+      async (offsets) => void sent.push(offsets[0]!.offset),
+      (e) => assert.fail(e),
+      100,
+    );
+    watermark.ack(0n);
+    await committer.request();
+    watermark.ack(1n);
+    watermark.ack(2n);
+    const started = performance.now();
+    await committer.request();
+    assert.deepEqual(sent, [1n, 3n]);
+    assert.ok(performance.now() - started >= 90, 'the second commit waited for the interval');
+  });
 });
