@@ -46,8 +46,7 @@ export class Committer {
 
   /** Commits whatever is acknowledged now, without waiting out the interval; resolves once done. */
   flush(): Promise<void> {
-    this.#urgent = true;
-    this.#hurry?.();
+    this.#skipSpacing();
     return this.request();
   }
 
@@ -57,8 +56,7 @@ export class Committer {
    * group will re-read records that were indexed.
    */
   async finalCommit(backoff: BackoffOptions, attempts = 4): Promise<void> {
-    this.#urgent = true;
-    this.#hurry?.();
+    this.#skipSpacing();
     await this.#inFlight;
     await retryWithBackoff(
       async () => {
@@ -87,6 +85,12 @@ export class Committer {
       // (it would set #again on a loop that already decided to end, and be lost).
       this.#inFlight = undefined;
     }
+  }
+
+  /** The next commit goes without waiting out the interval (and a wait under way ends now). */
+  #skipSpacing(): void {
+    this.#urgent = true;
+    this.#hurry?.();
   }
 
   /** Waits until minIntervalMs after the last commit sent, unless a flush hurries it. */

@@ -4,6 +4,20 @@ import { Committer } from '../../src/offsets/committer.js';
 import { PartitionWatermark } from '../../src/offsets/watermark.js';
 import type { CommitRequest } from '../../src/source/kafka-source.js';
 
+/** One partition tracking offsets 0..records-1, a committer spaced by `intervalMs`, and the offsets it sent. */
+function spacedCommitter(records: bigint, intervalMs: number) {
+  const watermark = new PartitionWatermark();
+  for (let o = 0n; o < records; o++) watermark.track(o);
+  const sent: bigint[] = [];
+  const committer = new Committer(
+    () => [{ topic: 't', partition: 0, watermark }],
+    async (offsets) => void sent.push(offsets[0]!.offset),
+    (e) => assert.fail(e),
+    intervalMs,
+  );
+  return { watermark, sent, committer };
+}
+
 describe('Committer', () => {
   it('commits only changed watermarks, one request at a time, folding acks that arrive meanwhile', async () => {
     const watermark = new PartitionWatermark();
@@ -32,15 +46,7 @@ describe('Committer', () => {
   });
 
   it('spaces commits by minIntervalMs, folding the acks in between into one; flush() and the final commit do not wait', async () => {
-    const watermark = new PartitionWatermark();
-    for (let o = 0n; o < 6n; o++) watermark.track(o);
-    const sent: bigint[] = [];
-    const committer = new Committer(
-      () => [{ topic: 't', partition: 0, watermark }],
-      async (offsets) => void sent.push(offsets[0]!.offset),
-      (e) => assert.fail(e),
-      60_000,
-    );
+    const { watermark, sent, committer } = spacedCommitter(6n, 60_000);
     watermark.ack(0n);
     await committer.request(); // the first commit goes at once
     watermark.ack(1n);
@@ -60,15 +66,7 @@ describe('Committer', () => {
   });
 
   it('commits the folded acks once the interval is over, with no further request', async () => {
-    const watermark = new PartitionWatermark();
-    for (let o = 0n; o < 3n; o++) watermark.track(o);
-    const sent: bigint[] = [];
-    const committer = new Committer(
-      () => [{ topic: 't', partition: 0, watermark }],
-      async (offsets) => void sent.push(offsets[0]!.offset),
-      (e) => assert.fail(e),
-      100,
-    );
+    const { watermark, sent, committer } = spacedCommitter(3n, 100);
     watermark.ack(0n);
     await committer.request();
     watermark.ack(1n);
