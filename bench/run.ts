@@ -231,12 +231,20 @@ async function peerRun(python: string): Promise<void> {
   log(`reference peer: ${fmt(c.docsPerSec)} docs/s, peak RSS ${(c.peakRss / 1048576).toFixed(0)} MiB, ${c.cpuPer100k.toFixed(2)} CPU-s/100k`);
 }
 
+/** More indices than this, left by earlier runs, and the run warns that its figures are not a fresh stack's. */
+const CROWDED_ENGINE = 50;
+
 const labelOf = (flags: string[]): string => (flags.length ? flags.join(' ') : 'defaults');
 
 async function main(): Promise<void> {
   const info = await engine.info();
   results.engine = { ...results.engine, ...info };
   log(`${args.count.toLocaleString('en-US')} events, ${info.product} ${info.version} at ${engineInfo!.url}, Kafka ${brokers}; ${results.machine.cpus} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  // A dev stack collects every test run's indices (the tests keep theirs for inspection). Some 300 of
+  // them made this engine take 1.5-2x the CPU per document (docs/benchmarks.md, "A crowded engine").
+  const indices = await engine.userIndexCount();
+  results.engine.otherIndices = indices;
+  if (indices > CROWDED_ENGINE) log(`warning: the engine holds ${indices} indices from earlier runs and tests; figures are slower than on a fresh stack (npm run stack -- down --wipe, then up, for comparable ones)`);
 
   // The peer's venv first, so that an install (once, ~76 MB) runs before anything is measured; without
   // it the peer is skipped, not the run.
@@ -380,7 +388,7 @@ const jsonFile = path.join(resultsDir, `${fileStamp}.json`);
 writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
 
 const min = minCeiling(results);
-console.log(`\n## kafka-to-elastic benchmark, ${results.startedAt.slice(0, 19)}Z: ${results.data.count.toLocaleString('en-US')} events (avg ${results.data.avgValueBytes.toFixed(0)} B, ${results.data.partitions} partitions, ${results.data.compression}), ${results.engine.product} ${results.engine.version}, ${results.machine.cpus} CPUs\n`);
+console.log(`\n## kafka-to-elastic benchmark, ${results.startedAt.slice(0, 19)}Z: ${results.data.count.toLocaleString('en-US')} events (avg ${results.data.avgValueBytes.toFixed(0)} B, ${results.data.partitions} partitions, ${results.data.compression}), ${results.engine.product} ${results.engine.version}${results.engine.otherIndices ? ` holding ${results.engine.otherIndices} other ${results.engine.otherIndices === 1 ? 'index' : 'indices'}` : ''}, ${results.machine.cpus} CPUs\n`);
 console.log(table(results));
 if (results.sweep.length) console.log(`\nBulk ceiling sweep (${results.engine.product}):\n\n${sweepTable(results.sweep)}`);
 const main0 = results.e2e[0];

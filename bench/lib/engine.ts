@@ -43,6 +43,12 @@ export class Engine {
     return { product: r.body.version?.distribution === 'opensearch' ? 'opensearch' : 'elasticsearch', version: r.body.version?.number ?? '?' };
   }
 
+  /** Indices other than the engine's own (dot-prefixed): what earlier runs and tests left behind. */
+  async userIndexCount(): Promise<number> {
+    const r = await this.call<{ index: string }[]>('GET', '/_cat/indices?format=json&h=index&expand_wildcards=open,closed');
+    return Array.isArray(r.body) ? r.body.filter((i) => !i.index.startsWith('.')).length : -1;
+  }
+
   close(): Promise<void> {
     return this.pool.close();
   }

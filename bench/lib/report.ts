@@ -48,7 +48,8 @@ export interface Results {
   startedAt: string;
   durationSeconds: number;
   machine: { cpus: number; loadavgStart: number[]; loadavgEnd: number[]; node: string };
-  engine: { name: string; url: string; product: string; version: string };
+  /** otherIndices: indices already on the engine when the run began (not its own). */
+  engine: { name: string; url: string; product: string; version: string; otherIndices?: number };
   argv: string[];
   serviceFlags: string[];
   data: { count: number; partitions: number; avgValueBytes: number; generateSeconds: number; compression: string };
