@@ -14,6 +14,8 @@
 //   this member rejoins with changed subscription metadata, which makes the coordinator rebalance.
 // - When a fetch fails for good (after the client's retries), or the client's rejoin fails, this
 //   module closes that consumer and joins the group again with a new one, with backoff.
+// - A heartbeat that fails for a reason other than the group's stops its heartbeats for good (a
+//   member paused for backpressure would never notice the coordinator dropping it): the same.
 // - With kafka.topicPattern the same timer lists the topics; when new ones match, this member tracks
 //   them and rejoins the same way, and they start at their beginning (like added partitions).
 import { Admin, Consumer } from '@platformatic/kafka';
@@ -166,6 +168,17 @@ export class KafkaSource implements RecordSource {
     consumer.on('consumer:group:join', (payload) => this.#onJoin(consumer, payload.generationId ?? consumer.generationId, payload.memberId));
     // A rejoin that fails for good is reported as the client's 'error' event.
     consumer.on('error', (error: Error) => this.#onLost(consumer, error));
+    // A heartbeat that fails for a reason other than the group's (broker gone, connection refused)
+    // ends the client's heartbeats for good in 1.35: it clears its timer before the line meant to
+    // re-arm it. The coordinator then drops the member, which still believes it owns its partitions,
+    // and a member whose fetching is paused for backpressure makes no fetch that would notice. So a
+    // member left without heartbeats is a lost consumer. Checked after the client's own handling of
+    // the error, so a client that does re-arm its heartbeat keeps its membership.
+    consumer.on('consumer:heartbeat:error', (payload: { error?: Error }) => {
+      setImmediate(() => {
+        if (!consumer.isActive()) this.#onLost(consumer, payload.error ?? new Error('heartbeat failed'));
+      });
+    });
     this.#consumer = consumer;
     this.#joined = false;
     if (this.#pattern) {
