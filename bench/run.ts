@@ -240,8 +240,9 @@ async function main(): Promise<void> {
   const info = await engine.info();
   results.engine = { ...results.engine, ...info };
   log(`${args.count.toLocaleString('en-US')} events, ${info.product} ${info.version} at ${engineInfo!.url}, Kafka ${brokers}; ${results.machine.cpus} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  // A dev stack collects every test run's indices (the tests keep theirs for inspection). Some 300 of
-  // them made this engine take 1.5-2x the CPU per document (docs/benchmarks.md, "A crowded engine").
+  // A dev stack collects every test run's indices (the tests keep theirs for inspection); with ~300 of
+  // them the engine took far more CPU per document in one before/after pair (docs/benchmarks.md,
+  // "A crowded engine").
   const indices = await engine.userIndexCount();
   results.engine.otherIndices = indices;
   if (indices > CROWDED_ENGINE) log(`warning: the engine holds ${indices} indices from earlier runs and tests; figures are slower than on a fresh stack (npm run stack -- down --wipe, then up, for comparable ones)`);

@@ -67,7 +67,7 @@ describe(`faults combined on ${engine.name}: engine down x backpressure x rebala
       }, 30_000);
       assert.ok(tookOver, `the survivor takes over every partition while still paused:\n${logs()}`);
 
-      // The broker restarts under the survivor's backlog, before the rebalance has settled.
+      // The broker restarts under the survivor's backlog: the group coordinator and every connection go.
       stackCommand('stop', 'kafka');
       kafkaDown = true;
       await sleep(5_000);
