@@ -44,9 +44,9 @@ export class Engine {
   }
 
   /** Indices other than the engine's own (dot-prefixed): what earlier runs and tests left behind. */
-  async userIndexCount(): Promise<number> {
-    const r = await this.call<{ index: string }[]>('GET', '/_cat/indices?format=json&h=index&expand_wildcards=open,closed');
-    return Array.isArray(r.body) ? r.body.filter((i) => !i.index.startsWith('.')).length : -1;
+  async userIndexCount(): Promise<number | undefined> {
+    const r = await this.call<{ index: string }[]>('GET', '/_cat/indices?format=json&h=index&expand_wildcards=open,closed').catch(() => undefined);
+    return Array.isArray(r?.body) ? r.body.filter((i) => !i.index.startsWith('.')).length : undefined;
   }
 
   close(): Promise<void> {
