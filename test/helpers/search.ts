@@ -1,4 +1,5 @@
 // Test-side search engine helpers: read back what the service indexed.
+import assert from 'node:assert/strict';
 import { SearchClient } from '../../src/sink/search-client.js';
 
 export async function withSearch<T>(url: string, fn: (client: SearchClient) => Promise<T>): Promise<T> {
@@ -53,4 +54,15 @@ export async function rewrittenDocuments(url: string, index: string): Promise<nu
     const { body } = await client.request<{ _all: { primaries: { indexing: { index_total: number }; docs: { count: number } } } }>('GET', `/${index}/_stats/indexing,docs`);
     return body._all.primaries.indexing.index_total - body._all.primaries.docs.count;
   });
+}
+
+/**
+ * The index holds one document per key, each at the last sequence number produced for its key
+ * (`sequencedEvents`): nothing lost, doubled or left stale.
+ */
+export async function assertLatestPerKey(url: string, index: string, lastSeq: ReadonlyMap<string, number>): Promise<void> {
+  assert.equal(await refreshAndCount(url, index), lastSeq.size, 'one document per key');
+  const docs = await allDocuments(url, index);
+  const stale = [...lastSeq].filter(([key, seq]) => (docs.get(key) as { seq?: number } | undefined)?.seq !== seq);
+  assert.deepEqual(stale.slice(0, 5), [], `${stale.length} keys are not at their last sequence number`);
 }

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sequencedEvents } from '../helpers/events.js';
 import { createTopic, groupCommittedOffsets, produce, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
-import { allDocuments, refreshAndCount } from '../helpers/search.js';
+import { assertLatestPerKey } from '../helpers/search.js';
 import { FAST_GROUP_FLAGS, type RunningService, startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
 
@@ -25,14 +25,6 @@ interface PoolStatus {
 const portOf = (service: RunningService): string | undefined => /"port":(\d+),"msg":"http endpoints listening"/.exec(service.output())?.[1];
 const get = async (service: RunningService, path: string): Promise<Response> => fetch(`http://127.0.0.1:${portOf(service)}${path}`);
 const poolStatus = async (service: RunningService): Promise<PoolStatus | undefined> => (await service.status()) as unknown as PoolStatus | undefined;
-
-/** Every key's document holds its last sequence number, and there is one document per key. */
-async function assertIndexed(index: string, lastSeq: Map<string, number>): Promise<void> {
-  assert.equal(await refreshAndCount(engine.url, index), lastSeq.size, 'one document per key');
-  const docs = await allDocuments(engine.url, index);
-  const wrong = [...lastSeq].filter(([key, seq]) => (docs.get(key) as { seq?: number } | undefined)?.seq !== seq);
-  assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} documents do not hold their last record`);
-}
 
 async function assertCommittedToEnd(groupId: string, topic: string): Promise<void> {
   const [ends, committed] = await Promise.all([topicEndOffsets(topic), groupCommittedOffsets(groupId, topic)]);
@@ -66,7 +58,7 @@ describe(`workers: N on ${engine.name}`, () => {
       assert.ok(shared, `six partitions over three members: ${JSON.stringify((await poolStatus(service))?.members)}\n${service.output().slice(-2000)}`);
       assert.ok(await untilCommittedToEnd(groupId, topic, 120_000), service.output().slice(-2000));
       await assertCommittedToEnd(groupId, topic);
-      await assertIndexed(topic, lastSeq);
+      await assertLatestPerKey(engine.url, topic, lastSeq);
 
       const status = (await poolStatus(service))!;
       assert.equal(status.workers, 3);
@@ -132,7 +124,7 @@ describe(`workers: N on ${engine.name}`, () => {
       await producing;
       assert.ok(await untilCommittedToEnd(groupId, topic, 120_000), a.output().slice(-1500) + joined.output().slice(-1500));
       await assertCommittedToEnd(groupId, topic);
-      await assertIndexed(topic, lastSeq);
+      await assertLatestPerKey(engine.url, topic, lastSeq);
     } finally {
       await producing.catch(() => undefined);
       const results = await Promise.all([a, ...(b ? [b] : [])].map((s) => s.stopWithin(20_000)));
