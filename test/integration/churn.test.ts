@@ -111,6 +111,16 @@ function seededRandom(seed: number): () => number {
 
 const partitionOf = (key: string): number => Number(key.slice('key-'.length)) % PARTITIONS;
 
+/** The newest generation whose assignment an instance logged: the group completed that rebalance. */
+function assignedGeneration(service: RunningService): number {
+  let newest = -1;
+  for (const line of service.output().split('\n')) {
+    if (!line.includes('"msg":"partitions assigned"')) continue;
+    newest = Math.max(newest, Number(/"generation":(\d+)/.exec(line)?.[1] ?? -1));
+  }
+  return newest;
+}
+
 function phaseOf(service: RunningService): Phase {
   const output = service.output();
   if (output.includes('"msg":"consuming"')) return 'consuming';
@@ -143,8 +153,16 @@ async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
     log(`${instance.name} spawned (${role})`);
     return instance;
   };
-  // Start-up takes seconds on a busy machine: the timeline says when each instance got how far.
+  const groupGeneration = (): number => Math.max(-1, ...instances.map((i) => assignedGeneration(i.service)));
+  let loggedGeneration = -1;
+  // Start-up takes seconds on a busy machine: the timeline says when each instance got how far, and
+  // when the group completed a rebalance.
   const phaseWatch = setInterval(() => {
+    const generation = groupGeneration();
+    if (generation > loggedGeneration) {
+      loggedGeneration = generation;
+      log(`group generation ${generation} assigned`);
+    }
     for (const instance of instances) {
       const phase = phaseOf(instance.service);
       if (phase === instance.phase || !instance.service.running()) continue;
@@ -238,6 +256,7 @@ async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
     type Action = 'join' | 'term' | 'kill' | 'start-up term';
     let round: Action[] = [];
     let startUpTerms = 0;
+    let generationAtJoinerKill = -1;
     // On a busy machine instances take longer to start, so fewer of them reach the group within
     // CHURN_MS: the churn then goes on (up to twice as long) until every kind of fault happened.
     const stopsSoFar = (how: StopRecord['how'], consumingPhase: boolean): number =>
@@ -256,8 +275,12 @@ async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
         // Most die within a second: one more may start meanwhile.
         'start-up term': alive().length < MAX_ALIVE && starting <= MAX_STARTING,
         term: owners.length > 0,
-        // Until a consuming member was killed, kill -9 waits for one (joining ones come after).
-        kill: owners.length > 0 || (stopsSoFar('SIGKILL', true) >= 1 && joining.length > 0),
+        // Until a consuming member was killed, kill -9 waits for one (joining ones come after). A member
+        // killed after its JoinGroup stays in the next generation until its session times out, so the
+        // rebalance starts over: killing joiners faster than that starves the group (no generation
+        // completed in 60 s, once). A joiner is killed only once the group completed a rebalance
+        // after the previous one.
+        kill: owners.length > 0 || (stopsSoFar('SIGKILL', true) >= 1 && joining.length > 0 && groupGeneration() > generationAtJoinerKill),
       };
       // The next action of the round that is possible now (the others wait for their turn), or else
       // any possible one, joins first: they make the others possible again.
@@ -267,7 +290,10 @@ async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
 
       if (action === 'join') spawn('worker');
       else if (action === 'term') background.push(terminate(pickOne(owners)));
-      else if (action === 'kill') await crash(pickOne(owners.length > 0 ? owners : joining));
+      else if (action === 'kill') {
+        if (owners.length === 0) generationAtJoinerKill = groupGeneration();
+        await crash(pickOne(owners.length > 0 ? owners : joining));
+      }
       else if (action === 'start-up term') {
         const doomed = spawn('start-up');
         // Every other one at a fixed delay after spawn (still loading), the others once their HTTP
