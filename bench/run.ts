@@ -245,7 +245,7 @@ async function main(): Promise<void> {
   // "A crowded engine").
   const indices = await engine.userIndexCount();
   if (indices !== undefined) results.engine.otherIndices = indices;
-  if (indices !== undefined && indices > CROWDED_ENGINE) log(`warning: the engine holds ${indices} indices from earlier runs and tests; figures are slower than on a fresh stack (npm run stack -- down --wipe, then up, for comparable ones)`);
+  if (indices !== undefined && indices > CROWDED_ENGINE) log(`warning: the engine holds ${indices} indices from earlier runs and tests; figures are slower than on a fresh stack (npm run stack -- clean deletes them, for comparable ones)`);
 
   // The peer's venv first, so that an install (once, ~76 MB) runs before anything is measured; without
   // it the peer is skipped, not the run.

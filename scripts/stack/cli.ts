@@ -1,4 +1,4 @@
-// `npm run stack -- up | down [--wipe] | status [--json] | logs [service] [-f]`
+// `npm run stack -- up | down [--wipe] | status [--json] | logs [service] [-f] | clean [--dry-run]`
 // A real Kafka broker and real search engines on 127.0.0.1, from Maven Central, without Docker.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { CLIENT_KEY_PASSPHRASE, certificatePaths } from './certificates.js';
 import { findExecutable, GATEWAY_USERS, gatewayAccessLog, gatewayPorts, gatewayService, LEAST_PRIVILEGE_INDEX_PREFIX } from './gateway.js';
 import { forwardProxyService, PROXY_TEST_USER } from './forward-proxy.js';
 import { readState, type StackState, stateFile, writeState } from './state.js';
+import { cleanStack } from './clean.js';
 
 const layout = readLayout();
 const log = (line: string): void => console.log(`[stack] ${line}`);
@@ -239,6 +240,18 @@ function logs(name: string | undefined, follow: boolean): void {
   for (const s of services) console.log(`==> ${s.logFile} <==\n${tail(s.logFile, 50)}`);
 }
 
+/** Deletes the topics, groups, indices, data streams and templates tests and benchmarks left behind. */
+async function clean(dryRun: boolean): Promise<boolean> {
+  const state = readState();
+  const report = await cleanStack(state, dryRun);
+  for (const [kind, names] of Object.entries(report.deleted)) {
+    const sample = dryRun && names.length > 0 ? `: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}` : '';
+    log(`${dryRun ? 'would delete' : 'deleted'} ${names.length} ${kind}${sample}`);
+  }
+  for (const problem of report.problems) log(`could not clean ${problem}`);
+  return report.problems.length === 0;
+}
+
 const USAGE = `usage: npm run stack -- <command>
   up               start Kafka and the search engine(s) on 127.0.0.1; no-op when healthy
   down [--wipe]    stop what 'up' started; --wipe also deletes their data (not the downloads)
@@ -246,6 +259,8 @@ const USAGE = `usage: npm run stack -- <command>
   logs [name] [-f] print (or follow) the logs: kafka, registry, elasticsearch, opensearch, gateway, proxy
   stop <name>      stop one service of the running stack (keeps its data)
   start <name>     start it again and wait until it is healthy
+  clean [--dry-run] delete the topics, consumer groups, indices, data streams and index templates that
+                   tests and benchmarks left on the running stack (names made by the tests only)
 environment: STACK_ENGINE=elasticsearch|opensearch|all|<comma list> (first on ENGINE_PORT, next +1;
   unset: Elasticsearch, else OpenSearch when Elasticsearch cannot be assembled; all: every engine that can start),
   STACK_HOME (${layout.home}), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), ENGINE_PORT (9200),
@@ -270,6 +285,8 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
       await startOne(rest[0]);
       return 0;
+    case 'clean':
+      return (await clean(rest.includes('--dry-run'))) ? 0 : 1;
     case 'logs':
       logs(rest.find((a) => !a.startsWith('-')), rest.includes('-f') || rest.includes('--follow'));
       return 0;
