@@ -86,6 +86,7 @@ export class PartitionWorker {
   #failed = false;
   #pendingBytes = 0;
   #firstBulkAt: number | undefined;
+  #lastBulkAt: number | undefined;
   /** Last time a record arrived or was acknowledged (for stall detection). */
   lastProgressAt = Date.now();
   indexedRecords = 0;
@@ -109,6 +110,11 @@ export class PartitionWorker {
   /** When this worker sent its first bulk (epoch ms), for the ownership log. */
   get firstBulkAt(): number | undefined {
     return this.#firstBulkAt;
+  }
+
+  /** When this worker last started a bulk request (epoch ms): after it, it only waited for answers. */
+  get lastBulkAt(): number | undefined {
+    return this.#lastBulkAt;
   }
 
   get queued(): number {
@@ -311,6 +317,7 @@ export class PartitionWorker {
       // A slot's head is a settled record: it has its operation and action line.
       const ops = slots.map((s) => s.candidates[0] as EncodedOperation);
       let outcomes: ItemOutcome[];
+      this.#lastBulkAt = Date.now();
       try {
         outcomes = await this.ctx.sink.bulk(ops);
       } catch (error) {

@@ -292,7 +292,7 @@ export class Pipeline {
       this.#gate.release(worker.watermark.pendingCount, worker.pendingBytes);
       this.#indexedBefore += worker.indexedRecords;
       this.#supersededBefore += worker.supersededRecords;
-      this.logger.info({ partition: key, generation, startedAt: worker.firstBulkAt, releasedAt: Date.now() }, 'partition released');
+      this.logger.info({ partition: key, generation, startedAt: worker.firstBulkAt, lastBulkAt: worker.lastBulkAt, releasedAt: Date.now() }, 'partition released');
       // Its owner now reports it; a series left here would show a stale offset for ever.
       if (!this.#workers.has(key)) this.metrics.committedOffset.remove({ topic: worker.topic, partition: String(worker.partition) });
     });
@@ -499,7 +499,7 @@ export class Pipeline {
       // Workers stay in the map: their watermarks are what the final commit sends.
       await Promise.all(
         [...this.#workers].map(([key, w]) =>
-          w.retire().then(() => this.logger.info({ partition: key, generation: this.#generation, startedAt: w.firstBulkAt, releasedAt: Date.now() }, 'partition released')),
+          w.retire().then(() => this.logger.info({ partition: key, generation: this.#generation, startedAt: w.firstBulkAt, lastBulkAt: w.lastBulkAt, releasedAt: Date.now() }, 'partition released')),
         ),
       );
       await Promise.all(this.#retiring.values());

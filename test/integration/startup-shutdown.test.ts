@@ -1,6 +1,7 @@
-// SIGTERM at any moment of start-up: while the initialization check waits for a topic, and while a
-// second instance joins a group that is already consuming. The process exits 0 promptly, never starts
-// consuming, and the group's remaining member owns everything again and keeps indexing.
+// SIGTERM at any moment of start-up: while the initialization check waits for a topic, while a
+// second instance joins a group that is already consuming, and while the coordinator holds its join
+// for a member that crashed. The process exits 0 promptly, never starts consuming, and the group's
+// remaining member owns everything again and keeps indexing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -141,6 +142,35 @@ describe(`SIGTERM during start-up on ${engine.name}`, () => {
       assert.equal(status?.indexed, produced.length);
     } finally {
       assert.equal(await a.stop(), 0, a.output().slice(-2000));
+    }
+  });
+
+  it('SIGTERM while the coordinator holds its join for a crashed member exits 0 within seconds, not a session later', async () => {
+    // Default group timings: the crashed member stays in the group for its 30 s session, and the
+    // coordinator holds the newcomer's JoinGroup until then. The newcomer's own LeaveGroup queues behind
+    // that JoinGroup on the same connection (23 s to exit, measured before the fix).
+    const topic = uniqueName('held-join');
+    const groupId = uniqueName('held-join-group');
+    await createTopic(topic, 2);
+    await produce(topic, records('held', 20));
+    const env = { K2E_BROKERS: brokers, K2E_TOPICS: topic, K2E_GROUP_ID: groupId, K2E_ELASTIC_URL: engine.url, K2E_INDEX: topic };
+    const crashed = startService(env);
+    assert.ok(await crashed.consuming(), crashed.output().slice(-2000));
+    assert.ok(await untilCommittedToEnd(groupId, topic, 30_000), crashed.output().slice(-2000));
+    await crashed.kill();
+    const newcomer = startService(env);
+    try {
+      assert.ok(await waitFor(async () => /"msg":"documents carry external versions/.test(newcomer.output()), 30_000, 20), newcomer.output());
+      await sleep(2_000); // its JoinGroup is at the coordinator by now, held for ~25 s more
+      const { code, ms, exited } = await terminate(newcomer, 15_000);
+      assert.ok(exited, `still running 15 s after SIGTERM:\n${newcomer.output().slice(-3000)}`);
+      assert.equal(code, 0, newcomer.output().slice(-3000));
+      assert.ok(ms < 8_000, `exit took ${ms} ms:\n${newcomer.output().slice(-3000)}`);
+      assert.doesNotMatch(newcomer.output(), /"msg":"partitions assigned"/, 'the newcomer was assigned partitions: its join was not held');
+      assert.match(newcomer.output(), /"msg":"left the group over a second connection/, newcomer.output().slice(-3000));
+      console.log(`startup-shutdown: SIGTERM during a held join, exit 0 after ${ms} ms`);
+    } finally {
+      await newcomer.kill();
     }
   });
 });

@@ -109,8 +109,9 @@ describe(`workers: N on ${engine.name}`, () => {
     })();
     const a = startService({ ...env, K2E_WORKERS: '3' }, FAST_GROUP_FLAGS);
     let b: RunningService | undefined;
+    let failed = false;
     try {
-      assert.ok(await waitFor(async () => ((await poolStatus(a))?.indexed ?? 0) > 2000, 60_000), a.output().slice(-2000));
+      assert.ok(await waitFor(async () => ((await poolStatus(a))?.indexed ?? 0) > 2000, 60_000), `not 2,000 indexed in 60 s; status ${JSON.stringify(await poolStatus(a))}\n${a.output().slice(-2000)}`);
       b = startService({ ...env, K2E_WORKERS: '2' }, FAST_GROUP_FLAGS);
       const joined = b;
       // Five members over six partitions: both processes own some, together all six.
@@ -125,10 +126,16 @@ describe(`workers: N on ${engine.name}`, () => {
       assert.ok(await untilCommittedToEnd(groupId, topic, 120_000), a.output().slice(-1500) + joined.output().slice(-1500));
       await assertCommittedToEnd(groupId, topic);
       await assertLatestPerKey(engine.url, topic, lastSeq);
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
       await producing.catch(() => undefined);
       const results = await Promise.all([a, ...(b ? [b] : [])].map((s) => s.stopWithin(20_000)));
-      assert.deepEqual(results.map((r) => r.code), b ? [0, 0] : [0], a.output().slice(-1500) + (b?.output().slice(-1500) ?? ''));
+      // After a failure, the stop is reported beside it rather than in place of it.
+      const stops = `exit codes ${JSON.stringify(results.map((r) => r.code))} after SIGTERM`;
+      if (failed) console.log(`workers: ${stops}; first process's output:\n${a.output().slice(-6000)}`);
+      else assert.deepEqual(results.map((r) => r.code), b ? [0, 0] : [0], `${stops}\n${a.output().slice(-1500)}${b?.output().slice(-1500) ?? ''}`);
     }
   });
 
