@@ -544,14 +544,12 @@ export class KafkaSource implements RecordSource {
 /** How long a LeaveGroup may take before the member is removed over a second connection. */
 const LEAVE_PATIENCE_MS = 1_000;
 
-/** Closes a consumer; errors (a broker that is down) only get reported. */
-function closeConsumer(consumer: Consumer, onError: (error: Error) => void = () => undefined): Promise<void> {
-  return new Promise((resolve) =>
-    consumer.close(true, (error) => {
-      if (error) onError(error);
-      resolve();
-    }),
-  );
+/**
+ * Closes a consumer, never failing: an error means a broker that is down, and a leave that failed was
+ * already reported by #leave.
+ */
+function closeConsumer(consumer: Consumer): Promise<void> {
+  return new Promise((resolve) => consumer.close(true, () => resolve()));
 }
 
 function describeAssignments(assignments: { topic: string; partitions: number[] }[] | null): string[] {
