@@ -20,6 +20,14 @@ export function routingChecks(config: Config, ctx: z.RefinementCtx): void {
     }
   }
 
+  if (elastic.allowedIndices !== undefined) {
+    try {
+      new RegExp(elastic.allowedIndices);
+    } catch (error) {
+      issue(['elastic', 'allowedIndices'], `not a regular expression: ${(error as Error).message}`);
+    }
+  }
+
   const topics = namedTopics(config);
   const everyTopicIndexed = kafka.topicPattern === undefined && kafka.topics.length > 0 && kafka.topics.every((t) => config.topicOverrides?.[t]?.index ?? elastic.indexByTopic?.[t]);
   if (elastic.index === undefined && !elastic.dataStream && !everyTopicIndexed) {

@@ -138,6 +138,12 @@ export const configSchema = z.strictObject({
     envelope: envelope.default('none'),
     /** Avro reader schema (JSON file): records written with older/newer schemas are resolved into it. */
     readerSchemaFile: z.string().optional(),
+    /** Hostile input: JSON or Avro nested deeper than this is a decode failure (too_deep), refused before it is walked. */
+    maxDepth: z.number().int().min(1).max(1_000_000).default(256),
+    /** Hostile input: array and map items one Avro value may hold in all (too_many_items). */
+    maxItems: z.number().int().positive().default(1_000_000),
+    /** Hostile input: a record whose key and value together exceed this many bytes is dead-lettered unread (record_too_large); default 16 MiB, or batch.maxBytes when larger. */
+    maxRecordBytes: z.number().int().positive().optional(),
   }),
   /** Confluent-compatible schema registry, for Avro topics. */
   schemaRegistry: z
@@ -172,6 +178,10 @@ export const configSchema = z.strictObject({
     indexByTopic: z.record(z.string().min(1), indexTemplate).optional(),
     /** Where a record goes when its index template cannot be resolved (a field missing, an invalid name); dead-lettered otherwise. */
     fallbackIndex: z.string().optional(),
+    /** A regular expression (whole name) every index or data stream a template names must match; others are dead-lettered (index_not_allowed). */
+    allowedIndices: z.string().min(1).optional(),
+    /** Distinct index names templates may create in one run; records naming more are dead-lettered (too_many_indices). */
+    maxIndices: z.number().int().positive().default(1000),
     /** Ingest pipeline for index/create, a name or a template. */
     pipeline: pipelineTemplate.optional(),
     /** Write to the data stream <type>-<dataset>-<namespace> with create, @timestamp from the record timestamp or timestampField. */
@@ -229,6 +239,9 @@ export const configSchema = z.strictObject({
   errors: z.strictObject({
     /** What happens to a record that can never be indexed: dead-letter it, stop, or log and skip it. */
     policy: z.enum(['dlq', 'fail', 'skip']).default('dlq'),
+    /** A record at which the member failed this many times in a row (a bug, not bad data: those are
+     *  dead-lettered at once) is dead-lettered as poison, or stops the service with policy fail. */
+    poisonAfter: z.number().int().min(1).default(3),
     /** Dead-letter topic; {topic} is the source topic. Created at start when missing. */
     dlqTopic: z.string().min(1).default('{topic}.dlq'),
     /** Per engine error type: systemic (hold and retry), rejected (errors.policy) or retriable,

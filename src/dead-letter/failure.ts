@@ -35,3 +35,13 @@ export const DLQ_HEADERS = {
 } as const;
 
 export const dlqTopicFor = (template: string, topic: string): string => template.replaceAll('{topic}', topic);
+
+/**
+ * A throw while handling one record (decoding, keys, transform, versions, routing, encoding) is that
+ * record's failure, never the member's: it is dead-lettered like bad input, with the error's message,
+ * so one hostile record (or a bug it triggers) cannot stop the stream.
+ */
+export function failureOfError(errorClass: 'decode' | 'transform', error: unknown): Failure {
+  const described = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { errorClass, errorType: 'internal_error', reason: `handling the record threw ${described.slice(0, 1000)}` };
+}

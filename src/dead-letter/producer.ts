@@ -54,17 +54,17 @@ export class DeadLetterQueue implements DeadLetterSink {
     const topic = dlqTopicFor(this.config.errors.dlqTopic, record.topic);
     const headers = new Map<Buffer, Buffer>();
     for (const [key, value] of record.headers) if (!OUR_HEADERS.has(key)) headers.set(Buffer.from(key), value);
-    // A re-driven dead letter that fails again keeps naming its original record (versions and
-    // coordinate ids of a later re-drive come from these headers).
-    const original = (name: string, own: string): string => record.headers.get(name)?.toString('utf8') ?? own;
+    // A re-driven dead letter that fails again keeps naming its original record (record.origin, set
+    // by `dlq redrive` only: k2e.source.* headers of ordinary records are a producer's, never trusted).
+    const source = record.origin ?? record;
     const ours: Record<string, string> = {
       [DLQ_HEADERS.errorClass]: failure.errorClass,
       [DLQ_HEADERS.errorType]: failure.errorType,
       [DLQ_HEADERS.reason]: failure.reason.slice(0, 4000),
-      [DLQ_HEADERS.topic]: original(DLQ_HEADERS.topic, record.topic),
-      [DLQ_HEADERS.partition]: original(DLQ_HEADERS.partition, String(record.partition)),
-      [DLQ_HEADERS.offset]: original(DLQ_HEADERS.offset, String(record.offset)),
-      [DLQ_HEADERS.timestamp]: original(DLQ_HEADERS.timestamp, String(record.timestamp)),
+      [DLQ_HEADERS.topic]: source.topic,
+      [DLQ_HEADERS.partition]: String(source.partition),
+      [DLQ_HEADERS.offset]: String(source.offset),
+      [DLQ_HEADERS.timestamp]: String(record.origin?.timestamp ?? record.timestamp),
       [DLQ_HEADERS.instance]: this.#instance,
     };
     for (const [key, value] of Object.entries(ours)) headers.set(Buffer.from(key), Buffer.from(value));

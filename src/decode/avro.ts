@@ -2,6 +2,7 @@
 // that schema. The writer schema comes from the registry (cached); when a reader schema is given, the
 // record is resolved into it (schema evolution: added fields with defaults, promotions, ...).
 import avro from 'avsc';
+import { type AvroLimits, checkAvroBounds, needsBounds } from './avro-bounds.js';
 import type { Decoded } from './json.js';
 import { avroKeyText, type DecodedKey } from './keys.js';
 import { SchemaNotFoundError, type SchemaRegistryClient } from './schema-registry.js';
@@ -14,14 +15,20 @@ export function parseWireHeader(value: Buffer): { schemaId: number } | { error: 
   return { schemaId: value.readUInt32BE(1) };
 }
 
+/** decode.maxItems and decode.maxDepth's defaults. */
+export const DEFAULT_AVRO_LIMITS: AvroLimits = { maxItems: 1_000_000, maxDepth: 256 };
+
 export class AvroDecoder {
   readonly #types = new Map<number, avro.Type>();
   readonly #resolvers = new Map<number, ReturnType<avro.Type["createResolver"]>>();
+  /** Writer schemas whose values are walked by checkAvroBounds before avsc decodes them. */
+  readonly #bounded = new Set<number>();
   readonly #reader: avro.Type | undefined;
 
   constructor(
     private readonly registry: SchemaRegistryClient,
     readerSchema?: object,
+    private readonly limits: AvroLimits = DEFAULT_AVRO_LIMITS,
   ) {
     this.#reader = readerSchema ? avro.Type.forSchema(readerSchema as avro.Schema, { logicalTypes: {} }) : undefined;
   }
@@ -55,10 +62,15 @@ export class AvroDecoder {
       if (!writer) {
         writer = avro.Type.forSchema(JSON.parse(schema) as avro.Schema);
         this.#types.set(schemaId, writer);
+        if (needsBounds(writer)) this.#bounded.add(schemaId);
         if (this.#reader) this.#resolvers.set(schemaId, this.#reader.createResolver(writer));
       }
     } catch (error) {
       return { ok: false, errorType: 'avro_schema_incompatible', reason: `schema ${schemaId} cannot be read${this.#reader ? ' into the reader schema' : ''}: ${(error as Error).message}` };
+    }
+    if (this.#bounded.has(schemaId)) {
+      const problem = checkAvroBounds(writer, value, 5, this.limits);
+      if (problem) return { ok: false, errorType: problem.errorType, reason: `schema ${schemaId}: ${problem.reason}` };
     }
     try {
       const resolver = this.#resolvers.get(schemaId);
@@ -96,11 +108,13 @@ const exactLongs = (schema: avro.Schema): avro.Type | undefined =>
  */
 export class AvroKeyDecoder {
   readonly #types = new Map<number, avro.Type>();
+  readonly #bounded = new Set<number>();
 
   /** @param textOf the decoded key → its text (Debezium keys: the primary key's value) */
   constructor(
     private readonly registry: SchemaRegistryClient,
     private readonly textOf: (value: unknown) => string | null = avroKeyText,
+    private readonly limits: AvroLimits = DEFAULT_AVRO_LIMITS,
   ) {}
 
   /** Decodes without I/O when the writer schema is cached; undefined means "needs the registry". */
@@ -133,9 +147,14 @@ export class AvroKeyDecoder {
       if (!type) {
         type = avro.Type.forSchema(JSON.parse(schema) as avro.Schema, { typeHook: exactLongs });
         this.#types.set(schemaId, type);
+        if (needsBounds(type)) this.#bounded.add(schemaId);
       }
     } catch (error) {
       return keyFailure('avro_key_schema_invalid', `key schema ${schemaId} cannot be parsed: ${(error as Error).message}`);
+    }
+    if (this.#bounded.has(schemaId)) {
+      const problem = checkAvroBounds(type, key, 5, this.limits);
+      if (problem) return keyFailure(`avro_key_${problem.errorType}`, `key schema ${schemaId}: ${problem.reason}`);
     }
     try {
       return { ok: true, text: this.textOf(type.fromBuffer(key.subarray(5))) };

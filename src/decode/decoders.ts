@@ -37,12 +37,15 @@ export class RecordDecoders {
   readonly #avroKeys: AvroKeyDecoder | undefined;
   readonly #changeKeys: AvroKeyDecoder | undefined;
   readonly #plans = new Map<string, TopicPlan>();
+  /** decode.maxDepth and decode.maxItems: what one hostile record may cost (docs/configuration.md, "Hostile input"). */
+  readonly #limits: { maxDepth: number; maxItems: number };
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly signal: AbortSignal,
   ) {
+    this.#limits = { maxDepth: config.decode.maxDepth, maxItems: config.decode.maxItems };
     const usesAvro = usesAvroValues(config);
     const avroKeys = config.document.keyFormat === 'avro';
     if (usesAvro || avroKeys) {
@@ -51,11 +54,11 @@ export class RecordDecoders {
     }
     if (usesAvro) {
       const reader = config.decode.readerSchemaFile ? (JSON.parse(readFileSync(config.decode.readerSchemaFile, 'utf8')) as object) : undefined;
-      this.#avro = new AvroDecoder(this.registry!, reader);
+      this.#avro = new AvroDecoder(this.registry!, reader, this.#limits);
     }
     if (avroKeys) {
-      this.#avroKeys = new AvroKeyDecoder(this.registry!);
-      this.#changeKeys = new AvroKeyDecoder(this.registry!, changeKeyText);
+      this.#avroKeys = new AvroKeyDecoder(this.registry!, undefined, this.#limits);
+      this.#changeKeys = new AvroKeyDecoder(this.registry!, changeKeyText, this.#limits);
     }
   }
 
@@ -90,7 +93,7 @@ export class RecordDecoders {
   decodeSync(record: SourceRecord & { value: Buffer }): Decoded | undefined {
     switch (this.#plan(record.topic).format) {
       case 'json':
-        return decodeJson(record.value);
+        return decodeJson(record.value, this.#limits.maxDepth);
       case 'string':
         return { ok: true, value: { value: record.value.toString('utf8') } };
       case 'bytes':

@@ -2,9 +2,16 @@
 // decides what to do with bad input (fail now, dead-letter later).
 export type Decoded = { ok: true; value: Record<string, unknown> } | { ok: false; errorType: string; reason: string };
 
-export function decodeJson(value: Buffer): Decoded {
+/** decode.maxDepth's default: far deeper than any real document, far shallower than the stack. */
+export const DEFAULT_MAX_DEPTH = 256;
+
+export function decodeJson(value: Buffer, maxDepth = DEFAULT_MAX_DEPTH): Decoded {
   // An empty value is not a tombstone (that is null): it is bad input.
   if (value.length === 0) return { ok: false, errorType: 'empty_value', reason: 'empty value (a tombstone has a null value, not an empty one)' };
+  // V8 parses any depth, but what walks the result recursively (JSON.stringify, the mapping) would
+  // overflow the stack: a document nested deeper than maxDepth is refused before it is parsed.
+  const depth = nestingBeyond(value, maxDepth);
+  if (depth !== undefined) return { ok: false, errorType: 'too_deep', reason: `JSON nested deeper than decode.maxDepth (${maxDepth}) at byte ${depth}` };
   let parsed: unknown;
   try {
     parsed = JSON.parse(value.toString('utf8'));
@@ -33,3 +40,28 @@ export function looksLikeOneLineObject(bytes: Buffer): boolean {
 
 /** The decoded value of a record whose fields nobody reads (its bytes go to the engine as they are). */
 export const UNREAD: Decoded = Object.freeze({ ok: true, value: Object.freeze({}) as Record<string, unknown> });
+
+/**
+ * Where (byte index) the nesting of objects and arrays first exceeds `maxDepth`, or undefined. Only
+ * valid JSON can hurt (invalid JSON fails to parse, iteratively), and valid JSON needs two bytes per
+ * level, so short values are not scanned.
+ */
+export function nestingBeyond(bytes: Uint8Array, maxDepth: number): number | undefined {
+  if (bytes.length < 2 * (maxDepth + 1)) return undefined;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) return i;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return undefined;
+}

@@ -124,7 +124,7 @@ export async function executeRedrive(config: Config, plan: RedrivePlan, signal: 
   const metrics = new Metrics();
   const service = runService(config, stop.signal, {
     metrics,
-    pipelineDeps: (c, logger) => ({ source: new BoundedSource(new KafkaSource(c.kafka, logger, false, c.retry), ends) }),
+    pipelineDeps: (c, logger) => ({ source: new BoundedSource(new KafkaSource(c.kafka, logger, false, c.retry), ends, plan.sourceTopic) }),
   });
   let complete = false;
   let finished = false;

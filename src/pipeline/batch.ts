@@ -7,7 +7,7 @@
 // Records that failed before reaching the sink (undecodable, oversized) travel in the batch too, to
 // be dead-lettered in order.
 import { type BulkOperation, operationBytes } from '../sink/encoder.js';
-import type { Failure } from '../dead-letter/failure.js';
+import { type Failure, failureOfError } from '../dead-letter/failure.js';
 import type { SourceRecord } from '../source/record.js';
 
 export interface PreparedRecord {
@@ -67,7 +67,11 @@ export function preparePending(record: SourceRecord, outcome: Promise<Outcome>, 
   const prepared: PreparedRecord = { offset: record.offset, record, bytes: record.value?.length ?? 0 };
   prepared.pending = outcome.then(
     (known) => {
-      settle(prepared, known, maxBytes);
+      try {
+        settle(prepared, known, maxBytes);
+      } catch (error) {
+        settle(prepared, { failure: failureOfError('transform', error) }, maxBytes);
+      }
       prepared.pending = undefined;
     },
     () => undefined, // stopped while waiting: the record stays unacknowledged and is redelivered

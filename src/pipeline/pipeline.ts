@@ -19,12 +19,13 @@ import { Committer } from '../offsets/committer.js';
 import { SearchClient } from '../sink/search-client.js';
 import { type Assignment, KafkaSource, type RecordSource } from '../source/kafka-source.js';
 import { partitionKey, type SourceRecord, splitPartitionKey } from '../source/record.js';
-import { buildOperation, type Transformed, type TransformOptions, transformOptions } from '../transform/to-operation.js';
+import { type TransformOptions, transformOptions } from '../transform/to-operation.js';
 import { RecordDecoders } from '../decode/decoders.js';
 import type { Logger } from '../util/logger.js';
 import { BulkDispatcher, type BulkTransport } from '../sink/bulk-dispatcher.js';
 import { AUTO_MAX } from '../sink/concurrency-limit.js';
-import { type Outcome, prepare, type PreparedRecord, preparePending } from './batch.js';
+import { prepare } from './batch.js';
+import { RecordPreparer } from './prepare-record.js';
 import { BufferGate } from './buffer-gate.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
 import type { DeadLetter, DeadLetterSink } from '../dead-letter/failure.js';
@@ -89,10 +90,6 @@ export interface PipelineDeps {
 
 const LOST = 'lost';
 
-// An operation passes as it is (`{ ok, op }` is an Outcome): no second object per record.
-const outcomeOf = (t: Transformed): Outcome =>
-  !t.ok ? { failure: { errorClass: t.errorClass, errorType: t.errorType, reason: t.reason } } : t.skip ? { skip: t.skip } : t;
-
 export class Pipeline {
   /** Workers of the partitions this member owns (created at their first record). */
   readonly #workers = new Map<string, PartitionWorker>();
@@ -124,6 +121,8 @@ export class Pipeline {
   readonly #stopSignal = new AbortController();
   readonly #decoders: RecordDecoders;
   readonly #transform: TransformOptions;
+  /** Decode + transform of each record, contained: whatever one record makes throw is its own failure. */
+  readonly #preparer: RecordPreparer;
   readonly #consumedByTopic = new Map<string, { inc(count: number): void }>();
   readonly #uncounted = { topic: '', count: 0 };
   /** The partition of the last record and its key (see #onRecord). */
@@ -146,6 +145,7 @@ export class Pipeline {
       new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false, config.retry, {
         dlqTopic: config.errors.dlqTopic,
         onTopicsAdded: (topics) => createDeadLetterTopics(config, topics, logger),
+        poisonAfter: config.errors.poisonAfter,
       });
     const maxInFlight = config.batch.maxInFlight;
     const connections = (maxInFlight === 'auto' ? AUTO_MAX : maxInFlight) + 2;
@@ -188,6 +188,7 @@ export class Pipeline {
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
     this.#decoders = new RecordDecoders(config, logger, this.#stopSignal.signal);
     this.#transform = transformOptions(config);
+    this.#preparer = new RecordPreparer(config, this.#decoders, this.#stopSignal.signal);
     const indexAdmin = deps.indices ?? (this.#sink instanceof SearchClient ? this.#sink : undefined);
     if (indexAdmin && routesIndices(config)) {
       const file = config.elastic.indexDefinitionFile;
@@ -232,6 +233,7 @@ export class Pipeline {
         },
         // Like a rebalance that takes every partition away; the next join hands them out again.
         onLost: () => this.#onAssigned({ partitions: [], generation: this.#generation, memberId: LOST }),
+        onPoison: (record, reason) => this.#onPoison(record, reason),
       },
       signal,
     );
@@ -319,10 +321,30 @@ export class Pipeline {
       this.#duplicates++;
       return;
     }
-    const prepared = this.#prepare(record);
+    const prepared = this.#preparer.prepare(record);
     worker.push(prepared);
     this.#consumed++;
     this.#countConsumed(record.topic);
+    this.#gate.add(1, prepared.bytes);
+  }
+
+  /**
+   * A record at which the member failed errors.poisonAfter times in a row: dead-lettered (type poison)
+   * without being handled again, or, with errors.policy fail, the service stops naming it.
+   */
+  #onPoison(record: SourceRecord, reason: string): void {
+    const failure = { errorClass: 'transform', errorType: 'poison', reason } as const;
+    if (this.config.errors.policy === 'fail') {
+      this.#fail(new PermanentFailure(describeFailure(record, failure)));
+      return;
+    }
+    const key = partitionKey(record.topic, record.partition);
+    if (this.#stopping || !this.#owned.has(key)) return;
+    const worker = this.#worker(key, record.topic, record.partition);
+    if (record.offset <= worker.watermark.highest) return;
+    const prepared = prepare(record, { failure }, this.config.batch.maxBytes);
+    worker.push(prepared);
+    this.#consumed++;
     this.#gate.add(1, prepared.bytes);
   }
 
@@ -347,15 +369,6 @@ export class Pipeline {
     let child = this.#consumedByTopic.get(topic);
     if (!child) this.#consumedByTopic.set(topic, (child = this.metrics.consumed.labels({ topic })));
     child.inc(count);
-  }
-
-  /** Decode + transform, synchronously when possible (JSON, cached Avro schemas), else pending. */
-  #prepare(record: SourceRecord): PreparedRecord {
-    const { maxBytes } = this.config.batch;
-    const options = this.#decoders.optionsFor(record.topic);
-    const decoded = this.#decoders.decodeRecordSync(record);
-    if (decoded) return prepare(record, outcomeOf(buildOperation(record, decoded, options)), maxBytes);
-    return preparePending(record, this.#decoders.decodeRecordAsync(record).then((d) => outcomeOf(buildOperation(record, d, options))), maxBytes);
   }
 
   #worker(key: string, topic: string, partition: number): PartitionWorker {

@@ -37,6 +37,9 @@ export interface SentOperation {
   readonly action: 'index' | 'create' | 'update' | 'delete';
   /** The external version the action line carried (`version_type` external or external_gte). */
   readonly version?: number | bigint | undefined;
+  /** The ingest pipeline the action line named, and whether the record chose it (a template). */
+  readonly pipeline?: string | undefined;
+  readonly pipelineFromRecord?: boolean | undefined;
 }
 
 export interface BulkItemError {
@@ -130,6 +133,11 @@ export function classifyItem(item: BulkItemResult, op: SentOperation, overrides:
 
   // hasOwn: an error type never reads Object.prototype members (`constructor`) as an override.
   const override = Object.hasOwn(overrides, errorType) ? overrides[errorType] : undefined;
+  // A pipeline the record named through a template ({field:kind}-enrich) that does not exist is that
+  // record's fault: dead-lettered, not a reason to hold the partition (any producer could stall it).
+  if (override === undefined && op.pipelineFromRecord && op.pipeline !== undefined && ownReason.startsWith(`pipeline with id [${op.pipeline}] does not exist`)) {
+    return { kind: 'rejected', ...failed };
+  }
   const kind = override ?? defaultClass(errorType, ownReason) ?? classOfStatus(status);
   return { kind, ...failed };
 }

@@ -21,6 +21,8 @@ export interface BulkOperation {
   routing?: string;
   /** Ingest pipeline (index and create only; the engines run none for updates). */
   pipeline?: string;
+  /** The pipeline's name came from the record (a template): if it does not exist, that is the record's fault. */
+  pipelineFromRecord?: boolean;
   /** update: how often the engine re-applies it after a concurrent change of the document. */
   retryOnConflict?: number;
 }

@@ -242,7 +242,21 @@ export class FetchLoop {
 
   #deliver(node: number, response: FetchResponse, topicOf: Map<string, string>, requested: Map<string, bigint>): void {
     if (this.#stopped) return;
-    const onRecord = this.#options.onRecord;
+    // The record being handed over, so that a throw names it (RecordHandlingError).
+    let current: SourceRecord | undefined;
+    const deliver = this.#options.onRecord;
+    const onRecord = (record: SourceRecord): void => {
+      current = record;
+      deliver(record);
+    };
+    try {
+      this.#deliverRecords(node, response, topicOf, requested, onRecord);
+    } catch (error) {
+      throw current ? new RecordHandlingError(current, error) : error;
+    }
+  }
+
+  #deliverRecords(node: number, response: FetchResponse, topicOf: Map<string, string>, requested: Map<string, bigint>, onRecord: (record: SourceRecord) => void): void {
     this.#flowing.delete(node);
     for (const topicResponse of response.responses) {
       const topic = topicOf.get(topicResponse.topicId);
@@ -299,4 +313,18 @@ async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
   const timeout = new AbortController();
   await Promise.race([promise.catch(() => undefined), sleep(ms, undefined, { signal: timeout.signal }).catch(() => undefined)]);
   timeout.abort();
+}
+
+/**
+ * Handing a record to the pipeline threw: a bug the pipeline did not contain (a record's own failures
+ * are dead-lettered there). The source counts these per record (errors.poisonAfter).
+ */
+export class RecordHandlingError extends Error {
+  override name = 'RecordHandlingError';
+  constructor(
+    readonly record: SourceRecord,
+    readonly error: unknown,
+  ) {
+    super(`handling ${record.topic}[${record.partition}] offset ${record.offset} threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+  }
 }

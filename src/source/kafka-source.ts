@@ -25,7 +25,7 @@ import { abortedPromise } from '../util/abort.js';
 import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { kafkaClientOptions } from './connection.js';
-import { FetchLoop } from './fetch-loop.js';
+import { FetchLoop, RecordHandlingError } from './fetch-loop.js';
 import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
 import { encodeMemberData, stickyAssigner } from './sticky-assignor.js';
 import { compileTopicPattern, matchingTopics } from './topic-pattern.js';
@@ -59,6 +59,11 @@ export interface SourceHandlers {
   onPositioned(positions: ReadonlyMap<string, bigint>): void;
   /** The consumer was lost (broker unreachable): every partition is gone until the next join. */
   onLost(error: Error): void;
+  /**
+   * A record at which handing over threw errors.poisonAfter times in a row (each time costing the
+   * member its consumer): it is delivered here instead of onRecord, to be dead-lettered as poison.
+   */
+  onPoison(record: SourceRecord, reason: string): void;
 }
 
 /** What the pipeline needs from Kafka; unit tests inject a scripted one. */
@@ -81,6 +86,17 @@ export interface SourceOptions {
   dlqTopic?: string;
   /** Topics kafka.topicPattern newly matches, before this member rejoins to consume them. */
   onTopicsAdded?: (topics: string[]) => Promise<void>;
+  /** errors.poisonAfter (default 3). */
+  poisonAfter?: number;
+}
+
+/** The record at which handing over last threw, and how many times in a row. */
+interface Strikes {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  count: number;
+  reason: string;
 }
 
 /** ListOffsets' special timestamps. */
@@ -117,6 +133,7 @@ export class KafkaSource implements RecordSource {
   #admin: Admin | undefined;
   /** Topics the pattern matched after this member started: they start at their beginning. */
   readonly #addedLater = new Set<string>();
+  #strikes: Strikes | undefined;
 
   /** @param autocommit false, or the client's commit interval in ms (delivery: auto-commit) */
   constructor(
@@ -253,10 +270,14 @@ export class KafkaSource implements RecordSource {
       minBytesWaitTime: this.config.minBytesWaitMs,
       autocommit: this.autocommit,
       onRecord: (record) => {
-        if (epoch === this.#epoch) handlers.onRecord(record);
+        if (epoch !== this.#epoch) return;
+        if (this.#strikes !== undefined && this.#isPoison(record)) handlers.onPoison(record, this.#strikes.reason);
+        else handlers.onRecord(record);
       },
       onError: (error) => {
-        if (loop === this.#loop) this.#onLost(consumer, error);
+        if (loop !== this.#loop) return;
+        if (error instanceof RecordHandlingError) this.#strike(error);
+        this.#onLost(consumer, error);
       },
     });
     this.#loop = loop;
@@ -318,6 +339,30 @@ export class KafkaSource implements RecordSource {
       positions.set(key, offset);
     }
     return positions;
+  }
+
+  /**
+   * Handing a record over threw, and the member starts over from the group's offsets (the pipeline's
+   * state after a throw is not to be trusted). The same record failing errors.poisonAfter times in a
+   * row is poison: it goes to onPoison instead, so no bug can make the member loop for ever.
+   */
+  #strike(error: RecordHandlingError): void {
+    const { topic, partition, offset } = error.record;
+    const last = this.#strikes;
+    const count = last && last.topic === topic && last.partition === partition && last.offset === offset ? last.count + 1 : 1;
+    this.#strikes = { topic, partition, offset, count, reason: `the member failed ${count} time(s) in a row at this record: ${error.message}` };
+    this.logger.error({ topic, partition, offset: String(offset), strikes: count, poisonAfter: this.#poisonAfter, err: error.error }, 'handing a record to the pipeline threw; starting over from the committed offsets');
+  }
+
+  #isPoison(record: SourceRecord): boolean {
+    const s = this.#strikes!;
+    if (s.count < this.#poisonAfter || s.offset !== record.offset || s.partition !== record.partition || s.topic !== record.topic) return false;
+    this.#strikes = undefined;
+    return true;
+  }
+
+  get #poisonAfter(): number {
+    return this.options.poisonAfter ?? 3;
   }
 
   /** Stops the current loop; it delivers nothing more (and its epoch is over anyway). */

@@ -7,6 +7,18 @@ export interface SourceRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: Map<string, Buffer>;
+  /**
+   * The record a re-driven dead letter stands for (`dlq redrive` only): ids and versions are those of
+   * the original record. Never taken from headers of ordinary records, which any producer can forge.
+   */
+  origin?: RecordOrigin | undefined;
+}
+
+export interface RecordOrigin {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  timestamp?: bigint | undefined;
 }
 
 /** The one key of a topic-partition ("topic:partition") used in every map of the service. */

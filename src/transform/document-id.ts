@@ -2,7 +2,6 @@
 // which makes at-least-once delivery exactly-once in the index. Keys arrive here as text, already
 // decoded in document.keyFormat (src/decode/keys.ts), so distinct keys stay distinct ids.
 import type { SourceRecord } from '../source/record.js';
-import { DLQ_HEADERS } from '../dead-letter/failure.js';
 
 /** `key` (falls back to the coordinate when a record has no key), `coordinate`, `none`, `field:<path>`. */
 export type IdStrategy = string;
@@ -13,18 +12,16 @@ export type IdResult = { ok: true; id: string | undefined } | IdFailure;
 /** Elasticsearch and OpenSearch reject an `_id` longer than this many bytes (UTF-8). */
 export const MAX_ID_BYTES = 512;
 
-type Coordinate = Pick<SourceRecord, 'topic' | 'partition' | 'offset'> & { headers?: ReadonlyMap<string, Buffer> };
+type Coordinate = Pick<SourceRecord, 'topic' | 'partition' | 'offset' | 'origin'>;
 
 /**
  * `topic-partition-offset` of the record, or of the record it stands for: a re-driven dead letter
- * carries its original coordinates in k2e.source.* headers and must name the original document
- * (as its version keeps the original offset, see document-version.ts).
+ * (record.origin, set by `dlq redrive` only) must name the original document, as its version keeps
+ * the original offset (document-version.ts).
  */
 export function coordinateId(record: Coordinate): string {
-  const header = (name: string): string | undefined => record.headers?.get(name)?.toString('utf8');
-  const [topic, partition, offset] = [header(DLQ_HEADERS.topic), header(DLQ_HEADERS.partition), header(DLQ_HEADERS.offset)];
-  if (topic && partition !== undefined && /^\d+$/.test(partition) && offset !== undefined && /^\d+$/.test(offset)) return `${topic}-${partition}-${offset}`;
-  return `${record.topic}-${record.partition}-${record.offset}`;
+  const { topic, partition, offset } = record.origin ?? record;
+  return `${topic}-${partition}-${offset}`;
 }
 
 /**

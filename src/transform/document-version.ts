@@ -3,7 +3,6 @@
 // one. So a bulk that lands late (a revoked owner's, a fenced member's, a dead-letter re-drive) can
 // never overwrite a newer value or bring a deleted document back.
 import type { SourceRecord } from '../source/record.js';
-import { DLQ_HEADERS } from '../dead-letter/failure.js';
 
 /** `offset` | `timestamp` | `field:<path>` | `header:<name>` | `none`. */
 export type VersionStrategy = string;
@@ -29,7 +28,7 @@ export function resolveVersionStrategy(configured: string, id: string, action: s
 }
 
 export function documentVersion(
-  record: Pick<SourceRecord, 'offset' | 'timestamp' | 'headers'>,
+  record: Pick<SourceRecord, 'offset' | 'timestamp' | 'headers' | 'origin'>,
   value: Record<string, unknown> | undefined,
   strategy: VersionStrategy,
   epoch = 0,
@@ -37,9 +36,8 @@ export function documentVersion(
   if (strategy === 'none') return { ok: true, version: undefined };
   let base: bigint | undefined;
   if (strategy === 'offset') {
-    // A re-driven dead letter keeps the version of the record it stands for.
-    const original = record.headers.get(DLQ_HEADERS.offset)?.toString('latin1');
-    base = original !== undefined && /^\d+$/.test(original) ? BigInt(original) : record.offset;
+    // A re-driven dead letter keeps the version of the record it stands for (never a header's word).
+    base = record.origin?.offset ?? record.offset;
   } else if (strategy === 'timestamp') {
     base = record.timestamp;
   } else if (strategy.startsWith('header:')) {

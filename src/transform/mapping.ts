@@ -76,8 +76,11 @@ function expand(template: string, record: MappingContext): unknown {
       return record.partition;
     case '{offset}':
       return Number(record.offset);
-    case '{timestamp}':
-      return new Date(Number(record.timestamp)).toISOString();
+    case '{timestamp}': {
+      // A producer may set any timestamp: one a date cannot hold becomes null, not a throw.
+      const date = new Date(Number(record.timestamp));
+      return Number.isNaN(date.getTime()) ? null : date.toISOString();
+    }
     case '{key}':
       return record.key;
     case '{now}':

@@ -19,6 +19,10 @@ export interface Target {
   fallback?: NameTemplate | undefined;
   dataStream?: DataStreamTarget | undefined;
   pipeline?: NameTemplate | undefined;
+  /** The pipeline's name comes from the record ({field}, {key}, {header}): a missing one is the record's fault. */
+  pipelineFromRecord: boolean;
+  /** elastic.allowedIndices: names a template produces must match (whole name). */
+  allowed?: RegExp | undefined;
   readsFields: boolean;
   usesKey: boolean;
 }
@@ -28,7 +32,11 @@ export interface TargetSettings {
   fallbackIndex?: string | undefined;
   dataStream?: { type: string; dataset: string; namespace: string; timestampField?: string | undefined } | undefined;
   pipeline?: string | undefined;
+  allowedIndices?: string | undefined;
 }
+
+/** elastic.allowedIndices as a whole-name regular expression. */
+export const compileAllowedIndices = (pattern: string): RegExp => new RegExp(`^(?:${pattern})$`);
 
 /** Compiles checked settings (configChecks refused the bad ones, so parsing cannot fail here). */
 export function compileTarget(settings: TargetSettings): Target {
@@ -43,12 +51,15 @@ export function compileTarget(settings: TargetSettings): Target {
     fallback: settings.fallbackIndex === undefined ? undefined : parse(settings.fallbackIndex),
     dataStream: ds ? { type: ds.type, dataset: parse(ds.dataset), namespace: parse(ds.namespace), timestampField: ds.timestampField?.split('.') } : undefined,
     pipeline: settings.pipeline === undefined ? undefined : parse(settings.pipeline),
+    pipelineFromRecord: false,
+    allowed: settings.allowedIndices === undefined ? undefined : compileAllowedIndices(settings.allowedIndices),
     readsFields: false,
     usesKey: false,
   };
   const templates = [target.index, target.fallback, target.dataStream?.dataset, target.dataStream?.namespace, target.pipeline].filter((t) => t !== undefined);
   target.readsFields = templates.some((t) => t.readsFields) || target.dataStream?.timestampField !== undefined;
   target.usesKey = templates.some((t) => t.usesKey);
+  target.pipelineFromRecord = target.pipeline?.parts.some((p) => p.kind === 'field' || p.kind === 'key' || p.kind === 'header') ?? false;
   return target;
 }
 
@@ -57,17 +68,23 @@ export const fixedIndex = (target: Target): string | undefined => (target.dataSt
 
 export type Resolved =
   | { ok: true; index: string; pipeline?: string | undefined }
-  | { ok: false; errorType: 'index_unresolved' | 'pipeline_unresolved'; reason: string };
+  | { ok: false; errorType: 'index_unresolved' | 'pipeline_unresolved' | 'index_not_allowed'; reason: string };
 
 export function resolveTarget(target: Target, ctx: NameContext): Resolved {
   let index: string;
   if (target.dataStream) {
     const named = dataStreamName(target.dataStream, ctx);
     if (!named.ok) return { ok: false, errorType: 'index_unresolved', reason: named.reason };
+    if (target.allowed && !target.allowed.test(named.name)) return { ok: false, errorType: 'index_not_allowed', reason: notAllowed(named.name, target.allowed) };
     index = named.name;
   } else {
-    const named = indexName(target.index!, ctx);
+    let named = indexName(target.index!, ctx);
+    // A name the record made up outside elastic.allowedIndices is treated like one that cannot be
+    // resolved: the fallback index takes it, if there is one.
+    const refused = named.ok && target.allowed !== undefined && target.index!.fixed === undefined && !target.allowed.test(named.name);
+    if (refused) named = { ok: false, reason: notAllowed(named.ok ? named.name : '', target.allowed!) };
     if (named.ok) index = named.name;
+    else if (refused && !target.fallback) return { ok: false, errorType: 'index_not_allowed', reason: `${named.reason} (set elastic.fallbackIndex to index such records somewhere)` };
     else if (target.fallback) {
       const fallback = indexName(target.fallback, ctx);
       if (!fallback.ok) return { ok: false, errorType: 'index_unresolved', reason: `${named.reason}; the fallback index too: ${fallback.reason}` };
@@ -79,6 +96,8 @@ export function resolveTarget(target: Target, ctx: NameContext): Resolved {
   if (!pipeline.ok) return { ok: false, errorType: 'pipeline_unresolved', reason: `elastic.pipeline: ${pipeline.reason}` };
   return { ok: true, index, pipeline: pipeline.name };
 }
+
+const notAllowed = (name: string, allowed: RegExp): string => `index "${name.slice(0, 300)}" does not match elastic.allowedIndices (${allowed.source.slice(4, -2)})`;
 
 /**
  * The index of a document to delete: where its writes went. Not the fallback (a delete there would

@@ -60,7 +60,7 @@ export interface TransformOptions {
 /** The transform settings of one topic's records (global settings with its overrides). */
 export function transformOptions(config: Pick<Config, 'elastic' | 'document' | 'transform' | 'kafka' | 'decode' | 'topicOverrides'>, topic = config.kafka.topics[0] ?? ''): TransformOptions {
   const s = topicSettings(config, topic);
-  const target = compileTarget({ index: s.index, fallbackIndex: config.elastic.fallbackIndex, dataStream: s.dataStream, pipeline: s.pipeline });
+  const target = compileTarget({ index: s.index, fallbackIndex: config.elastic.fallbackIndex, dataStream: s.dataStream, pipeline: s.pipeline, allowedIndices: config.elastic.allowedIndices });
   const fixed = fixedIndex(target);
   const options: TransformOptions = {
     index: fixed ?? '',
@@ -162,7 +162,10 @@ export function buildOperation(record: SourceRecord, decoded: DecodedRecord, opt
     if (!routing.ok) return routing;
     if (routing.value !== undefined) op.routing = routing.value;
   }
-  if (pipeline !== undefined) op.pipeline = pipeline;
+  if (pipeline !== undefined) {
+    op.pipeline = pipeline;
+    if (target!.pipelineFromRecord) op.pipelineFromRecord = true;
+  }
   return { ok: true, op };
 }
 
@@ -180,9 +183,9 @@ function withTimestamp(
     if (found === undefined) return { ok: false, errorClass: 'transform', errorType: 'no_timestamp', reason: `data stream timestamp field "${field.join('.')}" is ${JSON.stringify(readPath(value, field))?.slice(0, 40) ?? 'missing'}: expected epoch millis or a date` };
     stamp = found;
   } else {
-    const ms = Number(record.timestamp);
-    if (!(ms >= 0)) return { ok: false, errorClass: 'transform', errorType: 'no_timestamp', reason: `the record has no timestamp (${record.timestamp}) for @timestamp; set elastic.dataStream.timestampField` };
-    stamp = new Date(ms).toISOString();
+    const found = Number(record.timestamp) >= 0 ? isoDate(Number(record.timestamp)) : undefined;
+    if (found === undefined) return { ok: false, errorClass: 'transform', errorType: 'no_timestamp', reason: `the record has no usable timestamp (${record.timestamp}) for @timestamp; set elastic.dataStream.timestampField` };
+    stamp = found;
   }
   if (raw === undefined) {
     // A document the service serializes: a timestamp field decides; else the document's own @timestamp stays.
@@ -203,11 +206,17 @@ function withTimestamp(
 
 /** Epoch millis (number or digits) → ISO; other text as it is (the engine parses dates). */
 function timestampText(field: unknown): string | undefined {
-  if (typeof field === 'number' && Number.isFinite(field)) return new Date(field).toISOString();
-  if (typeof field === 'bigint') return new Date(Number(field)).toISOString();
+  if (typeof field === 'number') return isoDate(field);
+  if (typeof field === 'bigint') return isoDate(Number(field));
   if (typeof field !== 'string' || field === '') return undefined;
-  if (/^-?\d+$/.test(field)) return new Date(Number(field)).toISOString();
+  if (/^-?\d+$/.test(field)) return isoDate(Number(field));
   return field;
+}
+
+/** Epoch millis → ISO 8601, or undefined outside what a date can hold (±8.64e15 ms). */
+export function isoDate(ms: number): string | undefined {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
 function routingOf(routing: 'key' | readonly string[], key: string | null, value: Record<string, unknown> | undefined): { ok: true; value: string | undefined } | (Transformed & { ok: false }) {

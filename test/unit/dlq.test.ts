@@ -10,6 +10,7 @@ import { SummaryBuilder } from '../../src/dlq/summary.js';
 import type { RecordSource, SourceHandlers } from '../../src/source/kafka-source.js';
 import type { SourceRecord } from '../../src/source/record.js';
 import { coordinateId, documentId } from '../../src/transform/document-id.js';
+import { documentVersion } from '../../src/transform/document-version.js';
 import { compileTarget, resolveTarget } from '../../src/transform/target.js';
 import { topicSettings } from '../../src/config/topic-settings.js';
 
@@ -111,7 +112,7 @@ describe('BoundedSource', () => {
     const inner: RecordSource = { start: async (h) => void (handlers = h), pause() {}, resume() {}, paused: false, commit: async () => {}, close: async () => {} };
     const delivered: string[] = [];
     const bounded = new BoundedSource(inner, new Map([['d:0', 2n], ['d:1', 0n]]));
-    await bounded.start({ onRecord: (r) => delivered.push(`${r.partition}@${r.offset}`), onRevoking() {}, onAssigned: () => new Map(), onPositioned() {}, onLost() {} });
+    await bounded.start({ onRecord: (r) => delivered.push(`${r.partition}@${r.offset}`), onRevoking() {}, onAssigned: () => new Map(), onPositioned() {}, onLost() {}, onPoison() {} });
     const record = (partition: number, offset: bigint): SourceRecord => ({ topic: 'd', partition, offset, timestamp: 0n, key: null, value: null, headers: new Map() });
     for (const [p, o] of [[0, 0n], [0, 1n], [0, 2n], [1, 0n], [2, 0n]] as const) handlers!.onRecord(record(p, o));
     assert.deepEqual(delivered, ['0@0', '0@1']);
@@ -119,12 +120,32 @@ describe('BoundedSource', () => {
   });
 });
 
-describe('ids of re-driven records', () => {
-  it('coordinate ids name the original record', () => {
-    const headers = new Map(ours('orders', 3, 41).map(([k, v]) => [k, Buffer.from(v)]));
-    assert.equal(coordinateId({ topic: 'orders.dlq', partition: 0, offset: 7n, headers }), 'orders-3-41');
-    assert.deepEqual(documentId({ topic: 'orders.dlq', partition: 0, offset: 7n, headers }, null, {}, 'key'), { ok: true, id: 'orders-3-41' });
-    assert.equal(coordinateId({ topic: 'orders', partition: 1, offset: 2n, headers: new Map() }), 'orders-1-2');
-    assert.equal(coordinateId({ topic: 'orders', partition: 1, offset: 2n }), 'orders-1-2');
+describe('ids and versions of re-driven records', () => {
+  it('come from the origin the bounded source gives a dead letter of the re-driven topic', async () => {
+    let handlers: SourceHandlers | undefined;
+    const inner: RecordSource = { start: async (h) => void (handlers = h), pause() {}, resume() {}, paused: false, commit: async () => {}, close: async () => {} };
+    const delivered: SourceRecord[] = [];
+    const bounded = new BoundedSource(inner, new Map([['orders.dlq:0', 10n]]), 'orders');
+    await bounded.start({ onRecord: (r) => delivered.push(r), onRevoking() {}, onAssigned: () => new Map(), onPositioned() {}, onLost() {}, onPoison() {} });
+    const headersOf = (pairs: [string, string][]) => new Map(pairs.map(([k, v]) => [k, Buffer.from(v)]));
+    const record = (offset: bigint, headers: Map<string, Buffer>): SourceRecord => ({ topic: 'orders.dlq', partition: 0, offset, timestamp: 5n, key: null, value: null, headers });
+    handlers!.onRecord(record(7n, headersOf(ours('orders', 3, 41))));
+    handlers!.onRecord(record(8n, headersOf(ours('payments', 1, 9)))); // another topic's: not this re-drive's identity
+    handlers!.onRecord(record(9n, headersOf([['k2e.source.topic', 'orders'], ['k2e.source.offset', 'x']])));
+    assert.deepEqual(delivered[0]!.origin, { topic: 'orders', partition: 3, offset: 41n, timestamp: delivered[0]!.origin!.timestamp });
+    assert.equal(coordinateId(delivered[0]!), 'orders-3-41');
+    assert.deepEqual(documentId(delivered[0]!, null, {}, 'key'), { ok: true, id: 'orders-3-41' });
+    assert.deepEqual(documentVersion(delivered[0]!, {}, 'offset'), { ok: true, version: 41n });
+    assert.equal(delivered[1]!.origin, undefined);
+    assert.equal(coordinateId(delivered[1]!), 'orders.dlq-0-8');
+    assert.equal(delivered[2]!.origin, undefined);
+  });
+
+  it('are never taken from k2e.source.* headers of an ordinary record (a producer can forge them)', () => {
+    const headers = new Map(ours('other-topic', 3, 41).map(([k, v]) => [k, Buffer.from(v)]));
+    headers.set('k2e.source.offset', Buffer.from('9223372036854775000'));
+    const forged: SourceRecord = { topic: 'orders', partition: 1, offset: 2n, timestamp: 0n, key: null, value: null, headers };
+    assert.equal(coordinateId(forged), 'orders-1-2');
+    assert.deepEqual(documentVersion(forged, {}, 'offset'), { ok: true, version: 2n });
   });
 });
