@@ -26,6 +26,7 @@ import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { kafkaClientOptions } from './connection.js';
 import { FetchLoop, RecordHandlingError } from './fetch-loop.js';
+import { PoisonStrikes } from './poison-strikes.js';
 import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
 import { encodeMemberData, stickyAssigner } from './sticky-assignor.js';
 import { compileTopicPattern, matchingTopics } from './topic-pattern.js';
@@ -90,15 +91,6 @@ export interface SourceOptions {
   poisonAfter?: number;
 }
 
-/** The record at which handing over last threw, and how many times in a row. */
-interface Strikes {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  count: number;
-  reason: string;
-}
-
 /** ListOffsets' special timestamps. */
 const EARLIEST = -2n;
 const LATEST = -1n;
@@ -133,7 +125,7 @@ export class KafkaSource implements RecordSource {
   #admin: Admin | undefined;
   /** Topics the pattern matched after this member started: they start at their beginning. */
   readonly #addedLater = new Set<string>();
-  #strikes: Strikes | undefined;
+  readonly #strikes: PoisonStrikes;
 
   /** @param autocommit false, or the client's commit interval in ms (delivery: auto-commit) */
   constructor(
@@ -144,6 +136,7 @@ export class KafkaSource implements RecordSource {
     private readonly options: SourceOptions = {},
   ) {
     this.#topics = [...config.topics];
+    this.#strikes = new PoisonStrikes(options.poisonAfter ?? 3);
     this.#pattern = config.topicPattern === undefined ? undefined : compileTopicPattern(config.topicPattern);
   }
 
@@ -271,8 +264,9 @@ export class KafkaSource implements RecordSource {
       autocommit: this.autocommit,
       onRecord: (record) => {
         if (epoch !== this.#epoch) return;
-        if (this.#strikes !== undefined && this.#isPoison(record)) handlers.onPoison(record, this.#strikes.reason);
-        else handlers.onRecord(record);
+        const poison = this.#strikes.poison(record);
+        if (poison === undefined) handlers.onRecord(record);
+        else handlers.onPoison(record, poison);
       },
       onError: (error) => {
         if (loop !== this.#loop) return;
@@ -348,21 +342,8 @@ export class KafkaSource implements RecordSource {
    */
   #strike(error: RecordHandlingError): void {
     const { topic, partition, offset } = error.record;
-    const last = this.#strikes;
-    const count = last && last.topic === topic && last.partition === partition && last.offset === offset ? last.count + 1 : 1;
-    this.#strikes = { topic, partition, offset, count, reason: `the member failed ${count} time(s) in a row at this record: ${error.message}` };
-    this.logger.error({ topic, partition, offset: String(offset), strikes: count, poisonAfter: this.#poisonAfter, err: error.error }, 'handing a record to the pipeline threw; starting over from the committed offsets');
-  }
-
-  #isPoison(record: SourceRecord): boolean {
-    const s = this.#strikes!;
-    if (s.count < this.#poisonAfter || s.offset !== record.offset || s.partition !== record.partition || s.topic !== record.topic) return false;
-    this.#strikes = undefined;
-    return true;
-  }
-
-  get #poisonAfter(): number {
-    return this.options.poisonAfter ?? 3;
+    const count = this.#strikes.strike(error.record, error.message);
+    this.logger.error({ topic, partition, offset: String(offset), strikes: count, poisonAfter: this.#strikes.poisonAfter, err: error.error }, 'handing a record to the pipeline threw; starting over from the committed offsets');
   }
 
   /** Stops the current loop; it delivers nothing more (and its epoch is over anyway). */

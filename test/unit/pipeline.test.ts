@@ -15,6 +15,7 @@ import type { CommitRequest } from '../../src/source/kafka-source.js';
 import type { SourceRecord } from '../../src/source/record.js';
 import { createLogger } from '../../src/util/logger.js';
 import { FakeSource } from '../helpers/fake-source.js';
+import { PoisonStrikes } from '../../src/source/poison-strikes.js';
 
 const logger = createLogger(process.env.TEST_LOG ?? 'silent');
 
@@ -425,5 +426,48 @@ describe('Pipeline delivery modes and shutdown', () => {
     held.open();
     await assert.rejects(stopping, /final offset commit failed/);
     assert.equal(sink.closed, true, 'everything is closed anyway');
+  });
+});
+
+describe('a record the member keeps failing at (errors.poisonAfter)', () => {
+  it('the source counts strikes in a row per record and hands the N-th meeting over as poison, once', () => {
+    const strikes = new PoisonStrikes(3);
+    const at = { topic: 't', partition: 0, offset: 7n };
+    assert.equal(strikes.poison(at), undefined);
+    assert.equal(strikes.strike(at, 'boom'), 1);
+    assert.equal(strikes.strike({ ...at, offset: 8n }, 'boom'), 1, 'another record starts the count over');
+    assert.equal(strikes.strike(at, 'boom'), 1);
+    assert.equal(strikes.strike(at, 'boom'), 2);
+    assert.equal(strikes.poison(at), undefined, 'two strikes are not enough');
+    assert.equal(strikes.strike(at, 'boom'), 3);
+    assert.equal(strikes.poison({ ...at, partition: 1 }), undefined, 'only that record');
+    assert.match(strikes.poison(at) ?? '', /failed 3 time\(s\) in a row at this record: boom/);
+    assert.equal(strikes.poison(at), undefined, 'handed over once');
+  });
+
+  it('the pipeline dead-letters a poison record (type poison) and commits past it', async () => {
+    const { source, sink, deadLetters, pipeline } = setup();
+    await pipeline.start();
+    source.assign([0], 1);
+    source.deliver(0, 0, 1);
+    source.handlers.onPoison(record(0, 2, 'k2', { key: 'k2', offset: 2 }), 'the member failed 3 time(s) in a row at this record: boom');
+    source.deliver(0, 3, 4);
+    await until(() => source.committed(0) === 5n, 'committed past the poison record');
+    assert.deepEqual(sink.sentOffsets().sort(), [0, 1, 3, 4]);
+    const dead = deadLetters.sends.flat();
+    assert.equal(dead.length, 1);
+    assert.equal(dead[0]!.record.offset, 2n);
+    assert.deepEqual({ ...dead[0]!.failure, reason: undefined }, { errorClass: 'transform', errorType: 'poison', reason: undefined });
+    await pipeline.stop();
+  });
+
+  it('with errors.policy fail, a poison record stops the pipeline naming it', async () => {
+    const { source, pipeline } = setup(['--errors.policy=fail']);
+    await pipeline.start();
+    source.assign([0], 1);
+    source.handlers.onPoison(record(0, 2, 'k2', { key: 'k2', offset: 2 }), 'boom');
+    const error = await pipeline.failed;
+    assert.match(error.message, /t\[0\] offset 2: transform \(poison\): boom/);
+    await pipeline.stop();
   });
 });
