@@ -239,6 +239,11 @@ export class Pipeline {
     );
   }
 
+  /** The member lost its membership (consumer lost, or the group stopped hearing from it) and has not joined again. */
+  get memberLost(): boolean {
+    return this.#memberId === LOST;
+  }
+
   /** Settles if the pipeline must stop (a record that may not be skipped failed, or a bug). */
   get failed(): Promise<Error> {
     return this.#failed;

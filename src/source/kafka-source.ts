@@ -26,6 +26,7 @@ import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { kafkaClientOptions } from './connection.js';
 import { FetchLoop, RecordHandlingError } from './fetch-loop.js';
+import { MembershipWatchdog } from './membership-watchdog.js';
 import { PoisonStrikes } from './poison-strikes.js';
 import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
 import { encodeMemberData, stickyAssigner } from './sticky-assignor.js';
@@ -126,6 +127,8 @@ export class KafkaSource implements RecordSource {
   /** Topics the pattern matched after this member started: they start at their beginning. */
   readonly #addedLater = new Set<string>();
   readonly #strikes: PoisonStrikes;
+  readonly #watchdog: MembershipWatchdog;
+  #watchdogTimer: NodeJS.Timeout | undefined;
 
   /** @param autocommit false, or the client's commit interval in ms (delivery: auto-commit) */
   constructor(
@@ -137,6 +140,7 @@ export class KafkaSource implements RecordSource {
   ) {
     this.#topics = [...config.topics];
     this.#strikes = new PoisonStrikes(options.poisonAfter ?? 3);
+    this.#watchdog = new MembershipWatchdog(config);
     this.#pattern = config.topicPattern === undefined ? undefined : compileTopicPattern(config.topicPattern);
   }
 
@@ -157,6 +161,16 @@ export class KafkaSource implements RecordSource {
     await this.#open(signal);
     this.#discovery = setInterval(() => void this.#discoverPartitions(), this.config.partitionDiscoveryIntervalMs);
     this.#discovery.unref();
+    this.#watchdogTimer = setInterval(() => this.#checkMembership(), Math.max(1000, this.config.heartbeatIntervalMs));
+    this.#watchdogTimer.unref();
+  }
+
+  /** A member the group stopped hearing from is lost (heartbeats can stop without an event). */
+  #checkMembership(): void {
+    const consumer = this.#consumer;
+    if (!consumer || !this.#joined || this.#closing || this.#reconnecting) return;
+    const overdue = this.#watchdog.overdue();
+    if (overdue) this.#onLost(consumer, new Error(overdue));
   }
 
   async #open(signal?: AbortSignal): Promise<void> {
@@ -170,6 +184,9 @@ export class KafkaSource implements RecordSource {
       maxBytes: this.config.maxBytes,
       maxBytesPerPartition: this.config.maxBytesPerPartition,
       autocommit: this.autocommit,
+      // The coordinator may hold a JoinGroup for the whole rebalance timeout; the client's 30 s request
+      // timeout would give up on it first and rejoin into the same wait (docs/decisions.md).
+      requestTimeout: Math.max(30_000, this.config.rebalanceTimeoutMs + 5_000),
       protocols: [this.#protocol],
       // Sticky: a rebalance moves only what balance needs, so fewer partitions restart and re-read.
       partitionAssigner: stickyAssigner,
@@ -184,6 +201,9 @@ export class KafkaSource implements RecordSource {
     // and a member whose fetching is paused for backpressure makes no fetch that would notice. So a
     // member left without heartbeats is a lost consumer. Checked after the client's own handling of
     // the error, so a client that does re-arm its heartbeat keeps its membership.
+    consumer.on('consumer:heartbeat:end', () => {
+      if (consumer === this.#consumer) this.#watchdog.alive();
+    });
     consumer.on('consumer:heartbeat:error', (payload: { error?: Error }) => {
       setImmediate(() => {
         if (!consumer.isActive()) this.#onLost(consumer, payload.error ?? new Error('heartbeat failed'));
@@ -219,6 +239,7 @@ export class KafkaSource implements RecordSource {
 
   #onRebalance(consumer: Consumer): void {
     if (consumer !== this.#consumer || this.#closing) return;
+    this.#watchdog.rebalancing();
     this.#epoch++;
     this.#retireLoop();
     this.#handlers!.onRevoking();
@@ -226,6 +247,7 @@ export class KafkaSource implements RecordSource {
 
   #onJoin(consumer: Consumer, generation: number, memberId: string): void {
     if (consumer !== this.#consumer || this.#closing) return;
+    this.#watchdog.alive();
     const epoch = ++this.#epoch;
     this.#retireLoop();
     this.#joined = true;
@@ -518,6 +540,7 @@ export class KafkaSource implements RecordSource {
     this.#closing = true;
     this.#stopSignal.abort();
     clearInterval(this.#discovery);
+    clearInterval(this.#watchdogTimer);
     await this.#reconnecting;
     await this.#admin?.close().catch(() => undefined);
     const loop = this.#loop;
