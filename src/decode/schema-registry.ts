@@ -79,7 +79,13 @@ export class SchemaRegistryClient {
     }
     if (response.status === 404 && id !== undefined) throw new SchemaNotFoundError(`schema id ${id} is not in the registry`);
     if (response.status >= 400) throw new RegistryUnavailableError(`schema registry answered ${response.status} for ${path}`);
-    return (await response.json()) as T;
+    try {
+      return (await response.json()) as T;
+    } catch (error) {
+      // A body cut off or garbled on the way (a proxy, a restart): the registry's answer is unknown, so
+      // it is asked again; the record waits, it is never dead-lettered for this.
+      throw new RegistryUnavailableError(`schema registry ${this.#base}: reading its answer for ${path} failed: ${(error as Error).message}`);
+    }
   }
 
   async close(): Promise<void> {

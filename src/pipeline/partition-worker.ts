@@ -59,6 +59,8 @@ export interface WorkerContext {
   stopSignal: AbortSignal;
   /** With routed indices: resolves once these indices exist (undefined when all are known). */
   ensureIndices?: ((indices: ReadonlySet<string>) => Promise<void> | undefined) | undefined;
+  /** Writes found these indices missing (deleted while running): create them again before the retry. */
+  indexMissing?: ((indices: ReadonlySet<string>) => Promise<void>) | undefined;
 }
 
 export class PermanentFailure extends Error {
@@ -359,6 +361,7 @@ export class PartitionWorker {
     let superseded = 0;
     let retriable = 0;
     let systemic: string | undefined;
+    let missing: Set<string> | undefined;
     outcomes.forEach((outcome, i) => {
       const slot = slots[i]!;
       switch (outcome.kind) {
@@ -374,6 +377,7 @@ export class PartitionWorker {
         }
         case 'systemic':
           systemic ??= `${outcome.status} ${outcome.errorType}: ${outcome.reason}`;
+          if (outcome.errorType === 'index_not_found_exception') (missing ??= new Set()).add(slot.candidates[0]!.op!.index);
           next.push({ ...slot, retry: true });
           break;
         case 'retriable':
@@ -391,6 +395,9 @@ export class PartitionWorker {
       }
     });
     if (rejected.length > 0) await this.#deadLetter(rejected);
+    if (missing && this.ctx.indexMissing) {
+      await this.ctx.indexMissing(missing).catch((error: unknown) => this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: error }, 'creating a missing index again failed; retrying'));
+    }
     this.indexedRecords += indexed.length;
     this.supersededRecords += superseded;
     if (done.length > 0) {

@@ -129,6 +129,8 @@ export class Pipeline {
   readonly #recentPartition = { topic: '', partition: -1, key: '' };
   /** Indices named per record, created on first use; undefined when every record goes to the one fixed index. */
   readonly #indices: IndexRegistry | undefined;
+  /** Whether batches name indices other than the fixed one (each batch's are made sure of before it is sent). */
+  #routesIndices = false;
 
   #sinkState: SinkState = { state: 'ok', lastError: null, lastErrorAt: null };
   readonly #instanceId: string;
@@ -190,13 +192,15 @@ export class Pipeline {
     this.#transform = transformOptions(config);
     this.#preparer = new RecordPreparer(config, this.#decoders, this.#stopSignal.signal);
     const indexAdmin = deps.indices ?? (this.#sink instanceof SearchClient ? this.#sink : undefined);
-    if (indexAdmin && routesIndices(config)) {
+    // Data streams are created by the engine from their template, never here.
+    if (indexAdmin && !config.elastic.dataStream) {
       const file = config.elastic.indexDefinitionFile;
       const definition = file === undefined ? undefined : (JSON.parse(readFileSync(file, 'utf8')) as object);
       this.#indices = new IndexRegistry(indexAdmin, definition, (index) => logger.info({ index, fromDefinition: definition !== undefined }, 'created index'));
       // The initialization check created the fixed elastic.index, if there is one.
       const fixed = fixedIndex(config);
       if (fixed !== undefined) this.#indices.know(fixed);
+      this.#routesIndices = routesIndices(config);
     }
   }
 
@@ -388,7 +392,8 @@ export class Pipeline {
         sink: this.#dispatcher,
         logger: this.logger,
         stopSignal: this.#stopSignal.signal,
-        ensureIndices: this.#indices ? (names) => this.#indices!.ensure(names) : undefined,
+        ensureIndices: this.#indices && this.#routesIndices ? (names) => this.#indices!.ensure(names) : undefined,
+        indexMissing: this.#indices ? (names) => this.#recreateIndices(names) : undefined,
         onAcked: (w, records, bytes) => this.#onAcked(w, records, bytes),
         onRetry: (w, items, reason, kind) => this.#onRetry(w, items, reason, kind),
         onIndexed: (w, records, superseded) => {
@@ -411,6 +416,16 @@ export class Pipeline {
     if (this.#rebalancing) worker.suspend();
     this.#workers.set(key, worker);
     return worker;
+  }
+
+  /**
+   * Indices deleted while running (writes answered index_not_found_exception): created again from the
+   * index definition, as the initialization check would at the next start, instead of holding their
+   * partitions until a restart. Another instance may do the same at once: "already exists" is fine.
+   */
+  async #recreateIndices(names: ReadonlySet<string>): Promise<void> {
+    this.logger.warn({ indices: [...names] }, 'index missing (deleted while running?): creating it again');
+    await this.#indices!.recreate(names);
   }
 
   #onRetry(worker: PartitionWorker, items: number, reason: string, kind: RetryKind): void {

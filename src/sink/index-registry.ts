@@ -41,6 +41,13 @@ export class IndexRegistry {
     return waits === undefined ? undefined : Promise.all(waits).then(() => undefined);
   }
 
+  /** Indices the engine says are gone (deleted while running): forgotten, then made sure of again. */
+  recreate(indices: Iterable<string>): Promise<void> {
+    const names = [...indices];
+    for (const index of names) this.#known.delete(index);
+    return this.ensure(names) ?? Promise.resolve();
+  }
+
   #ensureOne(index: string): Promise<void> {
     let pending = this.#pending.get(index);
     if (pending) return pending;
