@@ -206,6 +206,8 @@ export const configSchema = z.strictObject({
     /** Amazon OpenSearch Service (es) or Serverless (aoss): every request signed with SigV4, credentials from the AWS default chain. */
     aws: z.strictObject({ region: z.string().min(1), service: z.enum(['es', 'aoss']).default('es') }).optional(),
     requestTimeoutMs: z.number().int().positive().default(30_000),
+    /** After a bulk that got no answer (timeout, reset, a gateway's 502/504), how long newer unversioned writes of its documents wait; default requestTimeoutMs. */
+    ambiguousWriteWaitMs: z.number().int().nonnegative().optional(),
     /** gzip bulk bodies (content-encoding: gzip): for slow or metered links; on a fast network it only costs CPU. */
     compression: z.enum(['none', 'gzip']).default('none'),
     /** JSON file with the index's settings and mappings, used when the index has to be created. */

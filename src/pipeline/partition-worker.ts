@@ -15,6 +15,7 @@ import type { ItemOutcome } from '../sink/bulk-response.js';
 import { SearchHttpError } from '../sink/search-client.js';
 import type { DeadLetter, Failure } from '../dead-letter/failure.js';
 import type { SourceRecord } from '../source/record.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { type Batch, type PreparedRecord, type Slot, takeBatch } from './batch.js';
@@ -38,6 +39,18 @@ export interface WorkerContext {
   config: Pick<Config, 'batch' | 'retry'>;
   /** Bulks of one partition in flight at once: more than 1 only when external versions keep writes in order. */
   bulksPerPartition: number;
+  /**
+   * After a bulk whose fate is unknown (SearchHttpError.ambiguous), how long newer unversioned writes
+   * of its documents wait, so a late landing of the old request cannot overwrite them.
+   */
+  ambiguousWaitMs?: number;
+  /**
+   * Whether the versions of one partition's documents strictly grow with the offset (`offset`
+   * versions): then its bulks in flight may share documents, the engine orders them. With other
+   * strategies two writes of a document may carry the same version (a timestamp, a field), or none
+   * (a tombstone's delete under `field:`), and a bulk sharing a document with one in flight waits.
+   */
+  strictlyOrderedVersions?: boolean;
   /** The dispatcher: it combines batches of several partitions into one request and bounds requests in flight. */
   sink: BulkSink;
   logger: Logger;
@@ -89,6 +102,14 @@ export class PartitionWorker {
   #pendingBytes = 0;
   #firstBulkAt: number | undefined;
   #lastBulkAt: number | undefined;
+  /**
+   * Unversioned document ids of a bulk whose fate is unknown, and until when writes that come after
+   * them wait (the engine may still apply the old request; nothing in an unversioned write stops it
+   * from overwriting a newer one).
+   */
+  #ambiguous: { until: number; ids: Set<string> } | undefined;
+  /** Document ids of this partition's bulks in flight, where versions may tie (see strictlyOrderedVersions). */
+  readonly #idsInFlight: Set<string>[] = [];
   /** Last time a record arrived or was acknowledged (for stall detection). */
   lastProgressAt = Date.now();
   indexedRecords = 0;
@@ -245,7 +266,23 @@ export class PartitionWorker {
   }
 
   async #sendNext(): Promise<void> {
+    // This partition's other bulks in flight (this one joins #sending once this call returns).
+    const others = [...this.#sending];
     const batch = takeBatch(this.#queue, this.ctx.config.batch.maxDocs, this.ctx.config.batch.maxBytes);
+    const ids = this.ctx.bulksPerPartition > 1 && !this.ctx.strictlyOrderedVersions ? idsOf(batch.slots) : undefined;
+    if (ids) {
+      // Sharing a document with a bulk in flight whose version may tie with this one's: after it.
+      if (this.#idsInFlight.some((inFlight) => overlap(inFlight, ids))) await Promise.all(others);
+      this.#idsInFlight.push(ids);
+    }
+    try {
+      await this.#sendBatch(batch);
+    } finally {
+      if (ids) this.#idsInFlight.splice(this.#idsInFlight.indexOf(ids), 1);
+    }
+  }
+
+  async #sendBatch(batch: Batch): Promise<void> {
     let mustFinish = false;
     if (this.ctx.commitBeforeSend) {
       try {
@@ -268,7 +305,7 @@ export class PartitionWorker {
       this.#ack(batch.skipped);
     }
     if (batch.failed.length > 0) await this.#deadLetter(batch.failed.map((r) => ({ prepared: r, failure: r.failure! })));
-    if (!(await this.#ensureIndices(batch.slots, mustFinish))) {
+    if (!(await this.#ensureIndices(batch.slots, mustFinish)) || !(await this.#afterAmbiguous(batch.slots, mustFinish))) {
       this.#requeue(batch.slots.flatMap((s) => s.candidates));
       return;
     }
@@ -300,6 +337,36 @@ export class PartitionWorker {
         await backoffSleep(attempt, this.ctx.config.retry, this.#backoffSignal(mustFinish));
       }
     }
+  }
+
+  /**
+   * A batch writing (unversioned) a document that an ambiguous bulk also wrote waits until that bulk's
+   * bound has passed. False when the worker stopped running meanwhile.
+   */
+  async #afterAmbiguous(slots: readonly Slot[], mustFinish: boolean): Promise<boolean> {
+    const ambiguous = this.#ambiguous;
+    if (ambiguous === undefined) return true;
+    const wait = ambiguous.until - Date.now();
+    if (wait <= 0) {
+      this.#ambiguous = undefined;
+      return true;
+    }
+    const overlaps = slots.some((s) => s.candidates.some((c) => c.op!.version === undefined && c.op!.id !== undefined && ambiguous.ids.has(c.op!.id)));
+    if (!overlaps) return true;
+    this.ctx.logger.warn({ topic: this.topic, partition: this.partition, waitMs: wait }, 'a newer write of documents an unanswered bulk also wrote waits, so a late landing of that bulk cannot overwrite it');
+    await sleep(wait, undefined, { signal: this.#backoffSignal(mustFinish) }).catch(() => undefined);
+    if (this.#halted(mustFinish)) return false;
+    if (this.#ambiguous === ambiguous) this.#ambiguous = undefined;
+    return true;
+  }
+
+  /** Remembers the unversioned ids of a bulk whose fate is unknown (see #afterAmbiguous). */
+  #rememberAmbiguous(ops: readonly EncodedOperation[]): void {
+    const waitMs = this.ctx.ambiguousWaitMs ?? 0;
+    if (waitMs <= 0) return;
+    const ids = this.#ambiguous?.ids ?? new Set<string>();
+    for (const { op } of ops) if (op.version === undefined && op.id !== undefined) ids.add(op.id);
+    if (ids.size > 0) this.#ambiguous = { until: Date.now() + waitMs, ids };
   }
 
   /** Records of an unfinished batch go back into the queue, which stays in offset order (several batches may come back). */
@@ -339,6 +406,7 @@ export class PartitionWorker {
           continue;
         }
         if (!error.retriable) throw error;
+        if (error.ambiguous) this.#rememberAmbiguous(ops);
         const kind = retryKindOf(error);
         this.retriedItems += ops.length;
         this.ctx.onRetry(this, ops.length, error.message, kind);
@@ -440,4 +508,16 @@ export class PartitionWorker {
 
 function recordsOf(batch: Batch): PreparedRecord[] {
   return [...batch.slots.flatMap((s) => s.candidates), ...batch.failed, ...batch.skipped];
+}
+
+function idsOf(slots: readonly Slot[]): Set<string> {
+  const ids = new Set<string>();
+  for (const slot of slots) for (const c of slot.candidates) if (c.op!.id !== undefined) ids.add(c.op!.id);
+  return ids;
+}
+
+function overlap(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  const [small, large] = a.size < b.size ? [a, b] : [b, a];
+  for (const id of small) if (large.has(id)) return true;
+  return false;
 }

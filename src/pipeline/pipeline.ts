@@ -389,6 +389,8 @@ export class Pipeline {
       {
         config: this.config,
         bulksPerPartition: this.#bulksPerPartition(topic),
+        ambiguousWaitMs: this.config.elastic.ambiguousWriteWaitMs ?? this.config.elastic.requestTimeoutMs,
+        strictlyOrderedVersions: this.#decoders.optionsFor(topic).version === 'offset',
         sink: this.#dispatcher,
         logger: this.logger,
         stopSignal: this.#stopSignal.signal,

@@ -4,6 +4,7 @@
 // TLS, proxy, headers, authentication: src/sink/transport.ts).
 import { bulkBody, compressBody, type EncodedOperation } from './bulk-request.js';
 import { type ConnectionSettings, Transport, TransportError } from './transport.js';
+import { errorChain } from './transport-errors.js';
 import {
   type BulkResponseBody,
   type ClassifyOverrides,
@@ -34,7 +35,22 @@ export class SearchHttpError extends Error {
   ) {
     super(message, options);
   }
+
+  /**
+   * Whether the engine may have received the request and may still apply it: no answer came (a
+   * timeout, a connection closed mid-request) or a gateway answered for it (502, 504). Not when the
+   * connection never opened. A write retried after such a failure is the same write; a newer write of
+   * the same document must not overtake a late landing of the old one (partition-worker.ts).
+   */
+  get ambiguous(): boolean {
+    if (this.status === 502 || this.status === 504) return true;
+    if (this.status !== undefined) return false;
+    return !errorChain(this.cause).some((e) => e.code !== undefined && NEVER_SENT.has(e.code));
+  }
 }
+
+/** Codes of a connection that never carried the request. */
+const NEVER_SENT: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'ERR_TLS_CERT_ALTNAME_INVALID']);
 
 /** The `elastic` section (or any part of it): credentials and every other connection setting. */
 export type SearchAuth = ConnectionSettings;

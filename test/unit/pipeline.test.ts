@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { BulkOperation, EncodedOperation } from '../../src/sink/bulk-request.js';
 import type { ItemOutcome } from '../../src/sink/bulk-response.js';
+import { SearchHttpError } from '../../src/sink/search-client.js';
 import type { DeadLetter } from '../../src/dead-letter/failure.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import type { CommitRequest } from '../../src/source/kafka-source.js';
@@ -79,9 +80,17 @@ class ScriptedSink {
   respond: ((op: BulkOperation) => ItemOutcome | undefined) | undefined;
   closed = false;
 
+  /** When each request was sent (ms), beside `requests`. */
+  readonly sentAt: number[] = [];
+  /** Throw this (once each) instead of answering. */
+  readonly failures: Error[] = [];
+
   async bulk(encoded: readonly EncodedOperation[]): Promise<ItemOutcome[]> {
     const ops = encoded.map((e) => e.op);
     this.requests.push(ops);
+    this.sentAt.push(Date.now());
+    const failure = this.failures.shift();
+    if (failure) throw failure;
     await this.hold;
     return ops.map((op) => this.respond?.(op) ?? this.#apply(op));
   }
@@ -468,6 +477,53 @@ describe('a record the member keeps failing at (errors.poisonAfter)', () => {
     source.handlers.onPoison(record(0, 2, 'k2', { key: 'k2', offset: 2 }), 'boom');
     const error = await pipeline.failed;
     assert.match(error.message, /t\[0\] offset 2: transform \(poison\): boom/);
+    await pipeline.stop();
+  });
+});
+
+describe('writes whose order the engine cannot keep', () => {
+  it('after a bulk that got no answer, a newer unversioned write of its documents waits ambiguousWriteWaitMs', async () => {
+    const { source, sink, pipeline } = setup(['--document.version=none', '--batch.maxDocs=1', '--elastic.ambiguousWriteWaitMs=400']);
+    // The first attempt times out: the engine may still apply it later.
+    sink.failures.push(new SearchHttpError('POST /_bulk: no answer within the request timeout', undefined, true, undefined, { cause: Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' }) }));
+    await pipeline.start();
+    source.assign([0], 1);
+    source.deliver(0, 0, 2, (o) => ({ key: o === 1 ? 'other' : 'doc', offset: o }));
+    await until(() => source.committed(0) === 3n, 'all three written', 5000);
+    const ids = sink.requests.map((ops) => ops.map((op) => op.id).join(','));
+    assert.deepEqual(ids, ['doc', 'doc', 'other', 'doc'], 'the timed-out bulk, its retry, then the others');
+    assert.ok(sink.sentAt[3]! - sink.sentAt[0]! >= 390, `the newer write of doc waited for the bound (${sink.sentAt[3]! - sink.sentAt[0]!} ms)`);
+    assert.ok(sink.sentAt[2]! - sink.sentAt[0]! < 390, 'a write of another document did not wait');
+    assert.equal(JSON.parse(String(sink.docs.get('doc')!.source)).offset, 2);
+    await pipeline.stop();
+  });
+
+  it('a connection refused (nothing sent) makes nothing wait', async () => {
+    const { source, sink, pipeline } = setup(['--document.version=none', '--batch.maxDocs=1', '--elastic.ambiguousWriteWaitMs=2000']);
+    sink.failures.push(new SearchHttpError('POST /_bulk: connection refused', undefined, true, undefined, { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }));
+    await pipeline.start();
+    source.assign([0], 1);
+    source.deliver(0, 0, 1, () => ({ key: 'doc' }));
+    await until(() => source.committed(0) === 2n, 'both written', 1500);
+    await pipeline.stop();
+  });
+
+  it('with timestamp versions (which may tie), a bulk sharing a document with one in flight goes after it', async () => {
+    const { source, sink, pipeline } = setup(['--document.version=timestamp', '--batch.maxDocs=1', '--batch.maxInFlightPerPartition=2']);
+    const held = gate();
+    sink.hold = held.promise;
+    await pipeline.start();
+    source.assign([0], 1);
+    source.deliver(0, 0, 0, () => ({ key: 'doc', offset: 0 }));
+    await until(() => sink.requests.length === 1, 'the first bulk in flight');
+    source.deliver(0, 1, 2, (o) => ({ key: o === 1 ? 'other' : 'doc', offset: o }));
+    await until(() => sink.requests.length === 2, 'a bulk of another document alongside');
+    await sleep(50);
+    assert.equal(sink.requests.length, 2, 'the second write of doc waits for the bulk in flight holding doc');
+    held.open();
+    sink.hold = undefined;
+    await until(() => source.committed(0) === 3n, 'all written');
+    assert.deepEqual(sink.requests.map((ops) => ops[0]!.id), ['doc', 'other', 'doc']);
     await pipeline.stop();
   });
 });
