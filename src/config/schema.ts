@@ -65,6 +65,8 @@ export const configSchema = z.strictObject({
     topicPattern: z.string().min(1).optional(),
     groupId: z.string().min(1).default('kafka-to-elastic'),
     clientId: z.string().min(1).default('kafka-to-elastic'),
+    /** read_committed: records of aborted transactions are skipped, and records of open ones wait until they end; read_uncommitted: every record. */
+    isolationLevel: z.enum(['read_committed', 'read_uncommitted']).default('read_committed'),
     /** Where a group without committed offsets starts (Kafka's auto.offset.reset). */
     autoOffsetReset: z.enum(['earliest', 'latest']).default('earliest'),
     sessionTimeoutMs: ms.default(30_000),

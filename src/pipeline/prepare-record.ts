@@ -40,6 +40,7 @@ export class RecordPreparer {
 
   prepare(record: SourceRecord): PreparedRecord {
     const maxBytes = this.#maxBytes;
+    if (record.unreadable) return prepare(record, { failure: { errorClass: 'decode', ...record.unreadable } }, maxBytes);
     const size = (record.value?.length ?? 0) + (record.key?.length ?? 0);
     if (size > this.#maxRecordBytes) {
       const reason = `record of ${size} bytes (key and value) exceeds decode.maxRecordBytes (${this.#maxRecordBytes}): it could never be indexed`;

@@ -1,29 +1,43 @@
 // One generation's fetching: the assigned partitions from given positions, records handed over as
-// SourceRecords. It replaces the client's MessagesStream, whose per-message objects (a spread copy
-// of each record, a bound commit function, a headers Map, a diagnostics context, Readable push and
-// 'data' events) cost about as much CPU as fetching and decoding itself (docs/decisions.md, "Our own
-// fetch loop"). What it keeps of the stream:
-// - One fetch in flight per partition leader (its partitions listed from a different one each
-//   round, so an oversized batch cannot hold the others back), over its own connections (a fetch long-polls for
-//   maxWaitTime, and must not queue the group's heartbeats and commits behind it). Leaders come from
-//   the consumer's metadata (cached by the client), read again every round so a moved leader is
-//   followed.
-// - A yield to the event loop between rounds; an empty answer already waited maxWaitTime on the
-//   broker, so the loop never spins.
-// - Pause: no new fetch (one in flight still delivers). Close: no new fetch, nothing delivered, the
-//   fetches in flight awaited (bounded), then its connections closed.
-// - Any failed fetch (after the client's own retries) ends the loop and is reported once.
-// - With `autocommit` (delivery: auto-commit) the positions fetched are committed on a timer and
-//   once at close, whatever the pipeline did with the records: the stream's failure window.
+// SourceRecords. The Fetch requests and responses are ours (wire/fetch-api.ts), and so is reading
+// the record batches (wire/record-batch-parser.ts: every codec Kafka's producers write, snappy in
+// Java's framing included; read_committed filtering as the Java consumer does it). The client
+// (@platformatic/kafka) gives the metadata, the negotiated Fetch version and the connections.
+//
+// Every failure is handled where it belongs (docs/decisions.md, "Our own fetch path"):
+// - a partition's error in an answer (a leader that moved, an epoch that changed, an offset outside
+//   the log, a topic being re-created) holds that partition only: fresh metadata, then it is fetched
+//   again, from the new leader; OFFSET_OUT_OF_RANGE asks `resolveOutOfRange` where to go on;
+// - a batch that cannot be read is one dead letter standing for its records (its raw bytes kept), and
+//   the partition goes on after it;
+// - a broker that cannot be reached or answers with an error holds the partitions it leads, with
+//   backoff, and metadata is read again (a leader elsewhere is fetched from at once);
+// - nothing in fetching ends the loop: only a throw while handing a record over (onError with a
+//   RecordHandlingError: the pipeline's state is then not to be trusted) or, with auto-commit, a commit
+//   the group refused. Losing the group is the membership's business (kafka-source.ts).
+// What it keeps of the client's stream: one fetch in flight per leader (partitions listed from a
+// different one each round, so an oversized batch cannot hold the others back) over its own
+// connections (a fetch long-polls and must not queue heartbeats behind it); a yield to the event loop
+// between rounds (an empty answer already waited maxWaitTime on the broker, so it never spins); pause
+// (no new fetch), close (nothing delivered, fetches in flight awaited, connections closed).
 import { ConnectionPool, type Consumer, type ConnectionOptions } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { emitBatchRecords } from './record-batches.js';
+import type { Logger } from '../util/logger.js';
+import { backoffDelay } from '../util/backoff.js';
 import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
+import { emitBatches, unreadableBatch } from './record-batches.js';
+import { type FetchArgs, fetchRaw, IsolationLevel, type RawFetchPartition } from './wire/fetch-api.js';
+import { BatchFormatError } from './wire/errors.js';
+import { parseRecordBatches } from './wire/record-batch-parser.js';
+import { abortedBatches } from './wire/transactions.js';
+import { describeFetchError, FetchErrorKind, fetchErrorKind } from './fetch-errors.js';
 
 export interface FetchLoopOptions {
   consumer: Consumer;
   /** The client id and connection settings (TLS, SASL) of the loop's own connections. */
   connection: ConnectionOptions & { clientId: string };
+  /** The Fetch version the consumer negotiated (12-17). */
+  fetchVersion: number;
   topics: readonly string[];
   /** "topic:partition" → the next offset to fetch, for every partition of this generation. */
   positions: ReadonlyMap<string, bigint>;
@@ -37,14 +51,21 @@ export interface FetchLoopOptions {
    */
   minBytes: number;
   minBytesWaitTime: number;
+  isolationLevel: 'read_committed' | 'read_uncommitted';
   /** false, or the interval in ms at which fetched positions are committed (delivery: auto-commit). */
   autocommit: number | false;
+  /** Backoff of partitions held after an error. */
+  retry: { initialDelayMs: number; maxDelayMs: number };
+  logger: Logger;
   onRecord(record: SourceRecord): void;
-  /** The loop stopped: a fetch (or a commit the group refused) failed. Called at most once. */
+  /**
+   * The partition's position is outside its log (OFFSET_OUT_OF_RANGE: records deleted by retention,
+   * or the topic truncated or re-created): where to go on. Rejections are retried with backoff.
+   */
+  resolveOutOfRange(key: string, position: bigint): Promise<bigint>;
+  /** The loop stopped: handing a record over threw, or the group refused an auto-commit. At most once. */
   onError(error: Error): void;
 }
-
-type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
 
 interface Partition {
   key: string;
@@ -52,8 +73,10 @@ interface Partition {
   partition: number;
 }
 
-/** A partition none of whose leaders is known is retried after this long (metadata refreshed). */
-const NO_LEADER_RETRY_MS = 500;
+/** How soon a partition whose leader moved (or is being elected) is fetched again, with fresh metadata. */
+const LEADER_RETRY_MS = 200;
+/** Fresh metadata at most this often. */
+const METADATA_REFRESH_MS = 200;
 /** How long close() waits for a commit at close beyond the fetches in flight. */
 const CLOSE_COMMIT_MS = 5000;
 
@@ -68,19 +91,27 @@ export class FetchLoop {
   readonly #fetching = new Set<string>();
   /** Leaders whose last answer carried records: their next fetch gathers minBytes. */
   readonly #flowing = new Set<number>();
+  /** Partitions held after an error, until this time (ms); their failed attempts in a row. */
+  readonly #heldUntil = new Map<string, number>();
+  readonly #attempts = new Map<string, number>();
+  /** Partitions whose OFFSET_OUT_OF_RANGE is being resolved. */
+  readonly #resolving = new Set<string>();
   /** Positions fetched since the last auto-commit. */
   readonly #toCommit = new Map<string, bigint>();
   #commitTimer: NodeJS.Timeout | undefined;
   #committing: Promise<void> | undefined;
   #next: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  #nextAt = 0;
   #planning = false;
   #planAgain = false;
-  #forceMetadata = false;
-  #forcedAt = 0;
+  #metadataStale = false;
+  #refreshedAt = 0;
   #rotation = 0;
   #paused = false;
   #stopped = false;
   #closing: Promise<void> | undefined;
+  /** Last time each kind of fetch failure was logged at warn (the rest go to debug). */
+  readonly #loggedAt = new Map<string, number>();
 
   constructor(options: FetchLoopOptions) {
     this.#options = options;
@@ -133,6 +164,10 @@ export class FetchLoop {
   #stop(): void {
     this.#stopped = true;
     clearInterval(this.#commitTimer);
+    this.#clearNext();
+  }
+
+  #clearNext(): void {
     if (this.#next) {
       clearImmediate(this.#next as NodeJS.Immediate);
       clearTimeout(this.#next as NodeJS.Timeout);
@@ -146,17 +181,23 @@ export class FetchLoop {
     this.#options.onError(error);
   }
 
-  /** The next round, after the event loop had its turn (heartbeats, commits, timers). */
+  /** The next round, after the event loop had its turn (heartbeats, commits, timers); an earlier one replaces a later. */
   #schedule(delayMs = 0): void {
-    if (this.#stopped || this.#paused || this.#next) return;
+    if (this.#stopped || this.#paused) return;
+    const at = Date.now() + delayMs;
+    if (this.#next) {
+      if (this.#nextAt <= at) return;
+      this.#clearNext();
+    }
     const run = () => {
       this.#next = undefined;
       void this.#round();
     };
+    this.#nextAt = at;
     this.#next = delayMs > 0 ? setTimeout(run, delayMs) : setImmediate(run);
   }
 
-  /** One fetch for each leader that has none in flight, for its partitions that are in none. */
+  /** One fetch for each leader that has none in flight, for its partitions that are in none and not held. */
   async #round(): Promise<void> {
     if (this.#planning) {
       this.#planAgain = true;
@@ -167,26 +208,45 @@ export class FetchLoop {
       do {
         this.#planAgain = false;
         if (this.#stopped || this.#paused) return;
-        // Fresh metadata when a leader was missing, at most every NO_LEADER_RETRY_MS.
-        const forceUpdate = this.#forceMetadata && Date.now() - this.#forcedAt >= NO_LEADER_RETRY_MS;
+        const forceUpdate = this.#metadataStale && Date.now() - this.#refreshedAt >= METADATA_REFRESH_MS;
         if (forceUpdate) {
-          this.#forceMetadata = false;
-          this.#forcedAt = Date.now();
+          this.#metadataStale = false;
+          this.#refreshedAt = Date.now();
         }
-        const metadata = await this.#consumer.metadata({ topics: [...this.#options.topics], forceUpdate });
+        let metadata;
+        try {
+          metadata = await this.#consumer.metadata({ topics: [...this.#options.topics], forceUpdate });
+        } catch (error) {
+          // No broker answers: every partition waits; the membership notices a lost group by itself.
+          this.#warn('metadata', error, 'reading metadata for fetching failed; retrying');
+          this.#metadataStale = true;
+          this.#schedule(this.#options.retry.initialDelayMs * 5);
+          return;
+        }
         if (this.#stopped || this.#paused) return;
+        const now = Date.now();
         const byLeader = new Map<number, Partition[]>();
-        let leaderless = false;
+        let wakeAt = Number.POSITIVE_INFINITY;
         // Each round lists the partitions from a different one: the broker returns a batch larger
         // than maxBytesPerPartition only for the first partition with data in the request.
         const count = this.#partitions.length;
         const first = this.#rotation++ % count;
         for (let i = 0; i < count; i++) {
           const p = this.#partitions[(first + i) % count]!;
-          if (this.#fetching.has(p.key)) continue;
+          if (this.#fetching.has(p.key) || this.#resolving.has(p.key)) continue;
+          const held = this.#heldUntil.get(p.key);
+          if (held !== undefined) {
+            if (held > now) {
+              wakeAt = Math.min(wakeAt, held);
+              continue;
+            }
+            this.#heldUntil.delete(p.key);
+          }
           const leader = metadata.topics.get(p.topic)?.partitions[p.partition]?.leader;
           if (leader === undefined || leader < 0) {
-            leaderless = true;
+            // A leader election in progress: ask again soon, with fresh metadata.
+            this.#hold(p.key, LEADER_RETRY_MS, true);
+            wakeAt = Math.min(wakeAt, now + LEADER_RETRY_MS);
             continue;
           }
           if (this.#inFlight.has(leader)) continue;
@@ -194,44 +254,67 @@ export class FetchLoop {
           if (!list) byLeader.set(leader, (list = []));
           list.push(p);
         }
-        for (const [leader, partitions] of byLeader) this.#fetch(leader, partitions, metadata.topics);
-        if (leaderless) {
-          // A leader election in progress: ask again soon, with fresh metadata.
-          this.#forceMetadata = true;
-          if (this.#inFlight.size === 0) this.#schedule(NO_LEADER_RETRY_MS);
-        }
+        for (const [leader, partitions] of byLeader) this.#fetch(leader, partitions, metadata);
+        // Nothing in flight to wake the loop: the earliest held partition does.
+        if (this.#inFlight.size === 0 && wakeAt !== Number.POSITIVE_INFINITY) this.#schedule(Math.max(1, wakeAt - Date.now()));
       } while (this.#planAgain);
     } catch (error) {
-      this.#fail(error as Error);
+      // A bug in planning: not the member's fault either; retried after a pause, and said loudly.
+      this.#options.logger.error({ err: error }, 'planning a fetch failed; retrying');
+      this.#schedule(this.#options.retry.maxDelayMs);
     } finally {
       this.#planning = false;
     }
   }
 
-  #fetch(node: number, partitions: Partition[], topics: Map<string, { id: string }>): void {
+  /** Holds a partition for `ms` (after an error); with `refresh`, the next round reads fresh metadata. */
+  #hold(key: string, ms: number, refresh: boolean): void {
+    this.#heldUntil.set(key, Date.now() + ms);
+    if (refresh) this.#metadataStale = true;
+  }
+
+  /** Holds a partition with growing backoff (an error that may last). */
+  #backOff(key: string, refresh: boolean): number {
+    const attempt = this.#attempts.get(key) ?? 0;
+    this.#attempts.set(key, attempt + 1);
+    const ms = Math.max(LEADER_RETRY_MS, backoffDelay(attempt, this.#options.retry));
+    this.#hold(key, ms, refresh);
+    return ms;
+  }
+
+  #fetch(node: number, partitions: Partition[], metadata: Awaited<ReturnType<Consumer['metadata']>>): void {
     const requested = new Map<string, bigint>();
-    const byTopic = new Map<string, { topicId: string; partitions: { partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }[] }>();
-    const topicOf = new Map<string, string>(); // topic id → name
+    const byTopic = new Map<string, FetchArgs['topics'][number]>();
     for (const p of partitions) {
       const fetchOffset = this.#positions.get(p.key)!;
       requested.set(p.key, fetchOffset);
       this.#fetching.add(p.key);
+      const topic = metadata.topics.get(p.topic)!;
       let entry = byTopic.get(p.topic);
-      if (!entry) {
-        const topicId = topics.get(p.topic)!.id;
-        topicOf.set(topicId, p.topic);
-        byTopic.set(p.topic, (entry = { topicId, partitions: [] }));
-      }
-      // Leader epochs unknown (-1): the broker skips its fencing check, as for the stream's first fetch.
-      entry.partitions.push({ partition: p.partition, fetchOffset, partitionMaxBytes: this.#options.maxBytesPerPartition, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
+      if (!entry) byTopic.set(p.topic, (entry = { topic: p.topic, topicId: topic.id, partitions: [] }));
+      // The leader epoch we know: a broker that is no longer the leader, or knows a newer epoch, says so.
+      entry.partitions.push({ partition: p.partition, fetchOffset, partitionMaxBytes: this.#options.maxBytesPerPartition, currentLeaderEpoch: topic.partitions[p.partition]?.leaderEpoch ?? -1 });
     }
-    const done = this.#consumer
-      .fetch({ node, topics: [...byTopic.values()], maxBytes: this.#options.maxBytes, ...fetchWait(this.#flowing.has(node), this.#options), connectionPool: this.#pool })
-      .then(
-        (response) => this.#deliver(node, response, topicOf, requested),
-        (error: unknown) => this.#fail(error as Error),
+    const topicOf = new Map<string, string>(); // topic id (or name for v12) → name
+    for (const entry of byTopic.values()) topicOf.set(this.#options.fetchVersion >= 13 ? entry.topicId : entry.topic, entry.topic);
+    const broker = metadata.brokers.get(node);
+    const done = (broker ? this.#connection(broker) : Promise.reject(new Error(`no address for broker ${node} in the metadata`)))
+      .then((connection) =>
+        fetchRaw(connection, this.#options.fetchVersion, {
+          maxBytes: this.#options.maxBytes,
+          isolationLevel: this.#options.isolationLevel === 'read_committed' ? IsolationLevel.READ_COMMITTED : IsolationLevel.READ_UNCOMMITTED,
+          topics: [...byTopic.values()],
+          ...fetchWait(this.#flowing.has(node), this.#options),
+        }),
       )
-      .catch((error: unknown) => this.#fail(error as Error)) // thrown by onRecord
+      .then(
+        (response) => {
+          if (response.throttleTimeMs > 0) this.#options.logger.debug({ node, throttleTimeMs: response.throttleTimeMs }, 'fetch throttled by the broker (quota)');
+          this.#deliver(node, response.topics, topicOf, requested);
+        },
+        (error: unknown) => this.#leaderFailed(node, requested, error),
+      )
+      .catch((error: unknown) => this.#fail(error as Error)) // thrown while handing records over
       .finally(() => {
         this.#inFlight.delete(node);
         for (const key of requested.keys()) this.#fetching.delete(key);
@@ -240,41 +323,133 @@ export class FetchLoop {
     this.#inFlight.set(node, done);
   }
 
-  #deliver(node: number, response: FetchResponse, topicOf: Map<string, string>, requested: Map<string, bigint>): void {
-    if (this.#stopped) return;
-    // The record being handed over, so that a throw names it (RecordHandlingError).
-    let current: SourceRecord | undefined;
-    const deliver = this.#options.onRecord;
-    const onRecord = (record: SourceRecord): void => {
-      current = record;
-      deliver(record);
-    };
-    try {
-      this.#deliverRecords(node, response, topicOf, requested, onRecord);
-    } catch (error) {
-      throw current ? new RecordHandlingError(current, error) : error;
-    }
+  #connection(broker: { host: string; port: number }): Promise<Parameters<typeof fetchRaw>[0]> {
+    return new Promise((resolve, reject) => this.#pool.get(broker, (error, connection) => (error || !connection ? reject(error ?? new Error('no connection')) : resolve(connection))));
   }
 
-  #deliverRecords(node: number, response: FetchResponse, topicOf: Map<string, string>, requested: Map<string, bigint>, onRecord: (record: SourceRecord) => void): void {
+  /** A broker that could not be reached or failed the whole request: its partitions wait, metadata is read again. */
+  #leaderFailed(node: number, requested: ReadonlyMap<string, bigint>, error: unknown): void {
+    if (this.#stopped) return;
+    let ms = 0;
+    for (const key of requested.keys()) ms = Math.max(ms, this.#backOff(key, true));
+    this.#warn(`node-${node}`, error, `fetching from broker ${node} failed; its partitions wait and are fetched again (from their leader then)`, { node, partitions: [...requested.keys()], retryInMs: ms });
+  }
+
+  #deliver(node: number, topics: readonly { topic: string | null; topicId: string | null; partitions: RawFetchPartition[] }[], topicOf: Map<string, string>, requested: Map<string, bigint>): void {
+    if (this.#stopped) return;
     this.#flowing.delete(node);
-    for (const topicResponse of response.responses) {
-      const topic = topicOf.get(topicResponse.topicId);
+    for (const topicResponse of topics) {
+      const topic = topicOf.get(topicResponse.topicId ?? topicResponse.topic ?? '');
       if (topic === undefined) continue;
-      for (const { partitionIndex: partition, records } of topicResponse.partitions) {
+      for (const answer of topicResponse.partitions) {
+        const key = partitionKey(topic, answer.partition);
+        const from = requested.get(key);
+        // A partition this fetch did not ask for, or one whose position moved meanwhile.
+        if (from === undefined || this.#positions.get(key) !== from) continue;
+        if (answer.errorCode !== 0) {
+          this.#partitionError(key, from, answer);
+          continue;
+        }
+        this.#attempts.delete(key);
+        const records = answer.records;
         if (!records || records.length === 0) continue;
         this.#flowing.add(node);
-        const key = partitionKey(topic, partition);
-        const from = requested.get(key);
-        if (from === undefined || this.#positions.get(key) !== from) continue;
-        const next = emitBatchRecords(topic, partition, records, from, onRecord);
-        if (next === undefined) continue;
+        const next = this.#partitionRecords(topic, answer, records, from);
+        if (next === undefined || next <= from) continue;
         this.#positions.set(key, next);
         if (this.#commitTimer) this.#toCommit.set(key, next);
         // onRecord may have closed this loop (a rebalance): deliver nothing more.
         if (this.#stopped) return;
       }
     }
+  }
+
+  /**
+   * Reads one partition's batches and hands their records over; returns the next position. A batch
+   * that cannot be read becomes one dead letter and the partition goes on after it.
+   */
+  #partitionRecords(topic: string, answer: RawFetchPartition, records: Buffer, from: bigint): bigint | undefined {
+    let parsed;
+    let bad: BatchFormatError | undefined;
+    try {
+      parsed = parseRecordBatches(records);
+    } catch (error) {
+      if (!(error instanceof BatchFormatError)) throw error;
+      bad = error;
+      parsed = parseRecordBatches(records.subarray(0, error.position));
+    }
+    const aborted = this.#options.isolationLevel === 'read_committed' ? abortedBatches(parsed.batches, answer.abortedTransactions) : undefined;
+    let next = emitBatches(topic, answer.partition, parsed.batches, aborted, from, this.#options.onRecord);
+    if (bad === undefined || this.#stopped) return next;
+    const unreadable = unreadableBatch(topic, answer.partition, records, bad);
+    if (unreadable === undefined) {
+      // Not even the batch's offsets can be read: the partition cannot go past it. Held and retried
+      // (a broker returning garbage may recover); an operator can skip it with `replay --to-offset`.
+      this.#warn(`corrupt-${topic}:${answer.partition}`, bad, 'a record batch is unreadable, and so are its offsets: holding the partition', { topic, partition: answer.partition });
+      this.#backOff(partitionKey(topic, answer.partition), false);
+      return next;
+    }
+    if (unreadable.record.offset >= from) {
+      this.#options.logger.error({ topic, partition: answer.partition, offset: String(unreadable.record.offset), lastOffset: String(unreadable.next - 1n), err: bad }, 'a record batch cannot be read: dead-lettering it as one record (its raw bytes), going on after it');
+      this.#options.onRecord(unreadable.record);
+    }
+    if (next === undefined || unreadable.next > next) next = unreadable.next;
+    return next;
+  }
+
+  /** An error for one partition in an answer: that partition waits, the others go on. */
+  #partitionError(key: string, position: bigint, answer: RawFetchPartition): void {
+    const kind = fetchErrorKind(answer.errorCode);
+    const what = describeFetchError(answer.errorCode);
+    switch (kind) {
+      case FetchErrorKind.leaderMoved: {
+        // Metadata is read again and the partition is fetched from whoever leads it now.
+        const attempt = this.#attempts.get(key) ?? 0;
+        this.#attempts.set(key, attempt + 1);
+        this.#hold(key, attempt === 0 ? 0 : Math.min(LEADER_RETRY_MS * attempt, 2000), true);
+        this.#options.logger.info({ partition: key, error: what, currentLeader: answer.currentLeader ?? undefined }, 'partition leadership changed: fetching it from its leader');
+        return;
+      }
+      case FetchErrorKind.outOfRange:
+        this.#outOfRange(key, position, answer);
+        return;
+      default: {
+        const ms = this.#backOff(key, kind === FetchErrorKind.metadata);
+        this.#warn(`error-${key}-${answer.errorCode}`, new Error(what), 'fetching a partition failed; holding it and retrying', { partition: key, retryInMs: ms });
+      }
+    }
+  }
+
+  /** OFFSET_OUT_OF_RANGE: asks where to go on (the log start, or autoOffsetReset), then fetches from there. */
+  #outOfRange(key: string, position: bigint, answer: RawFetchPartition): void {
+    this.#resolving.add(key);
+    this.#options
+      .resolveOutOfRange(key, position)
+      .then(
+        (next) => {
+          if (this.#stopped || this.#positions.get(key) !== position) return;
+          this.#options.logger.warn({ partition: key, position: String(position), logStart: String(answer.logStartOffset), highWatermark: String(answer.highWatermark), next: String(next) }, 'the position is outside the partition\'s log: going on from the next valid offset');
+          this.#positions.set(key, next);
+          this.#attempts.delete(key);
+        },
+        (error: unknown) => {
+          const ms = this.#backOff(key, true);
+          this.#warn(`range-${key}`, error, 'finding a valid offset for a partition failed; retrying', { partition: key, retryInMs: ms });
+        },
+      )
+      .finally(() => {
+        this.#resolving.delete(key);
+        this.#schedule();
+      });
+  }
+
+  /** Warns once a minute per kind; the rest at debug (a broker down for an hour logs 60 lines, not 30,000). */
+  #warn(kind: string, error: unknown, message: string, fields: object = {}): void {
+    const now = Date.now();
+    const last = this.#loggedAt.get(kind) ?? 0;
+    const level = now - last >= 60_000 ? 'warn' : 'debug';
+    if (level === 'warn') this.#loggedAt.set(kind, now);
+    this.#options.logger[level]({ ...fields, err: error }, message);
   }
 
   /**
@@ -303,9 +478,9 @@ export class FetchLoop {
  * once cost the broker a third more CPU, and us a few percent). After an empty answer it long-polls
  * for the first byte, so a record after a quiet spell is handed over the moment it arrives.
  */
-export function fetchWait(flowing: boolean, o: Pick<FetchLoopOptions, 'minBytes' | 'minBytesWaitTime' | 'maxWaitTime'>): { minBytes: number; maxWaitTime: number } {
-  if (!flowing || o.minBytes <= 1) return { minBytes: 1, maxWaitTime: o.maxWaitTime };
-  return { minBytes: o.minBytes, maxWaitTime: Math.min(o.minBytesWaitTime, o.maxWaitTime) };
+export function fetchWait(flowing: boolean, o: Pick<FetchLoopOptions, 'minBytes' | 'minBytesWaitTime' | 'maxWaitTime'>): { minBytes: number; maxWaitMs: number } {
+  if (!flowing || o.minBytes <= 1) return { minBytes: 1, maxWaitMs: o.maxWaitTime };
+  return { minBytes: o.minBytes, maxWaitMs: Math.min(o.minBytesWaitTime, o.maxWaitTime) };
 }
 
 /** Waits for `promise`, at most `ms`. */

@@ -26,6 +26,7 @@ import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { kafkaClientOptions } from './connection.js';
 import { FetchLoop, RecordHandlingError } from './fetch-loop.js';
+import { negotiatedFetchVersion } from './wire/fetch-api.js';
 import { MembershipWatchdog } from './membership-watchdog.js';
 import { PoisonStrikes } from './poison-strikes.js';
 import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
@@ -127,6 +128,8 @@ export class KafkaSource implements RecordSource {
   /** Topics the pattern matched after this member started: they start at their beginning. */
   readonly #addedLater = new Set<string>();
   readonly #strikes: PoisonStrikes;
+  /** The Fetch version negotiated by the current consumer. */
+  #fetchVersion: number | undefined;
   readonly #watchdog: MembershipWatchdog;
   #watchdogTimer: NodeJS.Timeout | undefined;
 
@@ -210,6 +213,7 @@ export class KafkaSource implements RecordSource {
       });
     });
     this.#consumer = consumer;
+    this.#fetchVersion = undefined;
     this.#joined = false;
     if (this.#pattern) {
       const first = this.#topics.length === 0 && this.#addedLater.size === 0;
@@ -263,19 +267,32 @@ export class KafkaSource implements RecordSource {
   /** Starts this generation's fetch loop at the positions chosen for each assigned partition. */
   async #startLoop(consumer: Consumer, epoch: number, assignment: Assignment, continued: ReadonlyMap<string, bigint>): Promise<void> {
     if (assignment.partitions.length === 0) return;
-    const positions = await retryWithBackoff(() => this.#startPositions(consumer, assignment.partitions, continued), {
-      ...this.retry,
-      attempts: 5,
-      signal: this.#stopSignal.signal,
-      onRetry: (error, attempt) => this.logger.warn({ err: error, attempt }, 'reading start offsets failed; retrying'),
-    });
-    if (epoch !== this.#epoch) return; // another rebalance began meanwhile
+    // A broker that does not answer is waited for here, for as long as this generation lasts (the
+    // membership watchdog notices when the group itself is gone): not a reason to rejoin.
+    const superseded = (): boolean => epoch !== this.#epoch || this.#closing;
+    const untilAnswered = <T>(what: string, attempt: () => Promise<T>): Promise<T | undefined> =>
+      retryWithBackoff(async () => (superseded() ? undefined : attempt()), {
+        ...this.retry,
+        signal: this.#stopSignal.signal,
+        retryable: () => !superseded(),
+        onRetry: (error, n) => this.logger.warn({ err: error, attempt: n }, `${what} failed; retrying`),
+      });
+    const positions = await untilAnswered('reading start offsets', () => this.#startPositions(consumer, assignment.partitions, continued));
+    if (positions === undefined || epoch !== this.#epoch) return; // another rebalance began meanwhile
     this.#handlers!.onPositioned(positions);
     if (this.#closing) return;
     const handlers = this.#handlers!;
+    // The Fetch version the consumer negotiated with its brokers (asked once per consumer).
+    this.#fetchVersion ??= await untilAnswered('negotiating the Fetch version', () => negotiatedFetchVersion(consumer));
+    if (this.#fetchVersion === undefined || superseded()) return;
     const loop: FetchLoop = new FetchLoop({
       consumer,
       connection: kafkaClientOptions(this.config),
+      fetchVersion: this.#fetchVersion,
+      isolationLevel: this.config.isolationLevel,
+      retry: this.retry,
+      logger: this.logger,
+      resolveOutOfRange: (key, position) => this.#resolveOutOfRange(consumer, key, position),
       topics: [...this.#topics],
       positions,
       maxBytes: this.config.maxBytes,
@@ -366,6 +383,19 @@ export class KafkaSource implements RecordSource {
     const { topic, partition, offset } = error.record;
     const count = this.#strikes.strike(error.record, error.message);
     this.logger.error({ topic, partition, offset: String(offset), strikes: count, poisonAfter: this.#strikes.poisonAfter, err: error.error }, 'handing a record to the pipeline threw; starting over from the committed offsets');
+  }
+
+  /**
+   * Where a partition goes on when its position left the log while it was being read (retention
+   * deleted the records, the topic was truncated or re-created): the same rule as at the start.
+   */
+  async #resolveOutOfRange(consumer: Consumer, key: string, position: bigint): Promise<bigint> {
+    const bounds = (await this.#logBounds(consumer, [key])).get(key);
+    const reset = this.#withinLog(key, position, bounds);
+    if (reset === undefined) return position; // back in range (a leader that had not caught up)
+    const offset = reset === EARLIEST ? bounds?.start : bounds?.end;
+    if (offset === undefined) throw new Error(`no ${reset === EARLIEST ? 'earliest' : 'latest'} offset for ${key}`);
+    return offset;
   }
 
   /** Stops the current loop; it delivers nothing more (and its epoch is over anyway). */

@@ -12,6 +12,11 @@ export interface SourceRecord {
    * the original record. Never taken from headers of ordinary records, which any producer can forge.
    */
   origin?: RecordOrigin | undefined;
+  /**
+   * Set when the source could not read the record batch this record stands for (its raw bytes are the
+   * value, its offset the batch's first): dead-lettered as it is (class decode).
+   */
+  unreadable?: { errorType: string; reason: string } | undefined;
 }
 
 export interface RecordOrigin {
