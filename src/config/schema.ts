@@ -142,7 +142,7 @@ export const configSchema = z.strictObject({
   /** Confluent-compatible schema registry, for Avro topics. */
   schemaRegistry: z
     .strictObject({
-      url: z.url(),
+      url: httpUrl,
       username: z.string().optional(),
       password: z.string().optional(),
       caFile: z.string().optional(),

@@ -21,7 +21,8 @@ export function maskUrl(url: string): string {
   } catch {
     return maskInvalidUrl(url);
   }
-  if (parsed.username === '' && parsed.password === '') return url;
+  // `user:pw@host:8081` parses too, as scheme `user:` with an opaque path: no host, an `@` in it.
+  if (parsed.username === '' && parsed.password === '') return parsed.host === '' && url.includes('@') ? maskInvalidUrl(url) : url;
   if (parsed.password !== '') parsed.password = MASK;
   else parsed.username = MASK;
   return parsed.toString();
