@@ -38,7 +38,8 @@ function maskInvalidUrl(text: string): string {
 
 /** Every `scheme://user:password@` in the text becomes `scheme://***@`. */
 export function redactUrls(text: string): string {
-  return text.replace(URL_USERINFO, `$1${MASK}@`);
+  // `user:***@` (already masked by maskUrl) stays as it is: the user name is no secret.
+  return text.replace(URL_USERINFO, (match, scheme: string) => (/^[^:@\s/]*:\*\*\*@$/.test(match.slice(scheme.length)) ? match : `${scheme}${MASK}@`));
 }
 
 /** A URL's user information, decoded, and the URL without it (for basic auth instead of the URL). */
