@@ -106,7 +106,11 @@ export function escapeControl(text: string): string {
   });
 }
 
-/** JSON text with the characters JSON.stringify leaves raw (DEL, C1, bidi and zero-width) as \u escapes: the same value, safe in a terminal. */
+/** What JSON.stringify leaves raw inside strings: DEL, C1, and the bidi and zero-width characters (it
+ *  escapes C0 itself; a raw line break in its output is indentation). */
+const RAW_IN_JSON = /[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+
+/** JSON text (indented or not) with those characters as \u escapes: the same value, safe in a terminal. */
 export function escapeJsonControl(json: string): string {
-  return json.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

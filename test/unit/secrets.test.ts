@@ -88,6 +88,10 @@ describe('escapeControl, escapeJsonControl', () => {
     const text = escapeJsonControl(JSON.stringify(value));
     assert.deepEqual(JSON.parse(text), value);
     assert.ok(!RAW_CONTROL.test(text) && !text.includes('\n'), text);
+    // Indented JSON keeps its line breaks (they are whitespace, not data).
+    const indented = escapeJsonControl(JSON.stringify(value, null, 2));
+    assert.deepEqual(JSON.parse(indented), value);
+    assert.equal(indented.split('\n').length, 3);
   });
 });
 
