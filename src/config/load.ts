@@ -119,7 +119,7 @@ function moveRegistryCredentials(config: Config, origins: Map<string, Origin>): 
   if (username === undefined) return;
   if (registry.username !== undefined || registry.password !== undefined) {
     const where = origins.get('schemaRegistry.url') ?? 'schemaRegistry.url';
-    throw new ConfigError(`  ${where} (schemaRegistry.url) carries a user name and password, and schemaRegistry.username/password are set too: set the credentials in one place`);
+    throw new ConfigError(`  ${where} (schemaRegistry.url) carries user information, and schemaRegistry.username/password are set too: set the credentials in one place`);
   }
   registry.url = url;
   registry.username = username;
