@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { splitUrlCredentials } from '../util/redact.js';
 
 export interface DemoProduceOptions {
   brokers: string[];
@@ -26,9 +27,12 @@ const WORDS = ['kafka', 'elasticsearch', 'opensearch', 'stream', 'index', 'consu
 
 /** Registers the schema under `<topic>-value` and returns its id. */
 export async function registerSchema(registryUrl: string, subject: string, schema: string): Promise<number> {
-  const response = await fetch(`${registryUrl.replace(/\/+$/, '')}/subjects/${encodeURIComponent(subject)}/versions`, {
+  // fetch refuses URLs with user information: it goes as basic auth.
+  const { url, username, password } = splitUrlCredentials(registryUrl);
+  const auth: Record<string, string> = username !== undefined ? { authorization: `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` } : {};
+  const response = await fetch(`${url.replace(/\/+$/, '')}/subjects/${encodeURIComponent(subject)}/versions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', ...auth },
     body: JSON.stringify({ schema }),
   });
   if (!response.ok) throw new Error(`registering ${subject} failed: ${response.status} ${await response.text()}`);

@@ -9,6 +9,8 @@ import { formatShown, shownRecord, ValueDecoder } from '../dlq/show.js';
 import { formatSummary, SummaryBuilder } from '../dlq/summary.js';
 import { dlqTopicFor } from '../dead-letter/failure.js';
 import { createLogger } from '../util/logger.js';
+import { redactorFor } from '../config/secrets.js';
+import { escapeJsonControl } from '../util/redact.js';
 
 const WHICH = `  --topic T        the source topic whose dead letters to use (default: the only configured topic)
   --dlq-topic D    read this dead-letter topic instead of errors.dlqTopic for the source topic
@@ -68,7 +70,8 @@ function load(argv: string[]): { config: Config; flags: Map<string, string> } {
 
 const dlqTopicOf = (config: Config, flags: Map<string, string>): string => flags.get('dlq-topic') ?? dlqTopicFor(config.errors.dlqTopic, chooseSourceTopic(config, flags.get('topic')));
 
-const json = (value: unknown, space?: number): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), space);
+/** JSON whose text is safe in a terminal too (producers' data may hold escape sequences: escaped, same value). */
+const json = (value: unknown, space?: number): string => escapeJsonControl(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), space));
 
 function integerFlag(flags: Map<string, string>, name: string): number | undefined {
   const text = flags.get(name);
@@ -95,7 +98,7 @@ async function show(argv: string[]): Promise<number> {
   const errorType = flags.get('error-type');
   const key = flags.get('key');
   const stop = new AbortController();
-  const decoder = new ValueDecoder(config, createLogger('warn', false), stop.signal);
+  const decoder = new ValueDecoder(config, createLogger('warn', false, redactorFor(config)), stop.signal);
   const chosen: Parameters<typeof shownRecord>[0][] = [];
   try {
     await readDeadLetters(config.kafka, topic, {

@@ -1,7 +1,10 @@
 // The `kafka-to-elastic` command line: run | status | lag | replay | config check | dlq.
 import type { Admin } from '@platformatic/kafka';
 import { configFlags, parseFlags } from '../config/flags.js';
-import { ConfigError, loadConfig, loadKafkaConfig, maskSecrets } from '../config/load.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig, loadHttpConfig, loadKafkaConfig, maskSecrets } from '../config/load.js';
+import { redactorFor } from '../config/secrets.js';
+import { redactUrls } from '../util/redact.js';
 import type { Config } from '../config/schema.js';
 import { groupLag } from '../admin/group-offsets.js';
 import { kafkaClientOptions } from '../source/connection.js';
@@ -33,8 +36,10 @@ commands:
 Waits until Kafka, the topics and the search engine are ready, then consumes and indexes until
 SIGTERM/SIGINT (flushes, commits, leaves the group, exits 0).
 ${CONFIG_HELP}`,
-  status: `usage: kafka-to-elastic status [--url URL]
-Prints the JSON of a running service's /status (default http://127.0.0.1:$K2E_HTTP_PORT, port 8080).`,
+  status: `usage: kafka-to-elastic status [--url URL] [--token-file FILE] [--config FILE]
+Prints the JSON of a running service's /status (default: http.host and http.port of the configuration,
+127.0.0.1:8080). When the service requires a bearer token (http.tokenFile), it is read from --token-file
+or from the configuration (http.tokenFile, K2E_HTTP_TOKEN_FILE).`,
   lag: `usage: kafka-to-elastic lag [--group G] [--topics a,b] [--brokers host:port] [--json]
 Reads committed and end offsets from the broker; no service needs to run. Defaults from the configuration.`,
   replay: `usage: kafka-to-elastic replay --group G (--to-earliest | --to-offset P:O[,P:O] | --to-timestamp T) [--topics a,b]
@@ -120,14 +125,40 @@ async function replay(argv: string[]): Promise<number> {
 }
 
 async function status(argv: string[]): Promise<number> {
-  const url = flagMap(argv).get('url') ?? `http://127.0.0.1:${process.env.K2E_HTTP_PORT ?? '8080'}`;
-  const response = await fetch(new URL('/status', url)).catch(() => undefined);
+  const flags = flagMap(argv);
+  const http = loadHttpConfig({ flags: configFlags(argv, ['url', 'token-file', 'config']), ...(flags.has('config') ? { file: flags.get('config')! } : {}) });
+  const url = flags.get('url') ?? `http://${localAddress(http.host)}:${http.port}`;
+  const token = flags.has('token-file') ? readToken(flags.get('token-file')!) : http.token;
+  const response = await fetch(new URL('/status', url), token ? { headers: { authorization: `Bearer ${token}` } } : {}).catch(() => undefined);
   if (!response) {
-    console.error(`no service answers on ${url}/status`);
+    console.error(`no service answers on ${redactUrls(url)}/status`);
+    return 1;
+  }
+  if (response.status === 401) {
+    console.error(`${redactUrls(url)}/status wants a bearer token${token ? ', and refused this one' : ''}: pass --token-file FILE, or set http.tokenFile (K2E_HTTP_TOKEN_FILE) to the file the service reads`);
+    return 1;
+  }
+  if (!response.ok) {
+    console.error(`${redactUrls(url)}/status answered ${response.status}`);
     return 1;
   }
   console.log(JSON.stringify(await response.json(), null, 2));
   return 0;
+}
+
+/** Where this host reaches a service listening on `host`: loopback for the wildcard addresses. */
+function localAddress(host: string | undefined): string {
+  const bare = host?.replace(/^\[(.*)\]$/, '$1');
+  if (bare === undefined || bare === '::' || bare === '0.0.0.0') return '127.0.0.1';
+  return bare.includes(':') ? `[${bare}]` : bare;
+}
+
+function readToken(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new ConfigError(`--token-file ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
 }
 
 /** `dlq ...`, loaded only when used: `run` starts no slower for it. */
@@ -183,7 +214,8 @@ export async function main(argv: string[], shutdown?: AbortSignal): Promise<numb
         if (rest[0] !== 'check') break;
         const flags = flagMap(args);
         const config = loadConfig({ flags: configFlags(args, ['config']), ...(flags.has('config') ? { file: flags.get('config')! } : {}) });
-        console.log(JSON.stringify(maskSecrets(config), null, 2));
+        // Masked by key, then every known secret value and URL password wherever else it might sit.
+        console.log(redactorFor(config).redact(JSON.stringify(maskSecrets(config), null, 2)));
         console.error('configuration is valid');
         return 0;
       }
@@ -219,6 +251,11 @@ export async function main(argv: string[], shutdown?: AbortSignal): Promise<numb
     if (error instanceof ConfigError || error instanceof ReplayError) {
       console.error(error.message);
       return 2;
+    }
+    // Printed with its stack by the bin: no URL password in it, whatever library wrote the message.
+    if (error instanceof Error) {
+      error.message = redactUrls(error.message);
+      if (error.stack) error.stack = redactUrls(error.stack);
     }
     throw error;
   }

@@ -2,7 +2,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import type { Server } from 'node:http';
-import { boundPort, HttpPortError, startHttpServer, type StatusSource } from '../http/server.js';
+import { boundHost, boundPort, HttpPortError, startHttpServer, type StatusSource } from '../http/server.js';
+import { redactorFor } from '../config/secrets.js';
 import { InitCheckError, waitUntilReady } from '../setup/init-check.js';
 import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
 import { HealthMonitor } from '../health/health-monitor.js';
@@ -30,7 +31,8 @@ export interface RunOptions {
  *   SIGTERM/SIGINT do (when running in the main thread).
  */
 export async function runService(config: Config, shutdown?: AbortSignal, options: RunOptions = {}): Promise<number> {
-  const root = createLogger(config.logLevel, config.logFormat === 'pretty');
+  const redactor = redactorFor(config);
+  const root = createLogger(config.logLevel, config.logFormat === 'pretty', redactor);
   const logger = options.logBindings ? root.child(options.logBindings) : root;
   let pipeline: Pipeline | undefined;
   let consuming = false;
@@ -52,13 +54,13 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
   else {
     let server: Server;
     try {
-      server = await startHttpServer(config.http.port, source);
+      server = await startHttpServer({ ...config.http, redact: (text) => redactor.redact(text) }, source);
     } catch (error) {
       if (!(error instanceof HttpPortError)) throw error;
       logger.fatal(error.message);
       return 2;
     }
-    logger.info({ port: boundPort(server) }, 'http endpoints listening');
+    logger.info({ host: boundHost(server), tokenRequired: config.http.token !== undefined, port: boundPort(server) }, 'http endpoints listening');
     http = server;
   }
 

@@ -7,7 +7,11 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { decodeCloudId } from '../sink/cloud-id.js';
 import { parseFlags } from './flags.js';
-import { type Config, configChecks, configSchema, REREAD_SECRET_FILES, SECRET_HEADER, SECRET_KEYS, URL_KEYS } from './schema.js';
+import { type Config, configChecks, configSchema, REREAD_SECRET_FILES, SECRET_KEYS } from './schema.js';
+import { redactorFor, shownValue } from './secrets.js';
+import { splitUrlCredentials } from '../util/redact.js';
+
+export { maskSecrets } from './secrets.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -48,6 +52,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   K2E_SCHEMA_REGISTRY_PASSWORD: 'schemaRegistry.password',
   K2E_DLQ_TOPIC: 'errors.dlqTopic',
   K2E_HTTP_PORT: 'http.port',
+  K2E_HTTP_HOST: 'http.host',
+  K2E_HTTP_TOKEN: 'http.token',
   K2E_MAX_HEAP_MB: 'maxHeapMb',
   K2E_MAX_YOUNG_GENERATION_MB: 'maxYoungGenerationMb',
   K2E_HEAP_GROWTH_PERCENT: 'heapGrowthPercent',
@@ -98,7 +104,26 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!result.success) throw new ConfigError(describeIssues(result.error, raw, origins));
   checkFiles(result.data.kafka, origins);
   checkFiles(result.data.elastic, origins, 'elastic');
+  moveRegistryCredentials(result.data, origins);
   return result.data;
+}
+
+/**
+ * User information in schemaRegistry.url becomes schemaRegistry.username/password (basic auth), so
+ * the URL the service keeps, logs and shows carries no credentials (fetch refuses such URLs anyway).
+ */
+function moveRegistryCredentials(config: Config, origins: Map<string, Origin>): void {
+  const registry = config.schemaRegistry;
+  if (!registry) return;
+  const { url, username, password } = splitUrlCredentials(registry.url);
+  if (username === undefined) return;
+  if (registry.username !== undefined || registry.password !== undefined) {
+    const where = origins.get('schemaRegistry.url') ?? 'schemaRegistry.url';
+    throw new ConfigError(`  ${where} (schemaRegistry.url) carries user information, and schemaRegistry.username/password are set too: set the credentials in one place`);
+  }
+  registry.url = url;
+  registry.username = username;
+  if (password !== undefined) registry.password = password;
 }
 
 /** Certificate, key and token files must be readable at start (they are read again when connecting). */
@@ -134,6 +159,14 @@ export function loadKafkaConfig(options: LoadOptions = {}): { kafka: Config['kaf
   }
   for (const issue of result.error.issues) if (issue.path[0] === 'dlqTopic') issue.path.splice(0, 1, 'errors', 'dlqTopic');
   throw new ConfigError(describeIssues(result.error, raw, origins));
+}
+
+/** The `http` section alone (for the `status` command: where the service listens, its token). */
+export function loadHttpConfig(options: LoadOptions = {}): Config['http'] {
+  const { raw, origins } = collect(options);
+  const result = z.object({ http: configSchema.shape.http }).safeParse({ http: raw.http });
+  if (!result.success) throw new ConfigError(describeIssues(result.error, raw, origins));
+  return result.data.http;
 }
 
 function collect(options: LoadOptions): { raw: Record<string, unknown>; origins: Map<string, Origin> } {
@@ -233,8 +266,16 @@ function readConfigFile(file: string): Record<string, unknown> {
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a mapping at the top level');
     return parsed as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigError(`config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+    throw new ConfigError(`config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${parseProblem(error as Error)}`);
   }
+}
+
+/** A parser's message without the excerpt of the file it quotes (the line may hold a secret): the position is enough. */
+function parseProblem(error: Error): string {
+  return error.message
+    .split('\n')[0]!
+    .replace(/:$/, '')
+    .replace(/,? ?"[\s\S]*" is not valid JSON/, ' is not valid JSON');
 }
 
 /** `{a: {b: 1}}` → [["a.b", 1]]; arrays are values, not branches, and so are maps keyed by data
@@ -251,7 +292,12 @@ function flatten(node: Record<string, unknown>, prefix = ''): [string, unknown][
 function coerce(key: string, text: string): unknown {
   const expected = schemaAt(key);
   const trimmed = text.trim();
-  if (expected instanceof z.ZodArray) return trimmed.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = (): string[] => trimmed.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (expected instanceof z.ZodArray) return list();
+  // `all | none | [names]`: a word the union takes as it is, else a comma-separated list.
+  if (expected instanceof z.ZodUnion && (expected.options as z.ZodType[]).some((o) => o instanceof z.ZodArray)) {
+    return (expected.options as z.ZodType[]).some((o) => !(o instanceof z.ZodArray) && o.safeParse(trimmed).success) ? trimmed : list();
+  }
   const allows = (type: typeof z.ZodNumber | typeof z.ZodBoolean): boolean =>
     expected instanceof type || (expected instanceof z.ZodUnion && (expected.options as z.ZodType[]).some((o) => o instanceof type));
   if (allows(z.ZodNumber)) return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed; // the schema rejects text
@@ -296,6 +342,7 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
   node[keys.at(-1)!] = value;
 }
 
+/** Every issue on a line naming where the value came from; no secret value, no URL password, in any line. */
 function describeIssues(error: z.ZodError, raw: Record<string, unknown>, origins: Map<string, Origin>): string {
   const lines = error.issues.map((issue) => {
     // A list element's issue (kafka.brokers.0) is reported against the whole key.
@@ -304,44 +351,13 @@ function describeIssues(error: z.ZodError, raw: Record<string, unknown>, origins
     if (issue.code === 'unrecognized_keys') return `  ${origins.get(`${key ? `${key}.` : ''}${issue.keys[0]}`) ?? key}: unknown key(s) ${issue.keys.join(', ')}`;
     const value = keys.reduce<unknown>((node, k) => (node as Record<string, unknown> | undefined)?.[k], raw);
     const where = origins.get(key) ?? envVariableFor(key) ?? key;
-    const shown = SECRET_KEYS.has(key) ? '"***"' : JSON.stringify(value);
-    return `  ${where} (${key}) ${value === undefined ? 'is not set' : `is ${shown}`}: ${issue.message}`;
+    return `  ${where} (${key}) ${value === undefined ? 'is not set' : `is ${shownValue(key, value)}`}: ${issue.message}`;
   });
-  return `invalid configuration:\n${lines.join('\n')}`;
+  // Secret values the messages themselves might quote (a refinement's input, a header under a key).
+  return redactorFor(raw).redact(`invalid configuration:\n${lines.join('\n')}`);
 }
 
 function envVariableFor(key: string): string | undefined {
   const variable = Object.entries(ENV_KEYS).find(([, k]) => k === key)?.[0];
   return variable ? `${variable} / --${key}` : undefined;
-}
-
-/** The config with every secret replaced by "***", for printing: secret keys, URL passwords, credential headers. */
-export function maskSecrets(config: Config): unknown {
-  const copy = structuredClone(config) as Record<string, unknown>;
-  for (const key of SECRET_KEYS) {
-    const parts = key.split('.');
-    const parent = getPath(copy, parts.slice(0, -1).join('.'));
-    if (parent !== null && typeof parent === 'object' && (parent as Record<string, unknown>)[parts.at(-1)!] !== undefined) (parent as Record<string, unknown>)[parts.at(-1)!] = '***';
-  }
-  for (const key of URL_KEYS) {
-    const value = getPath(copy, key);
-    if (value !== undefined) setPath(copy, key, Array.isArray(value) ? value.map((v) => maskUrlPassword(String(v))) : maskUrlPassword(String(value)));
-  }
-  const headers = getPath(copy, 'elastic.headers');
-  if (headers !== null && typeof headers === 'object') {
-    for (const name of Object.keys(headers)) if (SECRET_HEADER.test(name)) (headers as Record<string, string>)[name] = '***';
-  }
-  return copy;
-}
-
-/** http://user:secret@host/ → http://user:***@host/ */
-export function maskUrlPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password === '') return url;
-    parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }

@@ -150,7 +150,7 @@ export const configSchema = z.strictObject({
   /** Confluent-compatible schema registry, for Avro topics. */
   schemaRegistry: z
     .strictObject({
-      url: z.url(),
+      url: httpUrl,
       username: z.string().optional(),
       password: z.string().optional(),
       caFile: z.string().optional(),
@@ -251,6 +251,11 @@ export const configSchema = z.strictObject({
     /** Per engine error type: systemic (hold and retry), rejected (errors.policy) or retriable,
      *  replacing the default class (src/sink/bulk-response.ts), e.g. { mapper_parsing_exception: systemic }. */
     classify: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'an engine error type such as mapper_parsing_exception, or http_<status>'), z.enum(ERROR_CLASSES)).default({}),
+    /** Which headers of the original record a dead letter carries: all, none, or these names (any
+     *  case); unset: all but credential-like ones (src/dead-letter/header-filter.ts). */
+    dlqHeaders: z
+      .union([z.enum(['all', 'none']), z.array(z.string().min(1))], { error: 'expected all, none, or a list of header names' })
+      .optional(),
   }),
   /** Per topic (exact name): settings replacing the global ones for that topic's records. */
   topicOverrides: z
@@ -289,6 +294,10 @@ export const configSchema = z.strictObject({
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
   http: z.strictObject({
     port: z.number().int().min(0).max(65535).default(8080),
+    /** The address to listen on; default: every address, IPv6 and IPv4 (IPv4 only where the host has no IPv6). */
+    host: z.string().regex(/^\S+$/, 'expected an IP address or a host name').optional(),
+    /** Bearer token /status and /metrics require (usually http.tokenFile, read at start); /health and /ready stay open. */
+    token: z.string().regex(/^[\x21-\x7e]{16,}$/, 'expected at least 16 printable ASCII characters without spaces').optional(),
     /** How often /ready re-checks that the broker and the search engine answer. */
     healthIntervalMs: z.number().int().positive().default(5_000),
   }),
@@ -340,22 +349,5 @@ function connectionChecks(config: z.infer<typeof configSchema>, ctx: z.Refinemen
 
 export type Config = z.infer<typeof configSchema>;
 
-/**
- * Keys whose values never appear in output (config check, logs, /status). Each can also come from a
- * file: `<key>File` in the config, `<VARIABLE>_FILE` in the environment (read once at start).
- */
-export const SECRET_KEYS: ReadonlySet<string> = new Set([
-  'kafka.sasl.password',
-  'kafka.sasl.token',
-  'kafka.tls.passphrase',
-  'elastic.password',
-  'elastic.apiKey',
-  'elastic.tls.passphrase',
-  'schemaRegistry.password',
-]);
-/** Secrets whose `<key>File` is kept as a path and re-read whenever needed (rotated tokens). */
-export const REREAD_SECRET_FILES: ReadonlySet<string> = new Set(['kafka.sasl.token']);
-/** URL keys whose user information (a proxy's or an engine's password) is masked in output. */
-export const URL_KEYS: readonly string[] = ['elastic.url', 'elastic.urls', 'elastic.proxy'];
-/** Header names whose values are masked in output. */
-export const SECRET_HEADER = /authorization|token|secret|key|cookie|password/i;
+// The secret keys live in a module without zod: the service thread masks with them without loading the schema.
+export { REREAD_SECRET_FILES, SECRET_HEADER, SECRET_KEYS, URL_KEYS } from './secret-keys.js';

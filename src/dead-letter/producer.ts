@@ -1,5 +1,6 @@
 // The dead-letter producer: a record that can never be indexed is produced to its dead-letter topic
-// unchanged (key, value, headers) with headers saying why, so nothing is lost and it can be re-driven.
+// unchanged (key, value, and the headers errors.dlqHeaders lets through) with headers saying why, so
+// nothing is lost and it can be re-driven.
 import { Producer } from '@platformatic/kafka';
 import type { Config } from '../config/schema.js';
 import { kafkaClientOptions } from '../source/connection.js';
@@ -8,12 +9,14 @@ import { retryWithBackoff } from '../util/backoff.js';
 import { defaultInstanceId } from '../util/instance-id.js';
 import type { Logger } from '../util/logger.js';
 import { type DeadLetter, type DeadLetterSink, DLQ_HEADERS, dlqTopicFor, type Failure } from './failure.js';
+import { dlqHeaderFilter, headersReadBy } from './header-filter.js';
 
 const OUR_HEADERS: ReadonlySet<string> = new Set(Object.values(DLQ_HEADERS));
 
 export class DeadLetterQueue implements DeadLetterSink {
   readonly #producer: Producer;
   readonly #instance: string;
+  readonly #copyHeader: (name: string) => boolean;
   /** One send at a time: concurrent sends through @platformatic/kafka's idempotent producer were
    *  seen to lose a record (acknowledged, never written). Each send carries many records instead. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -25,6 +28,7 @@ export class DeadLetterQueue implements DeadLetterSink {
   ) {
     this.#producer = new Producer({ ...kafkaClientOptions(config.kafka, '-dlq'), idempotent: true, acks: -1 });
     this.#instance = config.instanceId ?? defaultInstanceId();
+    this.#copyHeader = dlqHeaderFilter(config.errors.dlqHeaders, headersReadBy(config));
   }
 
   /**
@@ -53,7 +57,7 @@ export class DeadLetterQueue implements DeadLetterSink {
   #message(record: SourceRecord, failure: Failure) {
     const topic = dlqTopicFor(this.config.errors.dlqTopic, record.topic);
     const headers = new Map<Buffer, Buffer>();
-    for (const [key, value] of record.headers) if (!OUR_HEADERS.has(key)) headers.set(Buffer.from(key), value);
+    for (const [key, value] of record.headers) if (!OUR_HEADERS.has(key) && this.#copyHeader(key)) headers.set(Buffer.from(key), value);
     // A re-driven dead letter that fails again keeps naming its original record (record.origin, set
     // by `dlq redrive` only: k2e.source.* headers of ordinary records are a producer's, never trusted).
     const source = record.origin ?? record;

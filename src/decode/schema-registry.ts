@@ -3,6 +3,7 @@
 // retriable error; unknown id → a permanent one (the record goes to the dead-letter topic).
 import { readFileSync } from 'node:fs';
 import { Agent, fetch } from 'undici';
+import { splitUrlCredentials } from '../util/redact.js';
 
 export class RegistryUnavailableError extends Error {
   override name = 'RegistryUnavailableError';
@@ -29,10 +30,15 @@ export class SchemaRegistryClient {
   readonly #base: string;
 
   constructor(private readonly options: RegistryOptions) {
-    this.#base = options.url.replace(/\/+$/, '');
+    // User information in the URL is basic auth (the loader moves it already; any other caller too):
+    // the URL kept, requested and quoted in messages carries none.
+    const inUrl = splitUrlCredentials(options.url);
+    this.#base = inUrl.url.replace(/\/+$/, '');
     this.#headers = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
-    if (options.username !== undefined) {
-      this.#headers.authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
+    const username = options.username ?? inUrl.username;
+    const password = options.username !== undefined ? options.password : inUrl.password;
+    if (username !== undefined) {
+      this.#headers.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
     }
     this.#dispatcher = new Agent({
       connect: {

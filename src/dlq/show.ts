@@ -1,10 +1,13 @@
 // `dlq show`: dead letters one by one with their reason, where they came from, their other headers,
 // and the value decoded the way the service decodes the source topic (JSON, Avro through the
-// registry, text), or raw with the decoding error when that is what failed.
+// registry, text), or raw with the decoding error when that is what failed. Everything in a dead
+// letter came from a producer: every control character is printed escaped, so no key, value, header
+// or reason can move the cursor, recolour, retitle or clear the terminal, or forge a line.
 import type { Config } from '../config/schema.js';
 import type { Decoded } from '../decode/json.js';
 import { RecordDecoders } from '../decode/decoders.js';
 import type { Logger } from '../util/logger.js';
+import { escapeControl } from '../util/redact.js';
 import { bytesAsText, type DeadLetterRecord } from './records.js';
 
 export interface ShownRecord {
@@ -82,5 +85,5 @@ export function formatShown(r: ShownRecord): string {
   } else {
     lines.push(`  value    ${r.value === null ? '(null: a tombstone)' : JSON.stringify(r.value)}`);
   }
-  return lines.join('\n');
+  return lines.map(escapeControl).join('\n');
 }

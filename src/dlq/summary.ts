@@ -1,6 +1,7 @@
 // `dlq summary`: counts of a dead-letter topic by error class and type and by source partition, so
 // an operator sees what broke, where, and since when, before looking at single records.
 import type { DeadLetterRecord } from './records.js';
+import { escapeControl } from '../util/redact.js';
 
 export interface DlqSummary {
   topic: string;
@@ -65,7 +66,7 @@ export function formatSummary(summary: DlqSummary): string {
       .map(([p, o]) => `${p}:${o}`)
       .join(' ')})`,
   ];
-  if (summary.records === 0) return lines.join('\n');
+  if (summary.records === 0) return lines.map(escapeControl).join('\n');
   lines.push(`dead-lettered between ${iso(summary.first)} and ${iso(summary.last)}`, '', 'by error:');
   lines.push(`  ${'class'.padEnd(10)} ${'type'.padEnd(40)} ${'records'.padStart(8)}`);
   for (const e of summary.byError) lines.push(`  ${e.errorClass.padEnd(10)} ${e.errorType.padEnd(40)} ${String(e.count).padStart(8)}`);
@@ -75,5 +76,5 @@ export function formatSummary(summary: DlqSummary): string {
     const where = `${s.topic}:${s.partition ?? '?'}`;
     lines.push(`  ${where.padEnd(40)} ${String(s.count).padStart(8)}  ${s.firstOffset ?? '-'}..${s.lastOffset ?? '-'}`);
   }
-  return lines.join('\n');
+  return lines.map(escapeControl).join('\n');
 }

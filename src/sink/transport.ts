@@ -85,7 +85,9 @@ export class Transport {
     if (urls.length === 0) throw new Error('elastic: no endpoint (set elastic.url, elastic.urls or elastic.cloudId)');
     this.#endpoints = urls.map(parseEndpoint);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#headers = settings.headers ?? {};
+    // Lower-cased: credentials of the endpoint or elastic.username/apiKey replace an Authorization
+    // header given here instead of going out beside it.
+    this.#headers = Object.fromEntries(Object.entries(settings.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
     this.#authorization = settings.apiKey ? `ApiKey ${settings.apiKey}` : settings.username !== undefined ? basic(settings.username, settings.password ?? '') : undefined;
     this.#hints = { ca: 'elastic.tls.caFile', key: 'elastic.tls.certFile, keyFile and passphrase', servername: 'elastic.tls.servername', proxy: 'elastic.proxy' };
     const tls = settings.tls ? tlsFileOptions(settings.tls, 'elastic.tls') : undefined;

@@ -7,7 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import type { Server } from 'node:http';
-import { boundPort, HttpPortError, startHttpServer } from '../http/server.js';
+import { boundHost, boundPort, HttpPortError, startHttpServer } from '../http/server.js';
+import { redactorFor } from '../config/secrets.js';
 import { defaultInstanceId } from '../util/instance-id.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { Progress, type ProgressSample } from '../cli/progress.js';
@@ -85,7 +86,8 @@ export function memberConfig(config: Config, index: number, count: number): Conf
  * @returns the worst exit code of the members; at least 1 when one exited unexpectedly or did not stop in time
  */
 export async function runWorkers(config: Config, count: number, shutdown?: AbortSignal): Promise<number> {
-  const logger = createLogger(config.logLevel, config.logFormat === 'pretty');
+  const redactor = redactorFor(config);
+  const logger = createLogger(config.logLevel, config.logFormat === 'pretty', redactor);
   const startedAt = Date.now();
   const instance = config.instanceId ?? defaultInstanceId();
   const processMetrics = processMetricsRegistry();
@@ -102,7 +104,7 @@ export async function runWorkers(config: Config, count: number, shutdown?: Abort
   const all = async (query: MemberQuery): Promise<boolean> => (await Promise.all(members.map((m) => m.ask(query)))).every((answer) => answer === true);
   let http: Server;
   try {
-    http = await startHttpServer(config.http.port, {
+    http = await startHttpServer({ ...config.http, redact: (text) => redactor.redact(text) }, {
       health: () => all('ping'),
       ready: () => all('ready'),
       status,
@@ -116,7 +118,7 @@ export async function runWorkers(config: Config, count: number, shutdown?: Abort
     logger.fatal(error.message);
     return 2;
   }
-  logger.info({ port: boundPort(http) }, 'http endpoints listening');
+  logger.info({ host: boundHost(http), tokenRequired: config.http.token !== undefined, port: boundPort(http) }, 'http endpoints listening');
 
   let stopping = false;
   let unexpected = false;

@@ -1,7 +1,8 @@
 // The live status page at `/` in a real headless browser (Debian's chromium driven by playwright-core):
 // while events flow the page's indexed count and lag move, one row per partition appears, the chart
 // fills, and once the producer stops the page settles on the produced count with lag 0. Keeps
-// docs/status-page.png current (a screenshot taken while data flows).
+// docs/status-page.png current (a screenshot taken while data flows). Served by the service's own HTTP
+// server, under its Content-Security-Policy; with http.tokenFile set the page asks for the token.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -13,6 +14,7 @@ import { Producer } from '@platformatic/kafka';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { repoRoot } from '../../scripts/stack/layout.js';
 import { STATUS_PAGE_HTML } from '../../src/http/status-page.js';
+import { startHttpServer } from '../../src/http/server.js';
 import { isBulk, startFaultProxy } from '../helpers/fault-proxy.js';
 import { createTopic } from '../helpers/kafka.js';
 import { startService, waitFor } from '../helpers/service.js';
@@ -217,6 +219,51 @@ describe(`status page in a headless browser on ${engine.name}`, () => {
       await next(2); // and recovers
       assert.equal(await page.getByTestId('connection').getAttribute('data-state'), 'ok');
       assert.deepEqual(pageErrors, []);
+    } finally {
+      await browser.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  // The service's HTTP server with a token (http.tokenFile): the page, under its CSP, asks for the
+  // token, keeps it for the tab, and shows the status once /status accepts it.
+  it('asks for the bearer token when /status wants one, under the Content-Security-Policy', { skip: SKIP, timeout: 60_000 }, async () => {
+    const token = 'k2e-browser-token-0123456789';
+    const server = await startHttpServer(
+      { port: 0, host: '127.0.0.1', token },
+      {
+        ready: () => true,
+        status: () => ({ instance: 'i-token', ready: true, groupId: 'g', topics: ['t'], partitions: [], consumed: 7, indexed: 7, lag: 0, sink: { state: 'ok' } }),
+        metrics: async () => ({ contentType: 'text/plain', body: '' }),
+      },
+    );
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      // A CSP violation (a blocked inline script, style or request) is reported on the console.
+      page.on('console', (message) => {
+        if (message.type() === 'error' && !/401/.test(message.text())) problems.push(message.text());
+      });
+      const response = await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'sha256-/);
+      await page.locator('[data-testid="token-needed"].show').waitFor({ timeout: 10_000 });
+      assert.match((await page.getByTestId('updated').textContent()) ?? '', /token required/);
+      assert.equal(await page.getByTestId('total-indexed').textContent(), '—');
+
+      await page.getByTestId('token-input').fill('wrong-token-0123456789');
+      await page.getByTestId('token-input').press('Enter');
+      assert.ok(await waitFor(async () => /token refused/.test((await page.getByTestId('updated').textContent()) ?? ''), 10_000), 'a wrong token is refused');
+
+      await page.getByTestId('token-input').fill(token);
+      await page.getByTestId('token-input').press('Enter');
+      assert.ok(await waitFor(async () => (await page.getByTestId('instance').textContent()) === 'i-token', 10_000), 'the page never showed the status');
+      assert.equal(await page.getByTestId('total-indexed').getAttribute('data-value'), '7');
+      assert.equal(await page.locator('[data-testid="token-needed"].show').count(), 0);
+      assert.equal(await page.getByTestId('connection').getAttribute('data-state'), 'ok');
+      assert.deepEqual(problems, []);
     } finally {
       await browser.close();
       server.closeAllConnections();
