@@ -50,11 +50,12 @@ function nodePaths(layout: StackLayout, node: number) {
   };
 }
 
-const libDir = (layout: StackLayout): string => path.join(layout.home, 'kafka', 'lib');
+/** Where `up` keeps Kafka's jars (broker, clients, tools): tests run Kafka's tools and Java producer from here. */
+export const kafkaLibDir = (layout: StackLayout): string => path.join(layout.home, 'kafka', 'lib');
 
-/** Kafka's jars (broker, clients, tools), resolved from Maven Central once; tests run the tools from here. */
-export function kafkaLib(layout: StackLayout, log: (line: string) => void): string {
-  const lib = libDir(layout);
+/** Kafka's jars, resolved from Maven Central once. */
+function kafkaLib(layout: StackLayout, log: (line: string) => void): string {
+  const lib = kafkaLibDir(layout);
   resolveJars(path.join(repoRoot, 'stack', 'maven', 'kafka', 'pom.xml'), lib, log);
   return lib;
 }
@@ -167,7 +168,7 @@ export function kafkaSecureListeners(layout: StackLayout): { ssl: string; mtls: 
   return { ssl: at(ports.ssl), mtls: at(ports.mtls), saslSsl: at(ports.saslSsl), oauthbearer: at(ports.oauthbearer), scram: existsSync(scramMarker(dataDir)) };
 }
 
-function kafkaServerProperties(layout: StackLayout, node: number, size: number, dataDir: string): string {
+export function kafkaServerProperties(layout: StackLayout, node: number, size: number, dataDir: string): string {
   const certs = certificatePaths(layout.home);
   const ports = kafkaNodePorts(layout, node);
   const voters = Array.from({ length: size }, (_, i) => `${i + 1}@127.0.0.1:${kafkaNodePorts(layout, i + 1).controller}`).join(',');
