@@ -10,7 +10,7 @@ import { kafkaLibDir } from '../../scripts/stack/kafka.js';
 import { readLayout, repoRoot } from '../../scripts/stack/layout.js';
 import { withAdmin } from './kafka.js';
 import { allBrokers } from './stack.js';
-import { type RunningTool, runTool } from './tools.js';
+import { type RunOptions, type RunningTool, runTool } from './tools.js';
 
 export type Codec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export const CODECS: readonly Codec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -21,7 +21,7 @@ let java: string | undefined;
 const javaBin = (): string => (java ??= findJava(17));
 
 /** Runs `java -cp <kafka lib>/* <main> args` (a class name or a .java source file). */
-export const runJava = (main: string, args: readonly string[], timeoutMs = 120_000): RunningTool => runTool(javaBin(), ['-cp', classpath(), main, ...args], { timeoutMs });
+export const runJava = (main: string, args: readonly string[], options: RunOptions = {}): RunningTool => runTool(javaBin(), ['-cp', classpath(), main, ...args], options);
 
 export interface JavaProduceOptions {
   topic: string;
@@ -103,9 +103,14 @@ function javaProduceArgs(options: JavaProduceOptions): string[] {
   return args;
 }
 
-/** Starts Kafka's Java producer in the background (records flowing while a test moves brokers). */
-export function startJavaProducer(options: JavaProduceOptions): { done: Promise<JavaProduceSummary>; stop(): void } {
-  const run = runJava(JAVA_PRODUCER, javaProduceArgs(options), options.timeoutMs ?? 300_000);
+/**
+ * Starts Kafka's Java producer in the background (records flowing while a test moves brokers).
+ * `stop()` (SIGTERM) ends it early: no new records or transactions, open ones complete, and `done`
+ * resolves with the summary of what was written.
+ */
+export function startJavaProducer(options: JavaProduceOptions): RunningTool<JavaProduceSummary> {
+  // A JVM that ran its shutdown hooks after SIGTERM exits 143.
+  const run = runJava(JAVA_PRODUCER, javaProduceArgs(options), { timeoutMs: options.timeoutMs ?? 300_000, okExitCodes: [143] });
   const done = run.done.then((stdout) => {
     const last = stdout.trim().split('\n').pop() ?? '';
     try {
