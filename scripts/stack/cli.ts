@@ -1,12 +1,13 @@
-// `npm run stack -- up | down [--wipe] | status [--json] | logs [service] [-f] | clean [--dry-run]`
+// `npm run stack -- up [--brokers N] | down [--wipe] | status [--json] | logs [service] [-f] | stop|start|kill <service> | clean [--dry-run]`
 // A real Kafka broker and real search engines on 127.0.0.1, from Maven Central, without Docker.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ENGINE_NAMES, type EngineName, readLayout } from './layout.js';
-import { readPid, removeFile, startDetached, stopGroup } from './processes.js';
-import { elasticsearchService, kafkaSecureListeners, kafkaService, openSearchService, SASL_TEST_USER, SCRAM_TEST_USER, type StackService } from './services.js';
+import { killGroup, readPid, removeFile, startDetached, stopGroup } from './processes.js';
+import { elasticsearchService, openSearchService, type StackService } from './services.js';
+import { formattedKafkaSize, kafkaNodePorts, kafkaSecureListeners, kafkaService, kafkaSizeMismatch, SASL_TEST_USER, SCRAM_TEST_USER } from './kafka.js';
 import { registryService } from './registry.js';
 import { CLIENT_KEY_PASSPHRASE, certificatePaths } from './certificates.js';
 import { findExecutable, GATEWAY_USERS, gatewayAccessLog, gatewayPorts, gatewayService, LEAST_PRIVILEGE_INDEX_PREFIX } from './gateway.js';
@@ -20,6 +21,7 @@ const log = (line: string): void => console.log(`[stack] ${line}`);
 /**
  * Which engines to start. Unset: Elasticsearch, or OpenSearch when Elasticsearch cannot be assembled
  * here. `all`: every engine this machine can start (tests run against each). A list: exactly those.
+ * `none`: Kafka only (and the registry unless STACK_REGISTRY=0).
  */
 function requestedEngines(): { engines: EngineName[]; explicit: boolean } {
   const raw = process.env.STACK_ENGINE?.trim();
@@ -27,6 +29,7 @@ function requestedEngines(): { engines: EngineName[]; explicit: boolean } {
   if (!raw && existsSync(stateFile())) return { engines: readState().engines.map((e) => e.name), explicit: true };
   if (!raw) return { engines: ['elasticsearch'], explicit: false };
   if (raw === 'all') return { engines: ['elasticsearch', 'opensearch'], explicit: false };
+  if (raw === 'none') return { engines: [], explicit: true };
   const engines = raw.split(',').map((s) => s.trim()) as EngineName[];
   for (const engine of engines) {
     if (!ENGINE_NAMES.includes(engine)) throw new Error(`STACK_ENGINE: "${engine}" is not one of ${ENGINE_NAMES.join(', ')} (comma-separated)`);
@@ -40,13 +43,29 @@ function engineService(engine: EngineName, index: number): StackService {
   return engine === 'elasticsearch' ? elasticsearchService(layout, port, port + 1100) : openSearchService(layout, port);
 }
 
+/** `--brokers N` or STACK_BROKERS, when given. */
+function requestedBrokers(args: string[]): number | undefined {
+  const at = args.indexOf('--brokers');
+  const flag = at >= 0 ? (args[at + 1] ?? '') : args.find((a) => a.startsWith('--brokers='))?.slice('--brokers='.length);
+  const [raw, source] = flag !== undefined ? [flag, '--brokers'] : [process.env.STACK_BROKERS?.trim(), 'STACK_BROKERS'];
+  if (raw === undefined || raw === '') return undefined;
+  const count = Number(raw);
+  if (!Number.isInteger(count) || count < 1 || count > 9) throw new Error(`${source} must be a number of Kafka brokers from 1 to 9, got "${raw}"`);
+  return count;
+}
+
+/** The Kafka nodes of the stack under STACK_HOME: as its data was formatted (or state.json says), else one. */
+function kafkaServices(size = Math.max(formattedKafkaSize(layout) ?? 1, existsSync(stateFile()) ? (readState().kafkaNodes?.length ?? 1) : 1)): StackService[] {
+  return Array.from({ length: size }, (_, i) => kafkaService(layout, i + 1, size));
+}
+
 /** Every service `down`/`status`/`logs` may find, whatever STACK_ENGINE says now. */
 function allServices(): StackService[] {
   const state = existsSync(stateFile()) ? readState() : undefined;
   const engines = state?.engines.map((e, i) => engineService(e.name, i)) ?? [];
   for (const name of ENGINE_NAMES) if (!engines.some((s) => s.name === name)) engines.push(engineService(name, 0));
   const chosen = state?.engines ?? [{ name: 'elasticsearch' as const, url: engines[0]!.address }];
-  return [kafkaService(layout), runningRegistry(state), ...engines, gatewayService(layout, chosen), forwardProxyService(layout)];
+  return [...kafkaServices(), runningRegistry(state), ...engines, gatewayService(layout, chosen), forwardProxyService(layout)];
 }
 
 /**
@@ -92,11 +111,19 @@ async function ensureUp(service: StackService, deadline: number): Promise<void> 
   log(`${service.name} healthy at ${service.address}`);
 }
 
-async function up(): Promise<void> {
+async function up(args: string[]): Promise<void> {
   const started = Date.now();
   const deadline = started + layout.upTimeoutMs;
   const { engines, explicit } = requestedEngines();
-  const services: StackService[] = [kafkaService(layout)];
+  // Unless asked for a size, the stack keeps the Kafka cluster its data was formatted for.
+  const formatted = formattedKafkaSize(layout);
+  const brokerCount = requestedBrokers(args) ?? formatted ?? 1;
+  if (formatted !== undefined && formatted !== brokerCount) {
+    const running = kafkaServices(formatted).some((s) => readPid(s.pidFile, s.marker) !== undefined);
+    throw new Error(kafkaSizeMismatch(formatted, brokerCount, running));
+  }
+  const kafka = kafkaServices(brokerCount);
+  const services: StackService[] = [...kafka];
   const chosen: { name: EngineName; url: string }[] = [];
   for (const engine of engines) {
     const index = chosen.length; // the first engine started gets ENGINE_PORT, the next +1
@@ -115,20 +142,25 @@ async function up(): Promise<void> {
   }
   const registry = layout.registry ? registryService(layout) : undefined;
   if (registry) services.push(registry);
-  // The TLS gateway and the forward proxy run when Debian's nginx / tinyproxy are installed (.ci/run installs them).
-  const gateway = findExecutable('nginx') ? gatewayService(layout, chosen) : undefined;
-  const proxy = findExecutable('tinyproxy') ? forwardProxyService(layout) : undefined;
-  if (!gateway) log('nginx not installed: no TLS gateway (its tests are skipped)');
-  if (!proxy) log('tinyproxy not installed: no forward proxy (its tests are skipped)');
+  // The TLS gateway and the forward proxy run when Debian's nginx / tinyproxy are installed (.ci/run
+  // installs them) and there is an engine to put them in front of.
+  const gateway = chosen.length > 0 && findExecutable('nginx') ? gatewayService(layout, chosen) : undefined;
+  const proxy = chosen.length > 0 && findExecutable('tinyproxy') ? forwardProxyService(layout) : undefined;
+  if (chosen.length === 0) log('no search engine (STACK_ENGINE=none): no TLS gateway, no forward proxy');
+  else {
+    if (!gateway) log('nginx not installed: no TLS gateway (its tests are skipped)');
+    if (!proxy) log('tinyproxy not installed: no forward proxy (its tests are skipped)');
+  }
   for (const extra of [gateway, proxy]) if (extra) services.push(extra);
   await Promise.all(services.map((s) => ensureUp(s, deadline)));
   const certs = certificatePaths(layout.home);
   const secure = kafkaSecureListeners(layout);
   writeState({
-    brokers: services[0]!.address,
+    brokers: kafka[0]!.address,
+    kafkaNodes: kafka.map((s, i) => ({ id: i + 1, name: s.name, address: s.address })),
     engines: chosen,
     ...(registry ? { registry: registry.address } : {}),
-    sasl: { brokers: `127.0.0.1:${layout.kafkaPort + 2}`, mechanism: 'PLAIN', ...SASL_TEST_USER },
+    sasl: { brokers: `127.0.0.1:${kafkaNodePorts(layout, 1).sasl}`, mechanism: 'PLAIN', ...SASL_TEST_USER },
     ...(existsSync(certs.ca)
       ? {
           tls: {
@@ -159,43 +191,65 @@ async function up(): Promise<void> {
       : {}),
     ...(proxy ? { proxy: { url: proxy.address, ...PROXY_TEST_USER, log: proxy.logFile } } : {}),
   });
-  log(
-    `up in ${((Date.now() - started) / 1000).toFixed(1)}s: kafka ${services[0]!.address}; ${chosen.map((e) => `${e.name} ${e.url}`).join('; ')}${registry ? `; registry ${registry.address}` : ''}${gateway ? `; gateway ${gateway.address}` : ''}${proxy ? `; proxy ${proxy.address}` : ''}`,
-  );
+  const parts = [
+    `kafka ${kafka.map((s) => s.address).join(',')}`,
+    ...chosen.map((e) => `${e.name} ${e.url}`),
+    ...(registry ? [`registry ${registry.address}`] : []),
+    ...(gateway ? [`gateway ${gateway.address}`] : []),
+    ...(proxy ? [`proxy ${proxy.address}`] : []),
+  ];
+  log(`up in ${((Date.now() - started) / 1000).toFixed(1)}s: ${parts.join('; ')}`);
 }
 
 async function down(wipe: boolean): Promise<void> {
-  for (const service of allServices()) {
-    const pid = readPid(service.pidFile, service.marker);
-    if (pid !== undefined) {
-      log(`stopping ${service.name} (pid ${pid})`);
-      await stopGroup(pid);
-    }
-    removeFile(service.pidFile);
-    if (wipe) for (const dir of service.dataDirs) rmSync(dir, { recursive: true, force: true });
-  }
+  // All at once: Kafka nodes stopped one after another lose their quorum, and the last one then
+  // waits out its controlled shutdown (20 s) before it is killed.
+  await Promise.all(
+    allServices().map(async (service) => {
+      const pid = readPid(service.pidFile, service.marker);
+      if (pid !== undefined) {
+        log(`stopping ${service.name} (pid ${pid})`);
+        await stopGroup(pid);
+      }
+      removeFile(service.pidFile);
+      if (wipe) for (const dir of service.dataDirs) rmSync(dir, { recursive: true, force: true });
+    }),
+  );
   removeFile(stateFile());
   log(wipe ? 'stopped; data wiped (downloads kept)' : 'stopped');
 }
 
-/** One service of the running stack, by name (tests stop and start them to simulate outages). */
-function serviceNamed(name: string | undefined): StackService {
-  const service = allServices().find((s) => s.name === name);
-  if (!service) throw new Error(`no service named "${name ?? ''}": kafka, registry, elasticsearch, opensearch, gateway or proxy`);
-  return service;
+/**
+ * The services a name means (tests stop, start and kill them to simulate outages): `kafka` is every
+ * Kafka node, `kafka-N` one node (`kafka-1` also names a single broker).
+ */
+function servicesNamed(name: string | undefined): StackService[] {
+  const all = allServices();
+  const kafka = kafkaServices();
+  const found = name === 'kafka' ? kafka : name === 'kafka-1' ? kafka.slice(0, 1) : all.filter((s) => s.name === name);
+  if (found.length === 0) {
+    const nodes = kafka.length > 1 ? `, ${kafka.map((s) => s.name).join(', ')}` : '';
+    throw new Error(`no service named "${name ?? ''}": kafka${nodes}, registry, elasticsearch, opensearch, gateway or proxy`);
+  }
+  return found;
 }
 
-async function stopOne(name: string | undefined): Promise<void> {
-  const service = serviceNamed(name);
-  const pid = readPid(service.pidFile, service.marker);
-  if (pid === undefined) return log(`${service.name} is not running`);
-  log(`stopping ${service.name} (pid ${pid})`);
-  await stopGroup(pid);
-  removeFile(service.pidFile);
+/** Stops (SIGTERM, then SIGKILL after a grace period) or kills (SIGKILL) the named services, all at once. */
+async function stopNamed(name: string | undefined, how: 'stop' | 'kill'): Promise<void> {
+  await Promise.all(
+    servicesNamed(name).map(async (service) => {
+      const pid = readPid(service.pidFile, service.marker);
+      if (pid === undefined) return log(`${service.name} is not running`);
+      log(`${how === 'kill' ? 'killing (SIGKILL)' : 'stopping'} ${service.name} (pid ${pid})`);
+      await (how === 'kill' ? killGroup(pid) : stopGroup(pid));
+      removeFile(service.pidFile);
+    }),
+  );
 }
 
-async function startOne(name: string | undefined): Promise<void> {
-  await ensureUp(serviceNamed(name), Date.now() + layout.upTimeoutMs);
+async function startNamed(name: string | undefined): Promise<void> {
+  const deadline = Date.now() + layout.upTimeoutMs;
+  await Promise.all(servicesNamed(name).map((s) => ensureUp(s, deadline)));
 }
 
 async function status(json: boolean): Promise<boolean> {
@@ -207,7 +261,7 @@ async function status(json: boolean): Promise<boolean> {
   );
   // The registry counts when the running stack has one (state.json), or, without a stack, unless STACK_REGISTRY=0.
   const withRegistry = existsSync(stateFile()) ? readState().registry !== undefined : layout.registry;
-  const relevant = rows.filter((r) => r.pid !== null || r.name === 'kafka' || (r.name === 'registry' && withRegistry));
+  const relevant = rows.filter((r) => r.pid !== null || r.name.startsWith('kafka') || (r.name === 'registry' && withRegistry));
   if (json) console.log(JSON.stringify(relevant, null, 2));
   else for (const r of relevant) console.log(`${r.name.padEnd(14)} ${r.healthy ? 'healthy' : r.pid ? 'starting/unhealthy' : 'down'}  ${r.address}${r.pid ? `  pid ${r.pid}` : ''}`);
   return relevant.every((r) => r.healthy);
@@ -231,8 +285,8 @@ function tail(file: string, lines: number): string {
 }
 
 function logs(name: string | undefined, follow: boolean): void {
-  const services = allServices().filter((s) => (name ? s.name === name : existsSync(s.logFile)));
-  if (services.length === 0) throw new Error(name ? `no service named ${name}` : 'no logs yet: run `npm run stack -- up`');
+  const services = name ? servicesNamed(name) : allServices().filter((s) => existsSync(s.logFile));
+  if (services.length === 0) throw new Error('no logs yet: run `npm run stack -- up`');
   if (follow) {
     spawn('tail', ['-n', '50', '-F', ...services.map((s) => s.logFile)], { stdio: 'inherit' });
     return;
@@ -253,17 +307,22 @@ async function clean(dryRun: boolean): Promise<boolean> {
 }
 
 const USAGE = `usage: npm run stack -- <command>
-  up               start Kafka and the search engine(s) on 127.0.0.1; no-op when healthy
+  up [--brokers N] start Kafka and the search engine(s) on 127.0.0.1; no-op when healthy. --brokers 3:
+                   a three-node KRaft cluster (replication factor 3, min.insync.replicas 2); default 1,
+                   or as many as the stack's Kafka data was formatted for
   down [--wipe]    stop what 'up' started; --wipe also deletes their data (not the downloads)
   status [--json]  show each service; exit 1 unless all are healthy
   logs [name] [-f] print (or follow) the logs: kafka, registry, elasticsearch, opensearch, gateway, proxy
-  stop <name>      stop one service of the running stack (keeps its data)
+  stop <name>      stop one service of the running stack (keeps its data); kafka = every broker,
+                   kafka-2 = broker 2 of a cluster
   start <name>     start it again and wait until it is healthy
+  kill <name>      SIGKILL it (a crash); start it again with start
   clean [--dry-run] delete the topics, consumer groups, indices, data streams and index templates that
                    tests and benchmarks left on the running stack (names made by the tests only)
-environment: STACK_ENGINE=elasticsearch|opensearch|all|<comma list> (first on ENGINE_PORT, next +1;
-  unset: Elasticsearch, else OpenSearch when Elasticsearch cannot be assembled; all: every engine that can start),
-  STACK_HOME (${layout.home}), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), ENGINE_PORT (9200),
+environment: STACK_ENGINE=elasticsearch|opensearch|all|none|<comma list> (first on ENGINE_PORT, next +1;
+  unset: Elasticsearch, else OpenSearch when Elasticsearch cannot be assembled; all: every engine that can start;
+  none: Kafka only), STACK_BROKERS (as --brokers),
+  STACK_HOME (${layout.home}), KAFKA_PORT (9092; broker N on +10·(N-1)), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), ENGINE_PORT (9200),
   REGISTRY_PORT (8081; STACK_REGISTRY=0 skips the schema registry), GATEWAY_PORT (9243; client
   certificates on +1; needs nginx), PROXY_PORT (9280; needs tinyproxy),
   KAFKA_HEAP (512m), ENGINE_HEAP (1g), STACK_UP_TIMEOUT seconds (240), JAVA_HOME`;
@@ -272,7 +331,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'up':
-      await up();
+      await up(rest);
       return 0;
     case 'down':
       await down(rest.includes('--wipe'));
@@ -280,10 +339,11 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       return (await status(rest.includes('--json'))) ? 0 : 1;
     case 'stop':
-      await stopOne(rest[0]);
+    case 'kill':
+      await stopNamed(rest[0], command);
       return 0;
     case 'start':
-      await startOne(rest[0]);
+      await startNamed(rest[0]);
       return 0;
     case 'clean':
       return (await clean(rest.includes('--dry-run'))) ? 0 : 1;

@@ -2,11 +2,12 @@
 // `GET /` + cluster health, each with a short timeout so `up`/`status` never hang.
 import { Admin } from '@platformatic/kafka';
 
-export async function kafkaHealthy(broker: string): Promise<boolean> {
+/** The broker answers a metadata request; with a node id, that metadata lists the node (registered, unfenced). */
+export async function kafkaHealthy(broker: string, nodeId?: number): Promise<boolean> {
   const admin = new Admin({ clientId: 'k2e-stack-probe', bootstrapBrokers: [broker], timeout: 2000, retries: 0 });
   try {
     const metadata = await admin.metadata({ topics: [] });
-    return metadata.brokers.size > 0;
+    return nodeId === undefined ? metadata.brokers.size > 0 : metadata.brokers.has(nodeId);
   } catch {
     return false;
   } finally {

@@ -37,10 +37,12 @@ export interface StackLayout {
 }
 
 export function readLayout(): StackLayout {
+  const kafkaPort = intFromEnv('KAFKA_PORT', 9092);
   return {
     home: path.resolve(process.env.STACK_HOME ?? path.join(repoRoot, '.stack')),
-    kafkaPort: intFromEnv('KAFKA_PORT', 9092),
-    kafkaControllerPort: intFromEnv('KAFKA_CONTROLLER_PORT', 9093),
+    kafkaPort,
+    // Next to the broker unless set: moving KAFKA_PORT moves every Kafka port (see kafka.ts).
+    kafkaControllerPort: intFromEnv('KAFKA_CONTROLLER_PORT', kafkaPort + 1),
     kafkaHeap: process.env.KAFKA_HEAP ?? '512m',
     enginePort: intFromEnv('ENGINE_PORT', 9200),
     registryPort: intFromEnv('REGISTRY_PORT', 8081),

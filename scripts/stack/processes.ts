@@ -74,6 +74,16 @@ export async function stopGroup(pid: number, graceMs = 20_000): Promise<void> {
   }
 }
 
+/** SIGKILL the process group (a crash the tests control) and wait until it is gone. */
+export async function killGroup(pid: number): Promise<void> {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  while (groupAlive(pid)) await sleep(50);
+}
+
 export function removeFile(file: string): void {
   rmSync(file, { force: true });
 }

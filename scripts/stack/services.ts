@@ -1,9 +1,9 @@
 // The servers of the local stack: how each is fetched (Maven Central), prepared, started and probed.
+// The search engines live here; Kafka in kafka.ts.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { certificatePaths, ensureCertificates } from './certificates.js';
-import { engineInfo, kafkaHealthy } from './health.js';
+import { engineInfo } from './health.js';
 import { findJava } from './java.js';
 import type { EngineName, StackLayout } from './layout.js';
 import { repoRoot } from './layout.js';
@@ -30,152 +30,6 @@ const paths = (layout: StackLayout, name: string) => ({
   logFile: path.join(layout.home, 'logs', `${name}.log`),
   pidFile: path.join(layout.home, 'run', `${name}.pid`),
 });
-
-export function kafkaService(layout: StackLayout): StackService {
-  const { dir, logFile, pidFile } = paths(layout, 'kafka');
-  const lib = path.join(dir, 'lib');
-  const dataDir = path.join(dir, 'data');
-  const configFile = path.join(dir, 'server.properties');
-  const address = `127.0.0.1:${layout.kafkaPort}`;
-  return {
-    name: 'kafka',
-    address,
-    logFile,
-    pidFile,
-    marker: configFile,
-    dataDirs: [dataDir],
-    prepare(log) {
-      resolveJars(path.join(repoRoot, 'stack', 'maven', 'kafka', 'pom.xml'), lib, log);
-      mkdirSync(dir, { recursive: true });
-      ensureCertificates(layout.home, log);
-      writeFileSync(configFile, kafkaServerProperties(layout, dataDir));
-      writeFileSync(path.join(dir, 'log4j2.properties'), LOG4J2_CONSOLE);
-      const java = findJava(17);
-      if (!existsSync(path.join(dataDir, 'meta.properties'))) {
-        log('formatting Kafka storage (KRaft)');
-        const clusterId = execFileSync(java, ['-cp', `${lib}/*`, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' })
-          .trim()
-          .split('\n')
-          .pop()!;
-        // SCRAM credentials live in the cluster metadata: created here, with the storage.
-        const scram = ['SCRAM-SHA-512', 'SCRAM-SHA-256'].flatMap((m) => ['--add-scram', `${m}=[name=${SCRAM_TEST_USER.username},password=${SCRAM_TEST_USER.password}]`]);
-        execFileSync(java, ['-cp', `${lib}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, ...scram], {
-          stdio: ['ignore', 'ignore', 'inherit'],
-        });
-        writeFileSync(scramMarker(dataDir), `${SCRAM_TEST_USER.username}\n`);
-      }
-      return {
-        name: 'kafka',
-        command: java,
-        args: [
-          `-Xmx${layout.kafkaHeap}`,
-          `-Xms${layout.kafkaHeap}`,
-          `-Dlog4j2.configurationFile=${path.join(dir, 'log4j2.properties')}`,
-          '-cp',
-          `${lib}/*`,
-          'kafka.Kafka',
-          configFile,
-        ],
-        cwd: dir,
-        pidFile,
-        logFile,
-        marker: configFile,
-      };
-    },
-    healthy: () => kafkaHealthy(address),
-  };
-}
-
-/** The local stack's SASL/PLAIN user (on KAFKA_PORT + 2); a test credential, not a secret. */
-export const SASL_TEST_USER = { username: 'k2e', password: 'k2e-local-sasl-password' } as const;
-/** The SCRAM-SHA-512/256 user of the SASL_SSL listener (KAFKA_PORT + 5), created at format time. */
-export const SCRAM_TEST_USER = { username: 'k2e-scram', password: 'k2e-local-scram-password' } as const;
-
-/** Ports of the broker's TLS and OAUTHBEARER listeners, next to KAFKA_PORT (+1 is the controller's default). */
-export const kafkaSecurePorts = (layout: StackLayout) => ({
-  ssl: layout.kafkaPort + 3,
-  mtls: layout.kafkaPort + 4,
-  saslSsl: layout.kafkaPort + 5,
-  oauthbearer: layout.kafkaPort + 6,
-});
-
-const scramMarker = (dataDir: string): string => path.join(dataDir, 'k2e-scram-users');
-
-/**
- * The secure listeners the broker runs with its current configuration, or undefined when its
- * configuration predates them (a broker started by an older `up` keeps running as it is). SCRAM
- * users exist only when the storage was formatted with them.
- */
-export function kafkaSecureListeners(layout: StackLayout): { ssl: string; mtls: string; saslSsl: string; oauthbearer: string; scram: boolean } | undefined {
-  const dir = path.join(layout.home, 'kafka');
-  const configFile = path.join(dir, 'server.properties');
-  if (!existsSync(configFile) || !readFileSync(configFile, 'utf8').includes('MTLS://')) return undefined;
-  const ports = kafkaSecurePorts(layout);
-  const at = (port: number): string => `127.0.0.1:${port}`;
-  return { ssl: at(ports.ssl), mtls: at(ports.mtls), saslSsl: at(ports.saslSsl), oauthbearer: at(ports.oauthbearer), scram: existsSync(scramMarker(path.join(dir, 'data'))) };
-}
-
-function kafkaServerProperties(layout: StackLayout, dataDir: string): string {
-  const certs = certificatePaths(layout.home);
-  const secure = kafkaSecurePorts(layout);
-  const plain = `PLAINTEXT://127.0.0.1:${layout.kafkaPort},SASL_PLAINTEXT://127.0.0.1:${layout.kafkaPort + 2}`;
-  const tls = `SSL://127.0.0.1:${secure.ssl},MTLS://127.0.0.1:${secure.mtls},SASL_SSL://127.0.0.1:${secure.saslSsl},OAUTH://127.0.0.1:${secure.oauthbearer}`;
-  return [
-    '# Written by `npm run stack -- up`: one combined KRaft broker+controller on loopback.',
-    'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${layout.kafkaControllerPort}`,
-    `listeners=${plain},CONTROLLER://127.0.0.1:${layout.kafkaControllerPort},${tls}`,
-    `advertised.listeners=${plain},${tls}`,
-    'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,MTLS:SSL,SASL_SSL:SASL_SSL,OAUTH:SASL_PLAINTEXT',
-    // A SASL/PLAIN listener with one local test user, so SASL clients (and their secrets) are exercised.
-    'sasl.enabled.mechanisms=PLAIN',
-    `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_TEST_USER.username}="${SASL_TEST_USER.password}";`,
-    // TLS with the stack's CA (PEM stores, no keytool): server-authenticated on SSL, client
-    // certificates required on MTLS, SCRAM over TLS on SASL_SSL.
-    'ssl.keystore.type=PEM',
-    `ssl.keystore.location=${certs.serverKeyStore}`,
-    'ssl.truststore.type=PEM',
-    `ssl.truststore.location=${certs.ca}`,
-    'listener.name.mtls.ssl.client.auth=required',
-    'listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256',
-    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
-    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
-    // OAUTHBEARER with Kafka's unsecured (alg "none") tokens: for development only; a real identity
-    // provider plugs in through sasl.oauthbearer.jwks.endpoint.url and the JWT validator.
-    'listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER',
-    'listener.name.oauth.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="k2e-broker";',
-    'inter.broker.listener.name=PLAINTEXT',
-    `log.dirs=${dataDir}`,
-    'num.partitions=1',
-    'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=10',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
-    // A test or a demo joins groups right away: no 3 s wait for more members.
-    'group.initial.rebalance.delay.ms=0',
-    'auto.create.topics.enable=false',
-    '',
-  ].join('\n');
-}
-
-const LOG4J2_CONSOLE = [
-  'status = error',
-  'appender.console.type = Console',
-  'appender.console.name = console',
-  'appender.console.layout.type = PatternLayout',
-  'appender.console.layout.pattern = [%d] %p %m (%c)%n',
-  'rootLogger.level = info',
-  'rootLogger.appenderRef.console.ref = console',
-  'logger.kafka.name = kafka',
-  'logger.kafka.level = warn',
-  'logger.kraft.name = org.apache.kafka',
-  'logger.kraft.level = warn',
-  '',
-].join('\n');
 
 function engineUrl(port: number): string {
   return `http://127.0.0.1:${port}`;

@@ -6,7 +6,10 @@ import type { EngineName } from './layout.js';
 import { readLayout } from './layout.js';
 
 export interface StackState {
+  /** Broker 1's address (a bootstrap address for any client; the only broker unless `up --brokers N`). */
   brokers: string;
+  /** Every Kafka node (broker+controller), node 1 first: all bootstrap addresses. Absent before clusters existed: one node. */
+  kafkaNodes?: { id: number; name: string; address: string }[];
   engines: { name: EngineName; url: string }[];
   /** Confluent-compatible schema registry URL, when the stack runs one. */
   registry?: string;

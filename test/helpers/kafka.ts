@@ -1,10 +1,10 @@
 // Test-side Kafka helpers over the real broker: topics, producing, and reading the group's offsets.
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { committedOffsets, endOffsets } from '../../src/admin/group-offsets.js';
-import { brokers } from './stack.js';
+import { brokerList } from './stack.js';
 
 export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Admin({ clientId: 'k2e-test-admin', bootstrapBrokers: [brokers] });
+  const admin = new Admin({ clientId: 'k2e-test-admin', bootstrapBrokers: brokerList });
   try {
     return await fn(admin);
   } finally {
@@ -12,8 +12,16 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
   }
 }
 
-export async function createTopic(topic: string, partitions: number): Promise<void> {
-  await withAdmin((admin) => admin.createTopics({ topics: [topic], partitions, replicas: 1 }));
+export interface TopicOptions {
+  /** Replication factor; default: the broker's default.replication.factor (1, or 3 on `up --brokers 3`). */
+  replicas?: number;
+  /** Topic configs, e.g. { 'compression.type': 'zstd' } (the broker recompresses what it is sent). */
+  config?: Record<string, string>;
+}
+
+export async function createTopic(topic: string, partitions: number, options: TopicOptions = {}): Promise<void> {
+  const configs = Object.entries(options.config ?? {}).map(([name, value]) => ({ name, value }));
+  await withAdmin((admin) => admin.createTopics({ topics: [topic], partitions, replicas: options.replicas ?? -1, configs }));
 }
 
 export interface TestMessage {
@@ -36,7 +44,7 @@ export interface ProducedMessage extends Omit<TestMessage, 'key'> {
 
 export async function produce(topic: string, messages: readonly ProducedMessage[], chunk = 500): Promise<void> {
   // Idempotent: a retried send after a slow broker answer must not write a record twice.
-  const producer = new Producer({ clientId: 'k2e-test-producer', bootstrapBrokers: [brokers], idempotent: true });
+  const producer = new Producer({ clientId: 'k2e-test-producer', bootstrapBrokers: brokerList, idempotent: true });
   try {
     for (let i = 0; i < messages.length; i += chunk) {
       await producer.send({
@@ -71,7 +79,7 @@ export interface ConsumedRecord {
 
 /** Reads a topic from the beginning until `expected` records arrived (or the timeout passed). */
 export async function readTopic(topic: string, expected: number, timeoutMs = 20_000): Promise<ConsumedRecord[]> {
-  const consumer = new Consumer({ clientId: 'k2e-test-reader', groupId: `k2e-test-reader-${Date.now()}-${Math.random()}`, bootstrapBrokers: [brokers], maxWaitTime: 200 });
+  const consumer = new Consumer({ clientId: 'k2e-test-reader', groupId: `k2e-test-reader-${Date.now()}-${Math.random()}`, bootstrapBrokers: brokerList, maxWaitTime: 200 });
   const records: ConsumedRecord[] = [];
   try {
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
