@@ -35,6 +35,11 @@ export class BoundedSource implements RecordSource {
           if (this.sourceTopic !== undefined) record.origin = originOf(record, this.sourceTopic);
           handlers.onRecord(record);
         },
+        // Never past the end: what lies beyond it is the next re-drive's.
+        onSkipped: (topic, partition, next) => {
+          const end = this.ends.get(partitionKey(topic, partition));
+          if (end !== undefined) handlers.onSkipped(topic, partition, next < end ? next : end);
+        },
       },
       signal,
     );

@@ -31,6 +31,15 @@ export class PartitionWatermark {
     if (at === this.#head) this.#advance();
   }
 
+  /**
+   * Nothing below `next` is left to track: the source moved past offsets that hold no record for us
+   * (transaction markers, aborted transactions). Once everything tracked is acknowledged, the commit
+   * reaches `next`, so a partition ending in a marker shows no lag.
+   */
+  skipTo(next: bigint): void {
+    if (next - 1n > this.#highest) this.#highest = next - 1n;
+  }
+
   /** Highest offset tracked so far, -1 when none. */
   get highest(): bigint {
     return this.#highest;

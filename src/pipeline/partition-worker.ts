@@ -171,6 +171,17 @@ export class PartitionWorker {
     return true;
   }
 
+  /**
+   * The source moved past offsets below `next` that held no record (transaction markers, aborted
+   * transactions): the commit may reach `next` once everything before it is acknowledged.
+   */
+  skipTo(next: bigint): void {
+    if (this.#state === 'retired' || next - 1n <= this.watermark.highest) return;
+    this.watermark.skipTo(next);
+    this.lastProgressAt = Date.now();
+    if (this.watermark.pendingCount === 0) this.ctx.onAcked(this, 0, 0);
+  }
+
   /** The group rebalances: start no bulk, stop retrying after the request in flight. */
   suspend(): void {
     if (this.#state !== 'running') return;

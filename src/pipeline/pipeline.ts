@@ -238,6 +238,7 @@ export class Pipeline {
         // Like a rebalance that takes every partition away; the next join hands them out again.
         onLost: () => this.#onAssigned({ partitions: [], generation: this.#generation, memberId: LOST }),
         onPoison: (record, reason) => this.#onPoison(record, reason),
+        onSkipped: (topic, partition, next) => this.#onSkipped(topic, partition, next),
       },
       signal,
     );
@@ -335,6 +336,14 @@ export class Pipeline {
     this.#consumed++;
     this.#countConsumed(record.topic);
     this.#gate.add(1, prepared.bytes);
+  }
+
+  /** Offsets up to `next` held no record for us (transaction markers): the commit may pass them. */
+  #onSkipped(topic: string, partition: number, next: bigint): void {
+    const key = partitionKey(topic, partition);
+    if (this.#stopping || !this.#owned.has(key)) return;
+    const worker = this.#worker(key, topic, partition);
+    worker.skipTo(next);
   }
 
   /**

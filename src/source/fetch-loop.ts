@@ -59,6 +59,11 @@ export interface FetchLoopOptions {
   logger: Logger;
   onRecord(record: SourceRecord): void;
   /**
+   * A partition's position moved past offsets that held no record to hand over (transaction markers,
+   * aborted transactions): everything before `next` is delivered.
+   */
+  onSkipped(topic: string, partition: number, next: bigint): void;
+  /**
    * The partition's position is outside its log (OFFSET_OUT_OF_RANGE: records deleted by retention,
    * or the topic truncated or re-created): where to go on. Rejections are retried with backoff.
    */
@@ -380,6 +385,9 @@ export class FetchLoop {
     }
     const aborted = this.#options.isolationLevel === 'read_committed' ? abortedBatches(parsed.batches, answer.abortedTransactions) : undefined;
     let next = emitBatches(topic, answer.partition, parsed.batches, aborted, from, this.#options.onRecord);
+    // The last batches held no record to hand over (markers, aborted data): say how far it got.
+    const last = parsed.batches.at(-1);
+    if (next !== undefined && last !== undefined && (last.isControl || aborted?.at(-1) === true) && !this.#stopped) this.#options.onSkipped(topic, answer.partition, next);
     if (bad === undefined || this.#stopped) return next;
     const unreadable = unreadableBatch(topic, answer.partition, records, bad);
     if (unreadable === undefined) {

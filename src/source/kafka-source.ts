@@ -60,6 +60,11 @@ export interface SourceHandlers {
   onAssigned(assignment: Assignment): ReadonlyMap<string, bigint>;
   /** Where each assigned partition's records start this generation (for lag before the first record). */
   onPositioned(positions: ReadonlyMap<string, bigint>): void;
+  /**
+   * A partition's records up to `next` are all delivered: the offsets after the last record handed
+   * over held none (transaction markers, aborted transactions).
+   */
+  onSkipped(topic: string, partition: number, next: bigint): void;
   /** The consumer was lost (broker unreachable): every partition is gone until the next join. */
   onLost(error: Error): void;
   /**
@@ -306,6 +311,9 @@ export class KafkaSource implements RecordSource {
         const poison = this.#strikes.poison(record);
         if (poison === undefined) handlers.onRecord(record);
         else handlers.onPoison(record, poison);
+      },
+      onSkipped: (topic, partition, next) => {
+        if (epoch === this.#epoch) handlers.onSkipped(topic, partition, next);
       },
       onError: (error) => {
         if (loop !== this.#loop) return;

@@ -112,7 +112,7 @@ describe('BoundedSource', () => {
     const inner: RecordSource = { start: async (h) => void (handlers = h), pause() {}, resume() {}, paused: false, commit: async () => {}, close: async () => {} };
     const delivered: string[] = [];
     const bounded = new BoundedSource(inner, new Map([['d:0', 2n], ['d:1', 0n]]));
-    await bounded.start({ onRecord: (r) => delivered.push(`${r.partition}@${r.offset}`), onRevoking() {}, onAssigned: () => new Map(), onPositioned() {}, onLost() {}, onPoison() {} });
+    await bounded.start({ onRecord: (r) => delivered.push(`${r.partition}@${r.offset}`), onRevoking() {}, onAssigned: () => new Map(), onPositioned() {}, onLost() {}, onPoison() {}, onSkipped() {} });
     const record = (partition: number, offset: bigint): SourceRecord => ({ topic: 'd', partition, offset, timestamp: 0n, key: null, value: null, headers: new Map() });
     for (const [p, o] of [[0, 0n], [0, 1n], [0, 2n], [1, 0n], [2, 0n]] as const) handlers!.onRecord(record(p, o));
     assert.deepEqual(delivered, ['0@0', '0@1']);
@@ -126,7 +126,7 @@ describe('ids and versions of re-driven records', () => {
     const inner: RecordSource = { start: async (h) => void (handlers = h), pause() {}, resume() {}, paused: false, commit: async () => {}, close: async () => {} };
     const delivered: SourceRecord[] = [];
     const bounded = new BoundedSource(inner, new Map([['orders.dlq:0', 10n]]), 'orders');
-    await bounded.start({ onRecord: (r) => delivered.push(r), onRevoking() {}, onAssigned: () => new Map(), onPositioned() {}, onLost() {}, onPoison() {} });
+    await bounded.start({ onRecord: (r) => delivered.push(r), onRevoking() {}, onAssigned: () => new Map(), onPositioned() {}, onLost() {}, onPoison() {}, onSkipped() {} });
     const headersOf = (pairs: [string, string][]) => new Map(pairs.map(([k, v]) => [k, Buffer.from(v)]));
     const record = (offset: bigint, headers: Map<string, Buffer>): SourceRecord => ({ topic: 'orders.dlq', partition: 0, offset, timestamp: 5n, key: null, value: null, headers });
     handlers!.onRecord(record(7n, headersOf(ours('orders', 3, 41))));

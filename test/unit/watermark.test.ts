@@ -109,3 +109,23 @@ describe('PartitionWatermark against a model', () => {
     assert.equal(w.committableOffset(), 5000n);
   });
 });
+
+describe('offsets that hold no record (transaction markers)', () => {
+  it('skipTo lets the commit reach past them once everything tracked is acknowledged', () => {
+    const w = new PartitionWatermark();
+    w.track(5n);
+    w.track(6n);
+    w.skipTo(9n); // 7 and 8: a commit marker and an aborted batch
+    assert.equal(w.committableOffset(), 5n, 'still waiting for 5');
+    w.ack(5n);
+    w.ack(6n);
+    assert.equal(w.committableOffset(), 9n);
+    w.track(9n);
+    assert.equal(w.committableOffset(), 9n);
+    w.skipTo(3n);
+    assert.equal(w.highest, 9n, 'never backwards');
+    const fresh = new PartitionWatermark();
+    fresh.skipTo(4n);
+    assert.equal(fresh.committableOffset(), 4n, 'a partition of markers only');
+  });
+});
