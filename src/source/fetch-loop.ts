@@ -13,8 +13,8 @@
 // - a broker that cannot be reached or answers with an error holds the partitions it leads, with
 //   backoff, and metadata is read again (a leader elsewhere is fetched from at once);
 // - nothing in fetching ends the loop: only a throw while handing a record over (onError with a
-//   RecordHandlingError: the pipeline's state is then not to be trusted) or, with auto-commit, a commit
-//   the group refused. Losing the group is the membership's business (kafka-source.ts).
+//   RecordHandlingError: the pipeline's state is then not to be trusted). Losing the group is the
+//   membership's business (group/group-member.ts).
 // What it keeps of the client's stream: one fetch in flight per leader (partitions listed from a
 // different one each round, so an oversized batch cannot hold the others back) over its own
 // connections (a fetch long-polls and must not queue heartbeats behind it); a yield to the event loop
@@ -33,7 +33,10 @@ import { abortedBatches } from './wire/transactions.js';
 import { describeFetchError, FetchErrorKind, fetchErrorKind } from './fetch-errors.js';
 
 export interface FetchLoopOptions {
+  /** Metadata (leaders, topic ids) and nothing else. */
   consumer: Consumer;
+  /** Commits offsets for the group (delivery: auto-commit). */
+  commit(offsets: { topic: string; partition: number; offset: bigint }[]): Promise<void>;
   /** The client id and connection settings (TLS, SASL) of the loop's own connections. */
   connection: ConnectionOptions & { clientId: string };
   /** The Fetch version the consumer negotiated (12-17). */
@@ -68,7 +71,7 @@ export interface FetchLoopOptions {
    * or the topic truncated or re-created): where to go on. Rejections are retried with backoff.
    */
   resolveOutOfRange(key: string, position: bigint): Promise<bigint>;
-  /** The loop stopped: handing a record over threw, or the group refused an auto-commit. At most once. */
+  /** The loop stopped: handing a record over threw. At most once. */
   onError(error: Error): void;
 }
 
@@ -461,20 +464,18 @@ export class FetchLoop {
   }
 
   /**
-   * Commits the positions fetched since the last commit (auto-commit). A commit the group refuses
-   * (a rejoin is needed) stops the loop, as it destroyed the stream; other failures are left to the
-   * next interval, which commits newer positions anyway.
+   * Commits the positions fetched since the last commit (auto-commit). A failure is left to the next
+   * interval, which commits newer positions anyway; a commit the group refused because a rebalance
+   * began is the membership's to act on (it rebalances), not this loop's.
    */
   #commitFetched(closing = false): Promise<void> {
     if (this.#committing) return closing ? this.#committing.then(() => this.#commitFetched(true)) : this.#committing;
     if (this.#toCommit.size === 0) return Promise.resolve();
-    const offsets = [...this.#toCommit].map(([key, offset]) => ({ ...splitPartitionKey(key), offset, leaderEpoch: -1 }));
+    const offsets = [...this.#toCommit].map(([key, offset]) => ({ ...splitPartitionKey(key), offset }));
     this.#toCommit.clear();
-    this.#committing = this.#consumer
-      .commit({ offsets })
-      .catch((error: Error & { findBy?: (property: string, value: unknown) => unknown }) => {
-        if (error.findBy?.('needsRejoin', true)) this.#fail(error);
-      })
+    this.#committing = this.#options
+      .commit(offsets)
+      .catch((error: unknown) => this.#options.logger.debug({ err: error }, 'auto-commit failed; the next interval commits newer positions'))
       .finally(() => (this.#committing = undefined));
     return this.#committing;
   }

@@ -1,33 +1,27 @@
-// The consumer-group member (@platformatic/kafka, classic protocol) and the records it fetches.
+// The consumer-group member and the records it fetches.
 //
-// What the client really does, and how this module copes (docs/decisions.md, "Reading the client"):
-// - Its MessagesStream keeps the records it had fetched and buffered across a rebalance, pushes a
-//   fetch response that arrives after the join too, and that late response moves its fetch position
-//   past records it never re-reads; and its per-message objects cost as much CPU as the fetching. So
-//   this module fetches itself (`fetch-loop.ts`, over `Consumer.fetch`), one loop per generation:
-//   every rebalance and join retires the loop (its records are dropped from then on) and starts a new
-//   one at positions this module chooses: the pipeline's own position for partitions it keeps
-//   working, the group's committed offset for the others.
-// - Its rebalance and join events are not awaited. The pipeline stops starting work at the first and
-//   decides what continues at the second; nothing here waits on the client's internals.
-// - It never notices partitions added to a topic. A timer re-reads partition counts; when they grew,
-//   this member rejoins with changed subscription metadata, which makes the coordinator rebalance.
-// - When a fetch fails for good (after the client's retries), or the client's rejoin fails, this
-//   module closes that consumer and joins the group again with a new one, with backoff.
-// - A heartbeat that fails for a reason other than the group's stops its heartbeats for good (a
-//   member paused for backpressure would never notice the coordinator dropping it): the same.
-// - With kafka.topicPattern the same timer lists the topics; when new ones match, this member tracks
-//   them and rejoins the same way, and they start at their beginning (like added partitions).
+// - Membership is ours (group/group-member.ts): a coordinator that moves is found again without a
+//   rejoin, a member the group stopped answering knows it, leaving never waits behind a held join.
+//   The client (@platformatic/kafka) is used for metadata, offsets and its request writers only; it
+//   never joins a group itself.
+// - Fetching is ours too (fetch-loop.ts over wire/), one loop per generation: every rebalance and join
+//   retires the loop (its records are dropped from then on) and starts a new one at positions this
+//   module chooses: the pipeline's own position for partitions it keeps working, the group's committed
+//   offset for the others. Nothing that happens while fetching makes the member rejoin.
+// - Partitions added to a topic are never announced: a timer re-reads partition counts; when they grew,
+//   this member joins again with changed subscription metadata, which makes the coordinator rebalance.
+//   With kafka.topicPattern the same timer lists the topics, and new ones start at their beginning.
+// - A throw while handing a record to the pipeline (a bug) makes every partition start over from the
+//   committed offsets, without touching the group; errors.poisonAfter ends a loop of those.
 import { Admin, Consumer } from '@platformatic/kafka';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
-import { abortedPromise } from '../util/abort.js';
 import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { kafkaClientOptions } from './connection.js';
 import { FetchLoop, RecordHandlingError } from './fetch-loop.js';
 import { negotiatedFetchVersion } from './wire/fetch-api.js';
-import { MembershipWatchdog } from './membership-watchdog.js';
+import { type GroupAssignment, GroupMember } from './group/group-member.js';
+import { KafkaGroupProtocol } from './group/group-protocol.js';
 import { PoisonStrikes } from './poison-strikes.js';
 import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
 import { encodeMemberData, stickyAssigner } from './sticky-assignor.js';
@@ -103,27 +97,30 @@ const EARLIEST = -2n;
 const LATEST = -1n;
 
 export class KafkaSource implements RecordSource {
-  #consumer: Consumer | undefined;
+  /** Metadata, offsets, API versions and connections; it never joins a group itself. */
+  #client: Consumer | undefined;
+  #member: GroupMember | undefined;
   /** This generation's fetching (none between a rebalance and the positions of the next join). */
   #loop: FetchLoop | undefined;
   /** Bumped at every rebalance and join: records of an older loop are dropped. */
   #epoch = 0;
   #joined = false;
+  /** The assignment of the current generation (to start over from after a handling throw). */
+  #assignment: GroupAssignment | undefined;
   #handlers: SourceHandlers | undefined;
   #paused = false;
   #closing = false;
-  #reconnecting: Promise<void> | undefined;
   #discovery: NodeJS.Timeout | undefined;
   /** Partition counts this member last told the group about (in its subscription metadata). */
   #knownCounts = new Map<string, number>();
   /** This member's last assignment, advertised at the next join so the leader can keep it here. */
   #owned: { generation: number; partitions: string[] } = { generation: -1, partitions: [] };
   /**
-   * The subscription the client sends at every (re)join; its metadata is ours to update. The name
-   * stays the client's default, so members of older releases (round robin) can share a group with
-   * this one during a rolling upgrade: whichever member leads runs its own assigner.
+   * The protocol this member joins with; its metadata is ours to update. The name stays the one
+   * older releases (on the client's round robin) used, so members of both can share a group during a
+   * rolling upgrade: whichever member leads runs its own assigner.
    */
-  readonly #protocol: { name: string; version: number; metadata: Buffer } = { name: 'roundrobin', version: 1, metadata: Buffer.alloc(0) };
+  readonly #protocol: { name: string; metadata: Buffer } = { name: 'roundrobin', metadata: Buffer.alloc(0) };
   readonly #stopSignal = new AbortController();
   /** The topics subscribed: kafka.topics, or what kafka.topicPattern matched so far (it only grows). */
   #topics: string[];
@@ -133,10 +130,8 @@ export class KafkaSource implements RecordSource {
   /** Topics the pattern matched after this member started: they start at their beginning. */
   readonly #addedLater = new Set<string>();
   readonly #strikes: PoisonStrikes;
-  /** The Fetch version negotiated by the current consumer. */
+  /** The Fetch version negotiated with the brokers. */
   #fetchVersion: number | undefined;
-  readonly #watchdog: MembershipWatchdog;
-  #watchdogTimer: NodeJS.Timeout | undefined;
 
   /** @param autocommit false, or the client's commit interval in ms (delivery: auto-commit) */
   constructor(
@@ -148,7 +143,6 @@ export class KafkaSource implements RecordSource {
   ) {
     this.#topics = [...config.topics];
     this.#strikes = new PoisonStrikes(options.poisonAfter ?? 3);
-    this.#watchdog = new MembershipWatchdog(config);
     this.#pattern = config.topicPattern === undefined ? undefined : compileTopicPattern(config.topicPattern);
   }
 
@@ -166,114 +160,100 @@ export class KafkaSource implements RecordSource {
 
   async start(handlers: SourceHandlers, signal?: AbortSignal): Promise<void> {
     this.#handlers = handlers;
-    await this.#open(signal);
-    this.#discovery = setInterval(() => void this.#discoverPartitions(), this.config.partitionDiscoveryIntervalMs);
-    this.#discovery.unref();
-    this.#watchdogTimer = setInterval(() => this.#checkMembership(), Math.max(1000, this.config.heartbeatIntervalMs));
-    this.#watchdogTimer.unref();
-  }
-
-  /** A member the group stopped hearing from is lost (heartbeats can stop without an event). */
-  #checkMembership(): void {
-    const consumer = this.#consumer;
-    if (!consumer || !this.#joined || this.#closing || this.#reconnecting) return;
-    const overdue = this.#watchdog.overdue();
-    if (overdue) this.#onLost(consumer, new Error(overdue));
-  }
-
-  async #open(signal?: AbortSignal): Promise<void> {
-    const consumer = new Consumer({
+    const client = new Consumer({
       ...kafkaClientOptions(this.config),
       groupId: this.config.groupId,
-      rebalanceTimeout: this.config.rebalanceTimeoutMs,
-      sessionTimeout: this.config.sessionTimeoutMs,
-      heartbeatInterval: this.config.heartbeatIntervalMs,
       maxWaitTime: this.config.maxWaitMs,
       maxBytes: this.config.maxBytes,
       maxBytesPerPartition: this.config.maxBytesPerPartition,
-      autocommit: this.autocommit,
-      // The coordinator may hold a JoinGroup for the whole rebalance timeout; the client's 30 s request
-      // timeout would give up on it first and rejoin into the same wait (docs/decisions.md).
-      requestTimeout: Math.max(30_000, this.config.rebalanceTimeoutMs + 5_000),
-      protocols: [this.#protocol],
-      // Sticky: a rebalance moves only what balance needs, so fewer partitions restart and re-read.
-      partitionAssigner: stickyAssigner,
     });
-    consumer.on('consumer:group:rebalance', () => this.#onRebalance(consumer));
-    consumer.on('consumer:group:join', (payload) => this.#onJoin(consumer, payload.generationId ?? consumer.generationId, payload.memberId));
-    // A rejoin that fails for good is reported as the client's 'error' event.
-    consumer.on('error', (error: Error) => this.#onLost(consumer, error));
-    // A heartbeat that fails for a reason other than the group's (broker gone, connection refused)
-    // ends the client's heartbeats for good in 1.35: it clears its timer before the line meant to
-    // re-arm it. The coordinator then drops the member, which still believes it owns its partitions,
-    // and a member whose fetching is paused for backpressure makes no fetch that would notice. So a
-    // member left without heartbeats is a lost consumer. Checked after the client's own handling of
-    // the error, so a client that does re-arm its heartbeat keeps its membership.
-    consumer.on('consumer:heartbeat:end', () => {
-      if (consumer === this.#consumer) this.#watchdog.alive();
-    });
-    consumer.on('consumer:heartbeat:error', (payload: { error?: Error }) => {
-      setImmediate(() => {
-        if (!consumer.isActive()) this.#onLost(consumer, payload.error ?? new Error('heartbeat failed'));
-      });
-    });
-    this.#consumer = consumer;
-    this.#fetchVersion = undefined;
-    this.#joined = false;
-    if (this.#pattern) {
-      const first = this.#topics.length === 0 && this.#addedLater.size === 0;
-      const matched = await this.#newlyMatched();
-      if (!first && matched.length > 0) await this.#topicsAdded(matched);
-      else this.#topics.push(...matched);
-    }
-    // The subscription is held here, not by what fetches, so replacing fetch loops never changes it.
-    if (this.#topics.length > 0) consumer.topics.trackAll(...this.#topics);
-    this.#knownCounts = await this.#partitionCounts(consumer, false).catch(() => new Map<string, number>());
+    this.#client = client;
+    if (this.#pattern) this.#topics.push(...(await this.#newlyMatched().catch(() => [])));
+    this.#knownCounts = await this.#partitionCounts(false).catch(() => new Map<string, number>());
     this.#updateSubscription();
-    try {
-      const joined = consumer.joinGroup(this.#groupOptions());
-      await (signal ? Promise.race([joined, abortedPromise(signal)]) : joined);
-      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-    } catch (error) {
-      this.#consumer = undefined;
-      await (signal?.aborted ? this.#leave(consumer) : closeConsumer(consumer));
-      if (signal?.aborted) return;
-      throw error;
-    }
+    // The coordinator may hold a JoinGroup for the whole rebalance timeout: the requests to it wait as long.
+    const protocol = new KafkaGroupProtocol(client, kafkaClientOptions(this.config, '-group'), Math.max(30_000, this.config.rebalanceTimeoutMs + 5_000));
+    this.#member = new GroupMember(
+      protocol,
+      {
+        groupId: this.config.groupId,
+        sessionTimeoutMs: this.config.sessionTimeoutMs,
+        rebalanceTimeoutMs: this.config.rebalanceTimeoutMs,
+        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+        protocol: () => this.#protocol,
+        topics: () => this.#topics,
+        // Sticky: a rebalance moves only what balance needs, so fewer partitions restart and re-read.
+        assignor: stickyAssigner,
+        metadata: (topics) => client.metadata({ topics }),
+        retry: this.retry,
+        logger: this.logger,
+      },
+      {
+        onRebalance: () => this.#onRebalance(),
+        onJoin: (assignment) => this.#onJoin(assignment),
+        onLost: (error) => this.#onLost(error),
+      },
+    );
+    await this.#member.start(signal);
+    if (signal?.aborted) return;
+    this.#discovery = setInterval(() => void this.#discoverPartitions(), this.config.partitionDiscoveryIntervalMs);
+    this.#discovery.unref();
   }
 
-  #groupOptions() {
-    return { sessionTimeout: this.config.sessionTimeoutMs, rebalanceTimeout: this.config.rebalanceTimeoutMs, heartbeatInterval: this.config.heartbeatIntervalMs };
-  }
-
-  #onRebalance(consumer: Consumer): void {
-    if (consumer !== this.#consumer || this.#closing) return;
-    this.#watchdog.rebalancing();
+  #onRebalance(): void {
+    if (this.#closing) return;
     this.#epoch++;
     this.#retireLoop();
     this.#handlers!.onRevoking();
   }
 
-  #onJoin(consumer: Consumer, generation: number, memberId: string): void {
-    if (consumer !== this.#consumer || this.#closing) return;
-    this.#watchdog.alive();
+  #onJoin(joined: GroupAssignment): void {
+    if (this.#closing) return;
     const epoch = ++this.#epoch;
     this.#retireLoop();
     this.#joined = true;
-    const assignment: Assignment = { partitions: describeAssignments(consumer.assignments), generation, memberId };
-    this.#owned = { generation, partitions: assignment.partitions };
+    this.#assignment = joined;
+    const assignment: Assignment = { partitions: describeAssignments(joined.assignments), generation: joined.generation, memberId: joined.memberId };
+    this.#owned = { generation: joined.generation, partitions: assignment.partitions };
     this.#updateSubscription();
     const continued = this.#handlers!.onAssigned(assignment);
-    void this.#startLoop(consumer, epoch, assignment, continued).catch((error: Error) => {
-      if (epoch === this.#epoch) this.#onLost(consumer, error);
+    void this.#startLoop(epoch, assignment, continued).catch((error: unknown) => {
+      if (epoch === this.#epoch && !this.#closing) this.logger.error({ err: error }, 'starting to fetch failed');
     });
   }
 
+  /** The group dropped this member (or stopped answering it): it owns nothing until it joined again. */
+  #onLost(error: Error): void {
+    if (this.#closing) return;
+    this.logger.warn({ err: error }, 'lost the group membership; joining again');
+    this.#epoch++;
+    this.#retireLoop();
+    this.#joined = false;
+    this.#assignment = undefined;
+    this.#owned = { generation: -1, partitions: [] };
+    this.#handlers!.onLost(error);
+  }
+
+  /**
+   * Handing a record over threw (a bug the pipeline did not contain): the pipeline's state is not to
+   * be trusted, so every partition starts over from the group's committed offsets, as after a lost
+   * membership, but without leaving the group: the same assignment is handed over again.
+   */
+  #startOver(error: RecordHandlingError): void {
+    const { topic, partition, offset } = error.record;
+    const count = this.#strikes.strike(error.record, error.message);
+    this.logger.error({ topic, partition, offset: String(offset), strikes: count, poisonAfter: this.#strikes.poisonAfter, err: error.error }, 'handing a record to the pipeline threw; starting over from the committed offsets');
+    const assignment = this.#assignment;
+    this.#onLost(error);
+    if (assignment && this.#member?.stable) this.#onJoin(assignment);
+  }
+
   /** Starts this generation's fetch loop at the positions chosen for each assigned partition. */
-  async #startLoop(consumer: Consumer, epoch: number, assignment: Assignment, continued: ReadonlyMap<string, bigint>): Promise<void> {
+  async #startLoop(epoch: number, assignment: Assignment, continued: ReadonlyMap<string, bigint>): Promise<void> {
+    const client = this.#client!;
     if (assignment.partitions.length === 0) return;
     // A broker that does not answer is waited for here, for as long as this generation lasts (the
-    // membership watchdog notices when the group itself is gone): not a reason to rejoin.
+    // membership notices when the group itself is gone): not a reason to rejoin.
     const superseded = (): boolean => epoch !== this.#epoch || this.#closing;
     const untilAnswered = <T>(what: string, attempt: () => Promise<T>): Promise<T | undefined> =>
       retryWithBackoff(async () => (superseded() ? undefined : attempt()), {
@@ -282,22 +262,23 @@ export class KafkaSource implements RecordSource {
         retryable: () => !superseded(),
         onRetry: (error, n) => this.logger.warn({ err: error, attempt: n }, `${what} failed; retrying`),
       });
-    const positions = await untilAnswered('reading start offsets', () => this.#startPositions(consumer, assignment.partitions, continued));
+    const positions = await untilAnswered('reading start offsets', () => this.#startPositions(assignment.partitions, continued));
     if (positions === undefined || epoch !== this.#epoch) return; // another rebalance began meanwhile
     this.#handlers!.onPositioned(positions);
     if (this.#closing) return;
     const handlers = this.#handlers!;
-    // The Fetch version the consumer negotiated with its brokers (asked once per consumer).
-    this.#fetchVersion ??= await untilAnswered('negotiating the Fetch version', () => negotiatedFetchVersion(consumer));
+    // The Fetch version the client negotiated with the brokers (asked once).
+    this.#fetchVersion ??= await untilAnswered('negotiating the Fetch version', () => negotiatedFetchVersion(client));
     if (this.#fetchVersion === undefined || superseded()) return;
     const loop: FetchLoop = new FetchLoop({
-      consumer,
+      consumer: client,
+      commit: (offsets) => this.#member!.commit(offsets),
       connection: kafkaClientOptions(this.config),
       fetchVersion: this.#fetchVersion,
       isolationLevel: this.config.isolationLevel,
       retry: this.retry,
       logger: this.logger,
-      resolveOutOfRange: (key, position) => this.#resolveOutOfRange(consumer, key, position),
+      resolveOutOfRange: (key, position) => this.#resolveOutOfRange(key, position),
       topics: [...this.#topics],
       positions,
       maxBytes: this.config.maxBytes,
@@ -317,8 +298,8 @@ export class KafkaSource implements RecordSource {
       },
       onError: (error) => {
         if (loop !== this.#loop) return;
-        if (error instanceof RecordHandlingError) this.#strike(error);
-        this.#onLost(consumer, error);
+        if (error instanceof RecordHandlingError) this.#startOver(error);
+        else this.logger.error({ err: error }, 'fetching stopped');
       },
     });
     this.#loop = loop;
@@ -332,7 +313,7 @@ export class KafkaSource implements RecordSource {
    * partitions of its topic: then the partition was added later and starts at its beginning, so
    * nothing written to it before this member picked it up is skipped.
    */
-  async #startPositions(consumer: Consumer, partitions: string[], continued: ReadonlyMap<string, bigint>): Promise<Map<string, bigint>> {
+  async #startPositions(partitions: string[], continued: ReadonlyMap<string, bigint>): Promise<Map<string, bigint>> {
     const positions = new Map<string, bigint>();
     const unknown = new Map<string, number[]>();
     for (const key of partitions) {
@@ -345,12 +326,19 @@ export class KafkaSource implements RecordSource {
       unknown.set(topic, [...(unknown.get(topic) ?? []), partition]);
     }
     if (unknown.size === 0) return positions;
-    const counts = await this.#partitionCounts(consumer, false);
+    const counts = await this.#partitionCounts(false);
     // With a pattern, commits on any topic tell a running group from a new one (below).
     const asked = this.#pattern ? [...new Set([...unknown.keys(), ...this.#topics])] : [...unknown.keys()];
-    const committed = await consumer.listCommittedOffsets({
-      topics: asked.map((topic) => ({ topic, partitions: Array.from({ length: Math.max(counts.get(topic) ?? 0, ...(unknown.get(topic) ?? []).map((p) => p + 1)) }, (_, i) => i) })),
-    });
+    const byKey = await this.#member!.committed(
+      asked.map((topic) => ({ topic, partitions: Array.from({ length: Math.max(counts.get(topic) ?? 0, ...(unknown.get(topic) ?? []).map((p) => p + 1)) }, (_, i) => i) })),
+    );
+    const committed = new Map<string, bigint[]>();
+    for (const [key, offset] of byKey) {
+      const { topic, partition } = splitPartitionKey(key);
+      let list = committed.get(topic);
+      if (!list) committed.set(topic, (list = []));
+      list[partition] = offset;
+    }
     const hasCommits = (topic: string): boolean => (committed.get(topic) ?? []).some((o) => o !== undefined && o >= 0n);
     // A topic the group never committed, while it committed others of the pattern, appeared after the
     // group started: it starts at its beginning, like a topic this member saw appear.
@@ -367,7 +355,7 @@ export class KafkaSource implements RecordSource {
     }
     // One pair of requests serves both: committed offsets checked against the log, and the fallbacks.
     const committedKeys = [...positions.keys()].filter((key) => !continued.has(key));
-    const bounds = await this.#logBounds(consumer, [...committedKeys, ...fallback.keys()]);
+    const bounds = await this.#logBounds([...committedKeys, ...fallback.keys()]);
     for (const key of committedKeys) {
       const reset = this.#withinLog(key, positions.get(key)!, bounds.get(key));
       if (reset === undefined) continue;
@@ -383,22 +371,11 @@ export class KafkaSource implements RecordSource {
   }
 
   /**
-   * Handing a record over threw, and the member starts over from the group's offsets (the pipeline's
-   * state after a throw is not to be trusted). The same record failing errors.poisonAfter times in a
-   * row is poison: it goes to onPoison instead, so no bug can make the member loop for ever.
-   */
-  #strike(error: RecordHandlingError): void {
-    const { topic, partition, offset } = error.record;
-    const count = this.#strikes.strike(error.record, error.message);
-    this.logger.error({ topic, partition, offset: String(offset), strikes: count, poisonAfter: this.#strikes.poisonAfter, err: error.error }, 'handing a record to the pipeline threw; starting over from the committed offsets');
-  }
-
-  /**
    * Where a partition goes on when its position left the log while it was being read (retention
    * deleted the records, the topic was truncated or re-created): the same rule as at the start.
    */
-  async #resolveOutOfRange(consumer: Consumer, key: string, position: bigint): Promise<bigint> {
-    const bounds = (await this.#logBounds(consumer, [key])).get(key);
+  async #resolveOutOfRange(key: string, position: bigint): Promise<bigint> {
+    const bounds = (await this.#logBounds([key])).get(key);
     const reset = this.#withinLog(key, position, bounds);
     if (reset === undefined) return position; // back in range (a leader that had not caught up)
     const offset = reset === EARLIEST ? bounds?.start : bounds?.end;
@@ -415,7 +392,8 @@ export class KafkaSource implements RecordSource {
   }
 
   /** The earliest and the next (latest) offset of each partition's log: one pair of requests for all. */
-  async #logBounds(consumer: Consumer, keys: string[]): Promise<Map<string, { start?: bigint; end?: bigint }>> {
+  async #logBounds(keys: string[]): Promise<Map<string, { start?: bigint; end?: bigint }>> {
+    const consumer = this.#client!;
     const bounds = new Map<string, { start?: bigint; end?: bigint }>();
     if (keys.length === 0) return bounds;
     const byTopic: Record<string, number[]> = {};
@@ -453,10 +431,10 @@ export class KafkaSource implements RecordSource {
     return undefined;
   }
 
-  async #partitionCounts(consumer: Consumer, fresh: boolean): Promise<Map<string, number>> {
-    if (this.#topics.length === 0) return new Map();
+  async #partitionCounts(fresh: boolean): Promise<Map<string, number>> {
+    if (this.#topics.length === 0 || !this.#client) return new Map();
     const topics = [...this.#topics];
-    const metadata = await consumer.metadata({ topics, forceUpdate: fresh });
+    const metadata = await this.#client.metadata({ topics, forceUpdate: fresh });
     return new Map(topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]));
   }
 
@@ -470,42 +448,35 @@ export class KafkaSource implements RecordSource {
   }
 
   /**
-   * Partitions added at runtime, and with a pattern new matching topics: rejoin with the new counts
+   * Partitions added at runtime, and with a pattern new matching topics: join again with the new counts
    * (and subscription), which makes the group rebalance.
    */
   async #discoverPartitions(): Promise<void> {
-    const consumer = this.#consumer;
-    if (!consumer || !this.#joined || this.#closing) return;
+    if (!this.#joined || this.#closing) return;
     let counts;
     let added: string[] = [];
     try {
       added = await this.#newlyMatched();
-      if (added.length > 0 && consumer === this.#consumer && !this.#closing) {
-        await this.#topicsAdded(added);
-        consumer.topics.trackAll(...added);
-      }
-      counts = await this.#partitionCounts(consumer, true);
+      if (added.length > 0 && !this.#closing) await this.#topicsAdded(added);
+      counts = await this.#partitionCounts(true);
     } catch (error) {
       this.logger.debug({ err: error }, 'partition discovery: metadata request failed');
       if (added.length === 0) return;
       counts = new Map<string, number>();
     }
     const grown = [...counts].filter(([topic, count]) => count > (this.#knownCounts.get(topic) ?? 0));
-    if ((grown.length === 0 && added.length === 0) || consumer !== this.#consumer || this.#closing) return;
+    if ((grown.length === 0 && added.length === 0) || this.#closing) return;
     if (grown.length > 0) this.logger.info({ partitions: Object.fromEntries(grown), before: Object.fromEntries(this.#knownCounts) }, 'partitions added to a topic: rejoining the group so they get assigned');
     for (const [topic, count] of grown) this.#knownCounts.set(topic, count);
     this.#updateSubscription();
-    consumer.joinGroup(this.#groupOptions()).catch((error: Error) => {
-      this.logger.warn({ err: error }, 'rejoining after partitions or topics were added failed; the next discovery retries');
-      for (const [topic] of grown) this.#knownCounts.delete(topic);
-    });
+    this.#member?.rejoin(grown.length > 0 ? 'partitions added' : 'topics added');
   }
 
   /**
-   * The subscription metadata the client sends at every (re)join: what this member owns (for the
-   * sticky assignor) and the partition counts it knows. A member whose metadata changed makes the
-   * coordinator rebalance even when it is not the leader, which is how a member that saw partitions
-   * being added gets them assigned; the leader assigns up to the highest count any member saw.
+   * The subscription metadata sent at every (re)join: what this member owns (for the sticky assignor)
+   * and the partition counts it knows. A member whose metadata changed makes the coordinator
+   * rebalance even when it is not the leader, which is how a member that saw partitions being added
+   * gets them assigned; the leader assigns up to the highest count any member saw.
    */
   #updateSubscription(): void {
     const owned = new Map<string, number[]>();
@@ -518,38 +489,6 @@ export class KafkaSource implements RecordSource {
       owned: [...owned].map(([topic, partitions]) => ({ topic, partitions })),
       partitionCounts: Object.fromEntries(this.#knownCounts),
     });
-  }
-
-  #onLost(consumer: Consumer, error: Error): void {
-    if (this.#closing || consumer !== this.#consumer || this.#reconnecting) return;
-    this.logger.warn({ err: error }, 'lost the Kafka consumer; rejoining the group with a new one');
-    this.#epoch++;
-    this.#retireLoop();
-    this.#joined = false;
-    this.#owned = { generation: -1, partitions: [] };
-    this.#handlers!.onLost(error);
-    this.#reconnecting = this.#reconnect(consumer).finally(() => (this.#reconnecting = undefined));
-  }
-
-  async #reconnect(lost: Consumer): Promise<void> {
-    this.#consumer = undefined;
-    await closeConsumer(lost);
-    // The broker just went away: give it a moment before the first attempt too.
-    await sleep(this.retry.initialDelayMs, undefined, { signal: this.#stopSignal.signal }).catch(() => undefined);
-    await retryWithBackoff(
-      async (attempt) => {
-        if (this.#closing) return;
-        await this.#open(this.#stopSignal.signal);
-        if (!this.#closing) this.logger.info({ attempt }, 'Kafka consumer re-created');
-      },
-      {
-        ...this.retry,
-        minDelayMs: this.retry.initialDelayMs,
-        signal: this.#stopSignal.signal,
-        onRetry: (error, attempt) => this.logger.warn({ err: error, attempt }, 'rejoining the group failed; retrying'),
-      },
-    ).catch(() => undefined); // only when closing
-
   }
 
   pause(): void {
@@ -568,77 +507,28 @@ export class KafkaSource implements RecordSource {
 
   async commit(offsets: readonly CommitRequest[]): Promise<void> {
     if (offsets.length === 0) return;
-    if (!this.#consumer || !this.#joined) throw new Error('not a group member right now (rejoining)');
-    // leaderEpoch -1: "unknown", accepted by the broker's OffsetCommit.
-    await this.#consumer.commit({ offsets: offsets.map((o) => ({ ...o, leaderEpoch: -1 })) });
+    if (!this.#member || !this.#joined) throw new Error('not a group member right now (rejoining)');
+    await this.#member.commit(offsets);
   }
 
-  /** Stops fetching and leaves the group; a broker that is down makes this best-effort. */
+  /**
+   * Stops fetching and leaves the group (over a connection of its own, so a JoinGroup the coordinator
+   * holds cannot hold the leave); a broker that is down makes this best-effort.
+   */
   async close(): Promise<void> {
     this.#closing = true;
     this.#stopSignal.abort();
     clearInterval(this.#discovery);
-    clearInterval(this.#watchdogTimer);
-    await this.#reconnecting;
     await this.#admin?.close().catch(() => undefined);
     const loop = this.#loop;
     this.#loop = undefined;
     await loop?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing the fetch loop failed'));
-    if (this.#consumer) await this.#leave(this.#consumer);
-  }
-
-  /**
-   * Leaves the group and closes the consumer. Its LeaveGroup goes over the coordinator connection, where
-   * the broker answers requests in order: behind a JoinGroup the coordinator holds until every member
-   * rejoined (a crashed one: until its session ends, 30 s by default), it waited that long, so a SIGTERM
-   * while joining took 23 s to obey (measured). When the leave has not finished in a moment, the same
-   * member is removed over another connection (an admin LeaveGroup): the held JoinGroup ends at once,
-   * and the group does not wait a session for a member that is gone.
-   */
-  async #leave(consumer: Consumer): Promise<void> {
-    // leaveGroup before close: it marks the membership inactive at once, so a held JoinGroup that then
-    // fails (its member removed) is not retried with a new member id, which would leave a ghost member.
-    const left = new Promise<Error | null>((resolve) => consumer.leaveGroup(true, (error) => resolve(error ?? null)));
-    if (!(await Promise.race([left.then(() => true), sleep(LEAVE_PATIENCE_MS, false)]))) {
-      const memberId = consumer.memberId;
-      // Never without a member id: an admin LeaveGroup with no members removes every member of the group.
-      if (memberId) await this.#removeMember(memberId);
-    }
-    const error = await left;
-    if (error) {
-      // The broker is unreachable. Closing would try to leave once more, with the same retries (seconds):
-      // not awaited, since the process exits next; the broker times this member out.
-      this.logger.warn({ err: error }, 'leaving the group failed (the broker will time this member out)');
-      void closeConsumer(consumer);
-      return;
-    }
-    await closeConsumer(consumer);
-  }
-
-  async #removeMember(memberId: string): Promise<void> {
-    const admin = new Admin({ ...kafkaClientOptions(this.config, '-leave'), timeout: 5000, retries: 1 });
-    try {
-      await admin.removeMembersFromConsumerGroup({ groupId: this.config.groupId, members: [{ memberId, reason: 'shutting down while joining' }] });
-      this.logger.info({ memberId }, 'left the group over a second connection (the first was waiting for a join to end)');
-    } catch (error) {
-      this.logger.debug({ err: error }, 'leaving over a second connection failed; waiting for the join to end');
-    } finally {
-      await admin.close().catch(() => undefined);
-    }
+    await this.#member?.leave();
+    const client = this.#client;
+    if (client) await new Promise<void>((resolve) => client.close(true, () => resolve()));
   }
 }
 
-/** How long a LeaveGroup may take before the member is removed over a second connection. */
-const LEAVE_PATIENCE_MS = 1_000;
-
-/**
- * Closes a consumer, never failing: an error means a broker that is down, and a leave that failed was
- * already reported by #leave.
- */
-function closeConsumer(consumer: Consumer): Promise<void> {
-  return new Promise((resolve) => consumer.close(true, () => resolve()));
-}
-
-function describeAssignments(assignments: { topic: string; partitions: number[] }[] | null): string[] {
-  return (assignments ?? []).flatMap((a) => a.partitions.map((p) => partitionKey(a.topic, p))).sort();
+function describeAssignments(assignments: readonly { topic: string; partitions: number[] }[]): string[] {
+  return assignments.flatMap((a) => a.partitions.map((p) => partitionKey(a.topic, p))).sort();
 }
