@@ -30,8 +30,11 @@ import { describeBatchLimit, TopicLimits } from './topic-limits.js';
 const OUR_HEADERS: ReadonlySet<string> = new Set(Object.values(DLQ_HEADERS));
 const TRUNCATED = Buffer.from(DLQ_HEADERS.valueTruncated);
 const REASON = Buffer.from(DLQ_HEADERS.reason);
-/** One produce request gets this long (or what is left of the send's bound) before the client counts as stuck. */
-const ATTEMPT_TIMEOUT_MS = 30_000;
+/**
+ * How long one produce request gets before the client counts as stuck (and is replaced): a third of
+ * errors.dlqTimeoutMs, so a stuck client leaves room for attempts with a new one, between 1 and 30 s.
+ */
+const attemptTimeoutMs = (dlqTimeoutMs: number): number => Math.min(30_000, Math.max(1000, Math.floor(dlqTimeoutMs / 3)));
 /** A close that does not finish (a broker that never answers) must not hold up a shutdown. */
 const CLOSE_TIMEOUT_MS = 2_000;
 
@@ -133,7 +136,8 @@ export class DeadLetterQueue implements DeadLetterSink {
           await attempt(
             // A null value (a tombstone that failed) is written as null, as the client does with it.
             producer.send({ messages: group.map(({ message }) => ({ ...message, value: message.value as Buffer })) }),
-            Math.min(ATTEMPT_TIMEOUT_MS, Math.max(1000, deadline - Date.now())),
+            // The last attempt may end up to a second past the deadline, no more.
+            Math.min(attemptTimeoutMs(this.config.errors.dlqTimeoutMs), Math.max(1000, deadline - Date.now())),
             abort,
           );
         } catch (error) {
