@@ -11,6 +11,7 @@ import { Admin, Producer } from '@platformatic/kafka';
 import type { Config } from '../config/schema.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import type { SourceRecord } from '../source/record.js';
+import { anySignal } from '../util/abort.js';
 import { defaultInstanceId } from '../util/instance-id.js';
 import type { Logger } from '../util/logger.js';
 import { batchBudget, recordBytes, splitIntoGroups, truncateToFit } from './batching.js';
@@ -74,6 +75,7 @@ export class DeadLetterQueue implements DeadLetterSink {
   readonly #delivered = new WeakSet<SourceRecord>();
   /** Dead-letter topics whose last send gave up, and why. */
   readonly #unavailable = new Map<string, { error: string; at: number }>();
+  readonly #forgetAfterMs: number;
 
   /** @param signal the service stops: every send in progress is abandoned. */
   constructor(
@@ -87,12 +89,16 @@ export class DeadLetterQueue implements DeadLetterSink {
     this.#producer = this.#clients.producer();
     this.#limits = new TopicLimits((topic) => this.#clients.describeLimit(topic), logger);
     this.#instance = config.instanceId ?? defaultInstanceId();
+    this.#forgetAfterMs = config.errors.dlqTimeoutMs + config.retry.maxDelayMs + 60_000;
   }
 
+  /**
+   * Unavailable from a send that gave up until a send to that topic succeeds, or until nobody tried
+   * again for longer than a held partition takes to (its backoff, then a whole send): the partitions
+   * that waited for it moved away.
+   */
   get state(): DeadLetterState {
-    let last: { error: string; at: number } | undefined;
-    for (const entry of this.#unavailable.values()) if (!last || entry.at > last.at) last = entry;
-    return last ? { state: 'unavailable', lastError: last.error, lastErrorAt: last.at } : { state: 'ok', lastError: null, lastErrorAt: null };
+    return stateOf(this.#unavailable.values(), Date.now() - this.#forgetAfterMs);
   }
 
   /**
@@ -100,7 +106,15 @@ export class DeadLetterQueue implements DeadLetterSink {
    * max.message.bytes allows. Resolves when all are acknowledged; see DeadLetterSink for the rejections.
    */
   async send(failures: readonly DeadLetter[], signal?: AbortSignal): Promise<void> {
-    const abort = signal ? AbortSignal.any([signal, this.signal]) : this.signal;
+    const abort = anySignal(signal ? [signal, this.signal] : [this.signal]);
+    try {
+      await this.#send(failures, abort.signal);
+    } finally {
+      abort.dispose();
+    }
+  }
+
+  async #send(failures: readonly DeadLetter[], abort: AbortSignal): Promise<void> {
     const byTopic = new Map<string, Item[]>();
     for (const deadLetter of failures) {
       if (this.#delivered.has(deadLetter.record)) continue;
@@ -166,7 +180,7 @@ export class DeadLetterQueue implements DeadLetterSink {
         failures = 0;
         deadline = Date.now() + this.config.errors.dlqTimeoutMs;
         g++;
-        if (this.#unavailable.delete(topic)) this.hooks.onUnavailable?.(this.#unavailable.size > 0);
+        if (this.#unavailable.delete(topic)) this.#report();
       }
     }
   }
@@ -175,11 +189,17 @@ export class DeadLetterQueue implements DeadLetterSink {
   #gaveUp(topic: string, records: number, error: unknown): DeadLetterUnavailableError {
     const reason = describeError(error);
     this.#unavailable.set(topic, { error: reason.slice(0, 500), at: Date.now() });
-    this.hooks.onUnavailable?.(true);
+    this.#report();
+    // Looked at again once this give-up is too old to count, unless renewed meanwhile.
+    setTimeout(() => this.#report(), this.#forgetAfterMs + 100).unref();
     return new DeadLetterUnavailableError(
       `dead-letter topic ${topic} did not acknowledge ${records} record(s) within errors.dlqTimeoutMs (${this.config.errors.dlqTimeoutMs} ms): ${reason}`,
       { cause: error },
     );
+  }
+
+  #report(): void {
+    this.hooks.onUnavailable?.(this.state.state === 'unavailable');
   }
 
   /** The producer failed in a way that leaves its client state suspect: later attempts use a new one. */
@@ -227,6 +247,13 @@ export class DeadLetterQueue implements DeadLetterSink {
   }
 }
 
+/** Unavailable while a give-up newer than `since` stands (its error is the latest one's). */
+export function stateOf(gaveUp: Iterable<{ error: string; at: number }>, since: number): DeadLetterState {
+  let last: { error: string; at: number } | undefined;
+  for (const entry of gaveUp) if (entry.at > since && (!last || entry.at > last.at)) last = entry;
+  return last ? { state: 'unavailable', lastError: last.error, lastErrorAt: last.at } : { state: 'ok', lastError: null, lastErrorAt: null };
+}
+
 interface FittedItem extends Item {
   /** The original value size when the value was cut to fit. */
   truncatedFrom?: number;
@@ -242,17 +269,19 @@ function fitted(item: Item, budget: number): FittedItem {
 /** Waits for the send, at most `timeoutMs`, and not past an abort; the send itself may go on (its outcome is then ignored). */
 async function attempt(send: Promise<unknown>, timeoutMs: number, abort: AbortSignal): Promise<void> {
   send.catch(() => undefined);
-  const stop = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AttemptTimeoutError(`no answer to the dead-letter produce request within ${timeoutMs} ms`)), timeoutMs);
+    onAbort = () => reject(new DeadLetterAbandonedError('abandoned'));
+    if (abort.aborted) onAbort();
+    else abort.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    await Promise.race([
-      send,
-      sleep(timeoutMs, undefined, { signal: AbortSignal.any([stop.signal, abort]) }).then(
-        () => Promise.reject(new AttemptTimeoutError(`no answer to the dead-letter produce request within ${timeoutMs} ms`)),
-        () => Promise.reject(new DeadLetterAbandonedError('abandoned')),
-      ),
-    ]);
+    await Promise.race([send, bound]);
   } finally {
-    stop.abort();
+    clearTimeout(timer);
+    abort.removeEventListener('abort', onAbort!);
   }
 }
 

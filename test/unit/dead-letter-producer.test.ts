@@ -8,7 +8,7 @@ import { createRecordsBatch, MultipleErrors, NetworkError, ProtocolError, Respon
 import { loadConfig } from '../../src/config/load.js';
 import { BATCH_HEADER_BYTES, batchBudget, recordBytes, splitIntoGroups, truncateToFit, type SizedMessage } from '../../src/dead-letter/batching.js';
 import { type DeadLetter, DeadLetterAbandonedError, DeadLetterUnavailableError, DLQ_HEADERS } from '../../src/dead-letter/failure.js';
-import { type DeadLetterClients, DeadLetterQueue } from '../../src/dead-letter/producer.js';
+import { type DeadLetterClients, DeadLetterQueue, stateOf } from '../../src/dead-letter/producer.js';
 import { AttemptTimeoutError, classifyProduceError, MAX_SHRINKS, nextStep } from '../../src/dead-letter/send-policy.js';
 import { TopicLimits } from '../../src/dead-letter/topic-limits.js';
 import { BROKER_DEFAULT_MAX_MESSAGE_BYTES } from '../../src/dead-letter/batching.js';
@@ -303,6 +303,17 @@ describe('DeadLetterQueue', () => {
     await dlq.send(deadLetters(2));
     assert.equal(dlq.state.state, 'ok');
     assert.deepEqual(events.unavailable, [true, false]);
+  });
+
+  it('counts a give-up only until it is too old to stand for a partition still waiting', () => {
+    const marks = [
+      { error: 'UNKNOWN_TOPIC_OR_PARTITION', at: 1000 },
+      { error: 'NOT_ENOUGH_REPLICAS', at: 5000 },
+    ];
+    assert.deepEqual(stateOf(marks, 0), { state: 'unavailable', lastError: 'NOT_ENOUGH_REPLICAS', lastErrorAt: 5000 });
+    assert.deepEqual(stateOf(marks, 2000), { state: 'unavailable', lastError: 'NOT_ENOUGH_REPLICAS', lastErrorAt: 5000 });
+    assert.deepEqual(stateOf(marks, 5000), { state: 'ok', lastError: null, lastErrorAt: null });
+    assert.equal(stateOf([], 0).state, 'ok');
   });
 
   it('does not send again what was acknowledged before it gave up', async () => {
