@@ -39,9 +39,16 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
   let progress: Progress | undefined;
   const health = new HealthMonitor(config, logger, config.http.healthIntervalMs, () => pipeline?.topics ?? config.kafka.topics);
   // Ready: initialized, consuming, a member of the group, both the broker and the search engine answer,
-  // the engine accepts writes, and no assigned partition with lag has gone without progress for stallTimeoutMs.
+  // the engine accepts writes, the dead-letter topics take dead letters, and no assigned partition with
+  // lag has gone without progress for stallTimeoutMs.
   const ready = (): boolean =>
-    consuming && health.healthy && pipeline !== undefined && !pipeline.memberLost && pipeline.stats().sink.state !== 'refused' && pipeline.stalledPartitions(health.endOffsets).length === 0;
+    consuming &&
+    health.healthy &&
+    pipeline !== undefined &&
+    !pipeline.memberLost &&
+    pipeline.stats().sink.state !== 'refused' &&
+    pipeline.deadLetterState.state !== 'unavailable' &&
+    pipeline.stalledPartitions(health.endOffsets).length === 0;
   const metrics = options.metrics ?? new Metrics();
   const reporter = new StatusReporter(config, health, metrics, () => pipeline, ready);
   const source: StatusSource = {

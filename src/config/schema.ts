@@ -248,6 +248,8 @@ export const configSchema = z.strictObject({
     poisonAfter: z.number().int().min(1).default(3),
     /** Dead-letter topic; {topic} is the source topic. Created at start when missing. */
     dlqTopic: z.string().min(1).default('{topic}.dlq'),
+    /** How long a dead-letter send retries without any acknowledgement before it gives up: its records stay unacknowledged, the partition is held and tries again later, /ready is false. */
+    dlqTimeoutMs: z.number().int().positive().default(300_000),
     /** Per engine error type: systemic (hold and retry), rejected (errors.policy) or retriable,
      *  replacing the default class (src/sink/bulk-response.ts), e.g. { mapper_parsing_exception: systemic }. */
     classify: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'an engine error type such as mapper_parsing_exception, or http_<status>'), z.enum(ERROR_CLASSES)).default({}),

@@ -19,8 +19,32 @@ export interface DeadLetter {
 
 /** Where records that can never be indexed go (the dead-letter topic in production, a fake in unit tests). */
 export interface DeadLetterSink {
-  send(failures: readonly DeadLetter[]): Promise<void>;
+  /**
+   * Resolves once every record is acknowledged by the dead-letter topic. Rejects with
+   * DeadLetterUnavailableError when that did not happen within errors.dlqTimeoutMs, and with
+   * DeadLetterAbandonedError when `signal` aborted first: either way nothing may be acknowledged.
+   */
+  send(failures: readonly DeadLetter[], signal?: AbortSignal): Promise<void>;
+  /** Whether the dead-letter topic refused or could not be reached for longer than the bound (absent: never). */
+  readonly state?: DeadLetterState;
   close(): Promise<void>;
+}
+
+export interface DeadLetterState {
+  /** unavailable: a send failed for longer than errors.dlqTimeoutMs and none succeeded since. */
+  state: 'ok' | 'unavailable';
+  lastError: string | null;
+  lastErrorAt: number | null;
+}
+
+/** The dead-letter topic did not acknowledge the records within errors.dlqTimeoutMs: hold them, retry later. */
+export class DeadLetterUnavailableError extends Error {
+  override name = 'DeadLetterUnavailableError';
+}
+
+/** The caller stopped waiting (rebalance, shutdown): the records were maybe written, maybe not. */
+export class DeadLetterAbandonedError extends Error {
+  override name = 'DeadLetterAbandonedError';
 }
 
 export const DLQ_HEADERS = {
@@ -32,6 +56,8 @@ export const DLQ_HEADERS = {
   offset: 'k2e.source.offset',
   timestamp: 'k2e.source.timestamp',
   instance: 'k2e.instance',
+  /** Set when the record was too large for the dead-letter topic even alone: its original value size in bytes (the value sent is a prefix). */
+  valueTruncated: 'k2e.value.truncated',
 } as const;
 
 export const dlqTopicFor = (template: string, topic: string): string => template.replaceAll('{topic}', topic);

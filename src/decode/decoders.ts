@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { usesAvroValues } from '../config/topic-settings.js';
 import type { SourceRecord } from '../source/record.js';
+import { DLQ_HEADERS } from '../dead-letter/failure.js';
 import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { keyNeeded, transformOptions, type TransformOptions } from '../transform/to-operation.js';
@@ -155,6 +156,8 @@ export class RecordDecoders {
   /** The value (null for a tombstone) and, for JSON sent as is, its bytes; undefined when the registry must be asked. */
   #valueSync(record: SourceRecord, plan: TopicPlan): DecodedRecord | undefined {
     if (record.value === null) return { value: null, key: undefined };
+    // A dead letter whose value was cut to fit its topic (re-driven): only the first bytes are left.
+    if (record.headers.size > 0 && record.headers.has(DLQ_HEADERS.valueTruncated)) return { value: { ...TRUNCATED }, key: undefined };
     // The hot path: a one-line JSON object nobody reads is sent as it came, never parsed.
     const asIs = plan.asIs && looksLikeOneLineObject(record.value);
     if (asIs && !plan.readsFields) return { value: UNREAD, key: undefined, raw: record.value };
@@ -176,6 +179,12 @@ export class RecordDecoders {
     await this.registry?.close();
   }
 }
+
+const TRUNCATED: Decoded = {
+  ok: false,
+  errorType: 'value_truncated',
+  reason: `the value was truncated to fit the dead-letter topic (${DLQ_HEADERS.valueTruncated}): the original is lost, only its first bytes are left`,
+};
 
 /** A record that failed to decode needs no key: it fails anyway (class decode). */
 const usesKey = (plan: TopicPlan, value: Decoded | null): boolean => (value === null || value.ok) && keyNeeded(plan.options, value === null);

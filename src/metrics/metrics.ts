@@ -34,6 +34,8 @@ export class Metrics {
   readonly #inFlightRecords = new Gauge({ name: 'k2e_in_flight_records', help: deprecated('k2e_buffered_records', 'Records held in memory, not yet acknowledged'), registers: [this.registry] });
   readonly #inFlightBytes = new Gauge({ name: 'k2e_in_flight_bytes', help: deprecated('k2e_buffered_bytes', 'Bytes of records held in memory, not yet acknowledged'), registers: [this.registry] });
   readonly assignedPartitions = new Gauge({ name: 'k2e_assigned_partitions', help: 'Partitions this instance owns', registers: [this.registry] });
+  readonly deadLetterFailures = new Counter({ name: 'k2e_dead_letter_failures_total', help: 'Dead-letter produce requests that failed (each retry counts); their records stay unacknowledged until the dead-letter topic accepts them', registers: [this.registry] });
+  readonly deadLetterUnavailable = new Gauge({ name: 'k2e_dead_letter_unavailable', help: '1 while a dead-letter topic has not acknowledged a send for errors.dlqTimeoutMs (the partitions concerned are held, /ready is false), else 0', registers: [this.registry] });
   readonly ready = new Gauge({ name: 'k2e_ready', help: '1 when initialized and both Kafka and the search engine answer', registers: [this.registry] });
 
   constructor() {

@@ -13,7 +13,7 @@ import { PartitionWatermark } from '../offsets/watermark.js';
 import type { EncodedOperation } from '../sink/encoder.js';
 import type { ItemOutcome } from '../sink/bulk-response.js';
 import { SearchHttpError } from '../sink/search-client.js';
-import type { DeadLetter, Failure } from '../dead-letter/failure.js';
+import { type DeadLetter, DeadLetterAbandonedError, DeadLetterUnavailableError, type Failure } from '../dead-letter/failure.js';
 import type { SourceRecord } from '../source/record.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffSleep } from '../util/backoff.js';
@@ -62,8 +62,12 @@ export interface WorkerContext {
   onIndexed(worker: PartitionWorker, records: readonly PreparedRecord[], superseded: number): void;
   /** Tombstones acknowledged without a write (other skipped records, Debezium truncates, are not counted here). */
   onSkipped(worker: PartitionWorker, records: number): void;
-  /** Records that can never be indexed: dead-letter / skip them (resolves), or stop (rejects). */
-  onFailures(worker: PartitionWorker, failures: readonly DeadLetter[]): Promise<void>;
+  /**
+   * Records that can never be indexed: dead-letter / skip them (resolves), or stop (rejects). Rejects
+   * with DeadLetterUnavailableError while the dead-letter topic does not take them, and with
+   * DeadLetterAbandonedError once `signal` aborted: the records are then not acknowledged.
+   */
+  onFailures(worker: PartitionWorker, failures: readonly DeadLetter[], signal: AbortSignal): Promise<void>;
   /** at-most-once: commit this offset (the batch's last + 1) before sending the batch. */
   commitBeforeSend?: ((worker: PartitionWorker, offset: bigint) => Promise<void>) | undefined;
   /** The worker cannot go on: the pipeline stops without committing past the failing record. */
@@ -315,7 +319,10 @@ export class PartitionWorker {
       if (tombstones > 0) this.ctx.onSkipped(this, tombstones);
       this.#ack(batch.skipped);
     }
-    if (batch.failed.length > 0) await this.#deadLetter(batch.failed.map((r) => ({ prepared: r, failure: r.failure! })));
+    if (batch.failed.length > 0 && !(await this.#deadLetter(batch.failed.map((r) => ({ prepared: r, failure: r.failure! })), mustFinish))) {
+      this.#requeue([...batch.failed, ...batch.slots.flatMap((s) => s.candidates)]);
+      return;
+    }
     if (!(await this.#ensureIndices(batch.slots, mustFinish)) || !(await this.#afterAmbiguous(batch.slots, mustFinish))) {
       this.#requeue(batch.slots.flatMap((s) => s.candidates));
       return;
@@ -412,7 +419,9 @@ export class PartitionWorker {
           }
           // One document the engine will not take: dead-letter it; an older version may still fit.
           const [head, ...rest] = slots[0]!.candidates;
-          await this.#deadLetter([{ prepared: head!, failure: { errorClass: 'oversize', errorType: 'request_entity_too_large', reason: error.message.slice(0, 500) } }]);
+          if (!(await this.#deadLetter([{ prepared: head!, failure: { errorClass: 'oversize', errorType: 'request_entity_too_large', reason: error.message.slice(0, 500) } }], mustFinish))) {
+            return slots.flatMap((s) => s.candidates);
+          }
           slots = rest.length > 0 ? [{ candidates: rest, sequential: slots[0]!.sequential }] : [];
           continue;
         }
@@ -425,14 +434,14 @@ export class PartitionWorker {
         await backoffSleep(attempt++, this.ctx.config.retry, this.#backoffSignal(mustFinish));
         continue;
       }
-      slots = await this.#settle(slots, outcomes, attempt);
+      slots = await this.#settle(slots, outcomes, attempt, mustFinish);
       if (slots.some((s) => s.retry)) await backoffSleep(attempt++, this.ctx.config.retry, this.#backoffSignal(mustFinish));
     }
     return [];
   }
 
   /** Applies one bulk response to its slots; returns the slots still to send (`retry` when they need a backoff first). */
-  async #settle(slots: OpenSlot[], outcomes: ItemOutcome[], attempt: number): Promise<OpenSlot[]> {
+  async #settle(slots: OpenSlot[], outcomes: ItemOutcome[], attempt: number, mustFinish: boolean): Promise<OpenSlot[]> {
     const done: PreparedRecord[] = [];
     const indexed: PreparedRecord[] = [];
     const rejected: { prepared: PreparedRecord; failure: Failure }[] = [];
@@ -473,7 +482,8 @@ export class PartitionWorker {
         }
       }
     });
-    if (rejected.length > 0) await this.#deadLetter(rejected);
+    // Not dead-lettered because the worker stopped: they go back with the slots left (#sendSlots returns them).
+    if (rejected.length > 0 && !(await this.#deadLetter(rejected, mustFinish))) for (const r of rejected) next.push({ candidates: [r.prepared], sequential: false });
     if (missing && this.ctx.indexMissing) {
       await this.ctx.indexMissing(missing).catch((error: unknown) => this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: error }, 'creating a missing index again failed; retrying'));
     }
@@ -495,14 +505,29 @@ export class PartitionWorker {
     return next;
   }
 
-  /** Dead-letters (or skips) records together, then acknowledges them. */
-  async #deadLetter(failures: { prepared: PreparedRecord; failure: Failure }[]): Promise<void> {
-    await this.ctx.onFailures(
-      this,
-      failures.map((f) => ({ record: f.prepared.record, failure: f.failure })),
-    );
+  /**
+   * Dead-letters (or skips) records together, then acknowledges them. While the dead-letter topic does
+   * not take them the partition is held here (nothing after them is sent) and the send is tried again
+   * with backoff. False when the worker stopped first: nothing was acknowledged, the caller puts the
+   * records back.
+   */
+  async #deadLetter(failures: { prepared: PreparedRecord; failure: Failure }[], mustFinish: boolean): Promise<boolean> {
+    const deadLetters = failures.map((f) => ({ record: f.prepared.record, failure: f.failure }));
+    for (let attempt = 0; ; attempt++) {
+      if (this.#halted(mustFinish)) return false;
+      try {
+        await this.ctx.onFailures(this, deadLetters, this.#backoffSignal(mustFinish));
+        break;
+      } catch (error) {
+        if (error instanceof DeadLetterAbandonedError) return false;
+        if (!(error instanceof DeadLetterUnavailableError)) throw error;
+        this.ctx.logger.error({ topic: this.topic, partition: this.partition, attempt, records: failures.length, reason: error.message }, 'dead letters not delivered: holding the partition (nothing acknowledged) and retrying');
+        await backoffSleep(attempt, this.ctx.config.retry, this.#backoffSignal(mustFinish));
+      }
+    }
     this.failedRecords += failures.length;
     this.#ack(failures.map((f) => f.prepared));
+    return true;
   }
 
   #ack(records: readonly PreparedRecord[]): void {

@@ -24,5 +24,8 @@ export interface PipelineMetrics {
   eventToIndexed: Observe;
   commitDuration: { startTimer(): () => unknown };
   committedOffset: { set(labels: Labels, value: number): void; remove(labels: Labels): void };
+  /** Failed dead-letter produce requests; and 1/0 while a dead-letter topic is unavailable. */
+  deadLetterFailures: { inc(value?: number): void };
+  deadLetterUnavailable: { set(value: number): void };
   countFailure(topic: string, errorClass: string, outcome: 'dead_lettered' | 'skipped', count?: number): void;
 }

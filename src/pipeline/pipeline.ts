@@ -28,7 +28,7 @@ import { prepare } from './batch.js';
 import { RecordPreparer } from './prepare-record.js';
 import { BufferGate } from './buffer-gate.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
-import type { DeadLetter, DeadLetterSink } from '../dead-letter/failure.js';
+import type { DeadLetter, DeadLetterSink, DeadLetterState } from '../dead-letter/failure.js';
 import { DeadLetterQueue } from '../dead-letter/producer.js';
 import { defaultInstanceId } from '../util/instance-id.js';
 import { type BulkSink, describeFailure, PartitionWorker, PermanentFailure, type RetryKind } from './partition-worker.js';
@@ -51,6 +51,7 @@ export interface PipelineStats {
   generation: number;
   assigned: string[];
   sink: SinkState;
+  deadLetterQueue: DeadLetterState;
   partitions: PartitionStats[];
 }
 
@@ -164,7 +165,12 @@ export class Pipeline {
         if (this.#sinkState.state !== 'ok' && this.#sinkState.state !== 'refused') this.#sinkState = { ...this.#sinkState, state: 'ok' };
       },
     });
-    this.#deadLetters = deps.deadLetters ?? new DeadLetterQueue(config, logger, this.#stopSignal.signal);
+    this.#deadLetters =
+      deps.deadLetters ??
+      new DeadLetterQueue(config, logger, this.#stopSignal.signal, {
+        onFailedAttempt: () => this.metrics.deadLetterFailures.inc(),
+        onUnavailable: (unavailable) => this.metrics.deadLetterUnavailable.set(unavailable ? 1 : 0),
+      });
     this.#gate = new BufferGate(
       { maxRecords: config.batch.maxBufferedRecords, maxBytes: config.batch.maxBufferedBytes },
       {
@@ -417,7 +423,7 @@ export class Pipeline {
           if (oldest !== undefined) this.metrics.eventToIndexed.observe(Math.max(0, Date.now() - Number(oldest)) / 1000);
         },
         onSkipped: (w, records) => this.metrics.tombstonesIgnored.inc({ topic: w.topic }, records),
-        onFailures: (_w, failures) => this.#onFailures(failures),
+        onFailures: (_w, failures, signal) => this.#onFailures(failures, signal),
         onFatal: (error) => this.#fail(error),
         // at-most-once: the batch's offsets are committed before it is sent.
         commitBeforeSend: this.config.delivery === 'at-most-once' ? (w, offset) => this.#source.commit([{ topic: w.topic, partition: w.partition, offset }]) : undefined,
@@ -449,13 +455,14 @@ export class Pipeline {
     this.#sinkState = { state: kind === 'systemic' ? 'refused' : kind === 'unreachable' ? 'unreachable' : 'retrying', lastError: reason.slice(0, 500), lastErrorAt: Date.now() };
   }
 
-  /** Records that can never be indexed, handled by errors.policy, as one dead-letter send. */
-  async #onFailures(failures: readonly DeadLetter[]): Promise<void> {
+  /** Records that can never be indexed, handled by errors.policy, as one dead-letter send (rejects while the topic does not take them). */
+  async #onFailures(failures: readonly DeadLetter[], signal?: AbortSignal): Promise<void> {
     const { policy } = this.config.errors;
     if (policy === 'fail') throw new PermanentFailure(describeFailure(failures[0]!.record, failures[0]!.failure));
+    // Counted once delivered: a send that gave up is tried again.
+    if (policy === 'dlq') await this.#deadLetters.send(failures, signal);
     this.#failures += failures.length;
     for (const { record, failure } of failures) this.metrics.countFailure(record.topic, failure.errorClass, policy === 'dlq' ? 'dead_lettered' : 'skipped');
-    if (policy === 'dlq') await this.#deadLetters.send(failures);
     if (policy === 'dlq') this.#deadLettered += failures.length;
     for (const { record, failure } of failures) {
       const fields = { topic: record.topic, partition: record.partition, offset: String(record.offset), ...failure };
@@ -483,6 +490,11 @@ export class Pipeline {
       if (end !== undefined && done !== undefined && end > done) stalled.push(key);
     }
     return stalled;
+  }
+
+  /** unavailable: a dead-letter topic has not acknowledged a send for errors.dlqTimeoutMs (/ready is false). */
+  get deadLetterState(): DeadLetterState {
+    return this.#deadLetters.state ?? { state: 'ok', lastError: null, lastErrorAt: null };
   }
 
   stats(): PipelineStats {
@@ -525,6 +537,7 @@ export class Pipeline {
       generation: this.#generation,
       assigned: [...this.#owned.keys()].sort(),
       sink: this.#sinkState,
+      deadLetterQueue: this.deadLetterState,
       partitions,
     };
   }

@@ -17,6 +17,7 @@ export interface MemberSnapshot {
   generation?: number;
   assigned?: string[];
   sink?: { state: string; lastError: string | null; lastErrorAt: number | null };
+  deadLetterQueue?: { state: string; lastError: string | null; lastErrorAt: number | null };
   lag?: number | null;
   stalled?: unknown[];
   partitions?: { topic: string; partition: number }[];
@@ -60,6 +61,7 @@ export function mergeStatus(own: Record<string, unknown>, members: MemberReport[
     generation: statuses.reduce((max, s) => Math.max(max, s.generation ?? 0), 0),
     assigned: statuses.flatMap((s) => s.assigned ?? []).sort(),
     sink: worstSink ?? { state: 'ok', lastError: null, lastErrorAt: null },
+    deadLetterQueue: statuses.find((s) => s.deadLetterQueue?.state === 'unavailable')?.deadLetterQueue ?? { state: 'ok', lastError: null, lastErrorAt: null },
     // Unknown when any member's is (or a member did not answer).
     lag: complete && lags.every((l) => typeof l === 'number') ? lags.reduce((sum: number, l) => sum + l, 0) : null,
     stalled: statuses.flatMap((s) => s.stalled ?? []),
