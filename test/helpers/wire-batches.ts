@@ -136,3 +136,14 @@ export function toXerialSnappy(uncompressed: Buffer, chunkSize = 32 * 1024): Buf
     return xerialFrame(chunks);
   });
 }
+
+/** Record i as test/fixtures/java/WireProduce.java writes it (and the integration test's other producers). */
+export function wireRecord(i: number, codec: string): { key: string | null; value: string | null; headers: [string, string | null][] } {
+  const headers: [string, string | null][] = [['seq', String(i)]];
+  if (i % 3 === 0) headers.push(['dup', 'a'], ['dup', 'b'], ['nul', null]);
+  return {
+    key: i % 5 === 4 ? null : `k${i}`,
+    value: i % 7 === 6 ? null : `{"i":${i},"codec":"${codec}","pad":"${'x'.repeat(i % 40)}..."}`,
+    headers,
+  };
+}
