@@ -6,7 +6,7 @@ import { Reader, readRecordsBatches } from '@platformatic/kafka';
 import { BatchFormatError, DecompressionError, UnsupportedMessageFormatError } from '../../src/source/wire/errors.js';
 import { parseRecordBatches, readRecordBatch } from '../../src/source/wire/record-batch-parser.js';
 import { ControlType, type RecordBatch } from '../../src/source/wire/record-batch.js';
-import { type Codec, controlBatch, fixCrc, type TestRecord, toXerialSnappy, wireRecord, writeBatch } from '../helpers/wire-batches.js';
+import { type Codec, controlBatch, fixCrc, type TestRecord, recompress, toXerialSnappy, wireRecord, writeBatch } from '../helpers/wire-batches.js';
 
 const CODECS: Codec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const T0 = 1_700_000_000_000n;
@@ -158,6 +158,29 @@ describe('parseRecordBatches', () => {
     assert.equal(c!.isAbortMarker, false);
     assert.deepEqual(c!.controlRecord(0), { version: 0, type: ControlType.COMMIT });
     assert.equal(c!.nextOffset, 24n);
+  });
+
+  it('timestamp deltas beyond ±2^31 (hand-encoded: the client writer cannot write them)', () => {
+    const varlong = (v: bigint): number[] => {
+      let u = v >= 0n ? v << 1n : ((-v) << 1n) - 1n;
+      const out: number[] = [];
+      while (u >= 0x80n) {
+        out.push(Number(u & 0x7fn) | 0x80);
+        u >>= 7n;
+      }
+      return [...out, Number(u)];
+    };
+    const deltas = [2n ** 31n, -(2n ** 31n) - 1n, 2n ** 40n + 3n, -(2n ** 50n), 2n ** 52n];
+    const region = Buffer.from(
+      deltas.flatMap((d, i) => {
+        const body = [0, ...varlong(d), ...varlong(BigInt(i)), 1, 1, 0]; // attributes, ts, offset, null key, null value, no headers
+        return [...varlong(BigInt(body.length)), ...body];
+      }),
+    );
+    const template = writeBatch(deltas.map(() => ({ key: null, value: null, headers: [], timestamp: 0n })), { baseOffset: 0n });
+    const batch = parseRecordBatches(recompress(template, 0, () => region)).batches[0]!;
+    assert.deepEqual([...batch.timestampDelta], deltas.map(Number));
+    assert.deepEqual(deltas.map((_, i) => batch.recordTimestamp(i)), deltas.map(Number));
   });
 
   it('indexOf: the first record at or after an offset (a compressed batch can start before the fetch offset)', () => {
