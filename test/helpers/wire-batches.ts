@@ -30,9 +30,7 @@ export interface BatchOptions {
 /** The bytes of one v2 batch holding `records`. */
 export function writeBatch(records: readonly TestRecord[], options: BatchOptions = {}): Buffer {
   const messages = records.map((r) => {
-    // The writer takes a Map; distinct Buffer objects make repeated keys possible.
-    const headers = new Map<Buffer, Buffer>();
-    for (const [k, v] of r.headers) headers.set((k === null ? null : Buffer.from(k)) as Buffer, v as Buffer);
+    const headers = writtenHeaders(r.headers);
     return { key: r.key, value: r.value, headers, topic: 't', partition: 0, timestamp: r.timestamp } as unknown as MessageRecord;
   });
   // Node 20 has no zstd encoder: the client writes those uncompressed and zstdFrame compresses them.
@@ -53,6 +51,16 @@ export function writeBatch(records: readonly TestRecord[], options: BatchOptions
     fixCrc(batch);
   }
   return batch;
+}
+
+/**
+ * The headers as the client's writer takes them (a Map), in the order it writes them: distinct Buffer
+ * objects make repeated keys possible, but a Map has one null key (at its first place, last value).
+ */
+export function writtenHeaders(headers: TestRecord['headers']): Map<Buffer, Buffer> {
+  const map = new Map<Buffer | null, Buffer | null>();
+  for (const [k, v] of headers) map.set(k === null ? null : Buffer.from(k), v);
+  return map as Map<Buffer, Buffer>;
 }
 
 /** A control batch (transaction marker) of `producerId`: type 0 ABORT, 1 COMMIT. */
@@ -135,4 +143,15 @@ export function toXerialSnappy(uncompressed: Buffer, chunkSize = 32 * 1024): Buf
     for (let i = 0; i < records.length; i += chunkSize) chunks.push(records.subarray(i, i + chunkSize));
     return xerialFrame(chunks);
   });
+}
+
+/** Record i as test/fixtures/java/WireProduce.java writes it (and the integration test's other producers). */
+export function wireRecord(i: number, codec: string): { key: string | null; value: string | null; headers: [string, string | null][] } {
+  const headers: [string, string | null][] = [['seq', String(i)]];
+  if (i % 3 === 0) headers.push(['dup', 'a'], ['dup', 'b'], ['nul', null]);
+  return {
+    key: i % 5 === 4 ? null : `k${i}`,
+    value: i % 7 === 6 ? null : `{"i":${i},"codec":"${codec}","pad":"${'x'.repeat(i % 40)}..."}`,
+    headers,
+  };
 }

@@ -111,6 +111,10 @@ export interface RawFetchResponse {
   throttleTimeMs: number;
   errorCode: number;
   sessionId: number;
+  /**
+   * As the broker wrote them: one topic can appear in several entries (Kafka 4 puts errored
+   * partitions in entries of their own), so look partitions up by topic and partition index.
+   */
   topics: RawFetchTopic[];
   /** v16+, tag 0: endpoints of the leaders named in currentLeader fields. */
   nodeEndpoints: NodeEndpoint[];

@@ -1,16 +1,22 @@
-// Zstandard: node:zlib's zstdDecompressSync where Node has it (>= 22.15 / 24), else fzstd (pure JS,
-// ~4x slower, docs/decisions.md "Decompression"), so Node 20 reads zstd topics too. The frame and
-// block headers are walked first (no decompression): that bounds the output before anything is
-// allocated (fzstd sizes its window from the header, up to 2 GB), the same way on every Node version.
-import { decompress as fzstdDecompress } from 'fzstd';
+// Zstandard: node:zlib's zstdDecompressSync where Node has it (>= 22.15 / 24), else zstddec (the
+// reference decoder compiled to WebAssembly, as fast as zlib's here), so Node 20 reads zstd topics too.
+// Not fzstd (pure JS): it loops forever on some corrupt frames (docs/decisions.md, "Decompression").
+// The frame and block headers are walked first (no decompression): that bounds the output before
+// anything is allocated, the same way on every Node version, and sizes zstddec's output buffer.
 import zlib from 'node:zlib';
+import { ZSTDDecoder } from 'zstddec';
 import { DecompressionError } from './errors.js';
 
 type ZstdSync = (input: Buffer, options?: { maxOutputLength?: number }) => Buffer;
 /** Undefined on Node 20 (and before 22.15). */
 const zlibZstd = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
 
-export const zstdImplementation: 'node:zlib' | 'fzstd' = zlibZstd ? 'node:zlib' : 'fzstd';
+export type ZstdImplementation = 'node:zlib' | 'zstddec';
+export const zstdImplementation: ZstdImplementation = zlibZstd ? 'node:zlib' : 'zstddec';
+
+// zstddec compiles its WebAssembly asynchronously, once; decoding is synchronous after that.
+const wasmDecoder = new ZSTDDecoder();
+await wasmDecoder.init();
 
 const FRAME_MAGIC = 0xfd2fb528;
 const SKIPPABLE_MASK = 0xfffffff0;
@@ -19,7 +25,7 @@ const BLOCK_MAX = 128 << 10;
 /** The window every decoder should support (RFC 8878); a larger one must also fit under the limit. */
 const MIN_WINDOW_LIMIT = 8 << 20;
 
-export function zstdDecompress(input: Buffer, maxSize: number, implementation = zstdImplementation): Buffer {
+export function zstdDecompress(input: Buffer, maxSize: number, implementation: ZstdImplementation = zstdImplementation): Buffer {
   const bound = zstdFrameBound(input, Math.max(maxSize, MIN_WINDOW_LIMIT));
   if (bound > maxSize) throw new DecompressionError('zstd', 'too-large', `its frames can decode to up to ${bound} bytes > ${maxSize}`);
   let out: Buffer;
@@ -27,7 +33,10 @@ export function zstdDecompress(input: Buffer, maxSize: number, implementation = 
     if (implementation === 'node:zlib' && zlibZstd) {
       out = zlibZstd(input, { maxOutputLength: Math.max(1, maxSize) });
     } else {
-      const u8 = fzstdDecompress(input);
+      // Output capacity = the bound. zstddec does not check ZSTD_decompress's result: an error code
+      // (negative in wasm32) comes back as an empty array, which no frame with content can decode to.
+      const u8 = wasmDecoder.decode(input, bound);
+      if (u8.length === 0 && bound > 0) throw new Error('zstd reference decoder refused the frame');
       out = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
     }
   } catch (error) {
