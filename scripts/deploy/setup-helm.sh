@@ -27,8 +27,9 @@ start=$SECONDS
 GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install -trimpath \
   -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$version" \
   "helm.sh/helm/v4/cmd/helm@$version" >&2
+chmod 755 "$tmp"
 rm -rf "$dir"
-mv "$tmp" "$dir"
-chmod 755 "$dir"
+# Another build that finished first wins (mv -T refuses a folder that is there again).
+mv -T "$tmp" "$dir" 2>/dev/null || true
 echo "setup-helm: built $("$helm" version --short) in $((SECONDS - start)) s" >&2
 echo "$helm"
