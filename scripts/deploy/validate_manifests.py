@@ -1,8 +1,9 @@
 """Validates Kubernetes manifests offline and prints one JSON line per resource.
 
 Built-in kinds are checked with kubernetes-validate against the API's strict schemas (unknown fields
-are errors) for each Kubernetes version given. KEDA's ScaledObject and TriggerAuthentication are
-checked with cloudcoil.models.keda (pydantic models generated from KEDA's CRDs): types and required
+are errors) for each Kubernetes version given. KEDA's ScaledObject and TriggerAuthentication, and the
+Prometheus Operator's ServiceMonitor and PodMonitor, are checked with cloudcoil.models.keda and
+cloudcoil.models.prometheus_operator (pydantic models generated from the CRDs): types and required
 fields by the model, unknown fields by walking the document against the models' fields, as the API
 server's strict field validation would. Anything else is reported as unchecked, never as valid.
 
@@ -46,18 +47,30 @@ def nested_models(annotation: typing.Any) -> list:
     return [m for arg in typing.get_args(annotation) for m in nested_models(arg)]
 
 
-def keda_model(kind: str):
-    from cloudcoil.models.keda import v1alpha1
+# apiVersion -> (module with the CRD models, validator name)
+CRD_MODELS = {
+    "keda.sh/v1alpha1": ("cloudcoil.models.keda.v1alpha1", "cloudcoil.models.keda"),
+    "monitoring.coreos.com/v1": ("cloudcoil.models.prometheus_operator.v1", "cloudcoil.models.prometheus_operator"),
+}
 
-    return getattr(v1alpha1, kind, None)
+
+def crd_model(api_version: str, kind: str):
+    """The pydantic model of a custom resource and its validator's name; (None, None) when unknown."""
+    import importlib
+
+    module, validator = CRD_MODELS.get(api_version, (None, None))
+    if module is None:
+        return None, None
+    return getattr(importlib.import_module(module), kind, None), validator
 
 
 def validate(resource: dict, versions: list) -> dict:
     kind = resource.get("kind", "?")
     name = (resource.get("metadata") or {}).get("name", "?")
     result = {"kind": kind, "name": name, "apiVersion": resource.get("apiVersion"), "errors": []}
-    if str(resource.get("apiVersion", "")).startswith("keda.sh/"):
-        model = keda_model(kind)
+    api_version = str(resource.get("apiVersion", ""))
+    if api_version.split("/")[0] in {v.split("/")[0] for v in CRD_MODELS}:
+        model, validator = crd_model(api_version, kind)
         if model is None:
             result["status"] = "unchecked"
             return result
@@ -66,7 +79,7 @@ def validate(resource: dict, versions: list) -> dict:
         except ValidationError as error:
             result["errors"] += [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
         result["errors"] += [f"{field}: unknown field" for field in unknown_fields(model, resource)]
-        result["validator"] = "cloudcoil.models.keda"
+        result["validator"] = validator
     else:
         for version in versions:
             try:
