@@ -157,6 +157,11 @@ export class PartitionWorker {
     return this.watermark.highest >= 0n ? this.watermark.highest + 1n : undefined;
   }
 
+  /** What may be committed for this partition: the first unacknowledged offset (see PartitionWatermark). */
+  get committable(): bigint | undefined {
+    return this.watermark.committableOffset();
+  }
+
   /** Bytes of the records pushed and not yet acknowledged. */
   get pendingBytes(): number {
     return this.#pendingBytes;

@@ -24,6 +24,7 @@ import { RecordDecoders } from '../decode/decoders.js';
 import type { Logger } from '../util/logger.js';
 import { BulkDispatcher, type BulkTransport } from '../sink/bulk-dispatcher.js';
 import { AUTO_MAX } from '../sink/concurrency-limit.js';
+import { MemberPartitions } from './assignment.js';
 import { prepare } from './batch.js';
 import { RecordPreparer } from './prepare-record.js';
 import { BufferGate } from './buffer-gate.js';
@@ -89,11 +90,9 @@ export interface PipelineDeps {
   indices: IndexAdmin;
 }
 
-const LOST = 'lost';
-
 export class Pipeline {
-  /** Workers of the partitions this member owns (created at their first record). */
-  readonly #workers = new Map<string, PartitionWorker>();
+  /** This member's partitions and their workers across rebalances (created at their first record). */
+  readonly #partitions = new MemberPartitions<PartitionWorker>();
   /** Retired workers still finishing their last bulk, by partition. */
   readonly #retiring = new Map<string, Promise<void>>();
   readonly #source: RecordSource;
@@ -104,13 +103,6 @@ export class Pipeline {
   readonly #gate: BufferGate;
   readonly #failed: Promise<Error>;
   #fail!: (error: Error) => void;
-  /** Partitions assigned in the current generation, with when they were assigned (or last made progress without a worker). */
-  #owned = new Map<string, number>();
-  /** Where each owned partition's records start in this assignment. */
-  #startPositions = new Map<string, bigint>();
-  #rebalancing = false;
-  #generation = -1;
-  #memberId = '';
   #consumed = 0;
   #duplicates = 0;
   #indexedBefore = 0;
@@ -183,7 +175,7 @@ export class Pipeline {
     );
     this.#committer = new Committer(
       // Nothing is committed between a rebalance and the next join: the generation is ending.
-      () => (this.#rebalancing ? [] : this.#workers.values()),
+      () => this.#partitions.committable(),
       async (offsets) => {
         const end = this.metrics.commitDuration.startTimer();
         await this.#source.commit(offsets);
@@ -238,11 +230,8 @@ export class Pipeline {
         onRecord: (record) => this.#onRecord(record),
         onRevoking: () => this.#onRevoking(),
         onAssigned: (assignment) => this.#onAssigned(assignment),
-        onPositioned: (positions) => {
-          for (const [key, offset] of positions) if (this.#owned.has(key)) this.#startPositions.set(key, offset);
-        },
-        // Like a rebalance that takes every partition away; the next join hands them out again.
-        onLost: () => this.#onAssigned({ partitions: [], generation: this.#generation, memberId: LOST }),
+        onPositioned: (positions) => this.#partitions.positioned(positions),
+        onLost: () => this.#onLost(),
         onPoison: (record, reason) => this.#onPoison(record, reason),
         onSkipped: (topic, partition, next) => this.#onSkipped(topic, partition, next),
       },
@@ -250,9 +239,9 @@ export class Pipeline {
     );
   }
 
-  /** The member lost its membership (consumer lost, or the group stopped hearing from it) and has not joined again. */
+  /** The member lost its membership, or the group has not answered it for a session, and it has not joined (or been answered) again. */
   get memberLost(): boolean {
-    return this.#memberId === LOST;
+    return this.#partitions.isLost || this.#source.silent === true;
   }
 
   /** Settles if the pipeline must stop (a record that may not be skipped failed, or a bug). */
@@ -261,58 +250,44 @@ export class Pipeline {
   }
 
   #onRevoking(): void {
-    if (this.#rebalancing) return;
-    this.#rebalancing = true;
-    this.logger.info({ generation: this.#generation }, 'group rebalancing: suspending work on all partitions');
-    for (const worker of this.#workers.values()) worker.suspend();
+    if (this.#partitions.rebalancing) return;
+    this.#partitions.revoking();
+    this.logger.info({ generation: this.#partitions.generation }, 'group rebalancing: suspending work on all partitions');
   }
 
   /** Decides which workers continue; returns their positions (the source starts them there). */
-  #onAssigned({ partitions, generation, memberId }: Assignment): ReadonlyMap<string, bigint> {
-    // Only the same member in the very next generation can be sure nobody else owned a partition in
-    // between; a member that was fenced (new member id) or missed a generation starts afresh. The
-    // client can report one join twice (a commit and a heartbeat both rejoining): same generation.
-    const continues = memberId !== LOST && memberId === this.#memberId && (generation === this.#generation + 1 || generation === this.#generation);
-    const now = Date.now();
-    const owned = new Map(partitions.map((key) => [key, this.#owned.get(key) ?? now]));
-    const positions = new Map<string, bigint>();
-    for (const [key, worker] of [...this.#workers]) {
-      const position = worker.position;
-      if (continues && owned.has(key) && position !== undefined) {
-        worker.resume();
-        positions.set(key, position);
-      } else {
-        this.#retire(key, worker, generation);
-      }
-    }
-    this.#owned = memberId === LOST ? new Map() : owned;
-    this.#startPositions = new Map([...positions].filter(([key]) => owned.has(key)));
-    this.#generation = generation;
-    this.#memberId = memberId;
-    this.#rebalancing = false;
+  #onAssigned(join: Assignment): ReadonlyMap<string, bigint> {
+    const { continued, retired } = this.#partitions.assigned(join, Date.now());
+    this.#afterJoin(retired);
+    const { partitions, generation, memberId } = join;
+    if (partitions.length === 0) this.logger.warn({ generation, memberId }, 'no partitions assigned: this instance is idle (the group has more instances than partitions)');
+    else this.logger.info({ generation, memberId, partitions, continued: [...continued.keys()] }, 'partitions assigned');
+    return continued;
+  }
+
+  /** The membership is gone: every partition is released until the group is joined again. */
+  #onLost(): void {
+    const { retired } = this.#partitions.lost();
+    this.#afterJoin(retired);
+    this.logger.warn({ generation: this.#partitions.generation }, 'membership lost: released every partition until the group is joined again');
+  }
+
+  #afterJoin(retired: [string, PartitionWorker][]): void {
+    for (const [key, worker] of retired) this.#retire(key, worker, this.#partitions.generation);
     // Remembered commits may be stale (another member may have committed meanwhile): commit afresh.
     this.#committer.forget(() => true);
     if (this.config.delivery === 'at-least-once') void this.#committer.request();
-    if (memberId === LOST) {
-      this.logger.warn({ generation }, 'consumer lost: released every partition until the group is joined again');
-    } else if (partitions.length === 0) {
-      this.logger.warn({ generation, memberId }, 'no partitions assigned: this instance is idle (the group has more instances than partitions)');
-    } else {
-      this.logger.info({ generation, memberId, partitions, continued: [...positions.keys()] }, 'partitions assigned');
-    }
-    return positions;
   }
 
   /** Stops a worker for good: its unacknowledged records are redelivered to whoever owns the partition next. */
   #retire(key: string, worker: PartitionWorker, generation: number): void {
-    this.#workers.delete(key);
     const done = worker.retire().then(() => {
       this.#gate.release(worker.watermark.pendingCount, worker.pendingBytes);
       this.#indexedBefore += worker.indexedRecords;
       this.#supersededBefore += worker.supersededRecords;
       this.logger.info({ partition: key, generation, startedAt: worker.firstBulkAt, lastBulkAt: worker.lastBulkAt, releasedAt: Date.now() }, 'partition released');
       // Its owner now reports it; a series left here would show a stale offset for ever.
-      if (!this.#workers.has(key)) this.metrics.committedOffset.remove({ topic: worker.topic, partition: String(worker.partition) });
+      if (!this.#partitions.worker(key)) this.metrics.committedOffset.remove({ topic: worker.topic, partition: String(worker.partition) });
     });
     this.#retiring.set(key, done);
     void done.finally(() => {
@@ -331,7 +306,7 @@ export class Pipeline {
     }
     const key = recent.key;
     // The source only delivers the current generation's records; this guards against anything else.
-    if (!this.#owned.has(key)) return;
+    if (!this.#partitions.owns(key)) return;
     const worker = this.#worker(key, record.topic, record.partition);
     if (record.offset <= worker.watermark.highest) {
       this.#duplicates++;
@@ -347,7 +322,7 @@ export class Pipeline {
   /** Offsets up to `next` held no record for us (transaction markers): the commit may pass them. */
   #onSkipped(topic: string, partition: number, next: bigint): void {
     const key = partitionKey(topic, partition);
-    if (this.#stopping || !this.#owned.has(key)) return;
+    if (this.#stopping || !this.#partitions.owns(key)) return;
     const worker = this.#worker(key, topic, partition);
     worker.skipTo(next);
   }
@@ -363,7 +338,7 @@ export class Pipeline {
       return;
     }
     const key = partitionKey(record.topic, record.partition);
-    if (this.#stopping || !this.#owned.has(key)) return;
+    if (this.#stopping || !this.#partitions.owns(key)) return;
     const worker = this.#worker(key, record.topic, record.partition);
     if (record.offset <= worker.watermark.highest) return;
     const prepared = prepare(record, { failure }, this.config.batch.maxBytes);
@@ -396,7 +371,7 @@ export class Pipeline {
   }
 
   #worker(key: string, topic: string, partition: number): PartitionWorker {
-    let worker = this.#workers.get(key);
+    let worker = this.#partitions.worker(key);
     if (worker) return worker;
     worker = new PartitionWorker(
       topic,
@@ -430,8 +405,7 @@ export class Pipeline {
       },
       this.#retiring.get(key),
     );
-    if (this.#rebalancing) worker.suspend();
-    this.#workers.set(key, worker);
+    this.#partitions.add(key, worker);
     return worker;
   }
 
@@ -473,23 +447,13 @@ export class Pipeline {
 
   #onAcked(worker: PartitionWorker, records: number, bytes: number): void {
     this.#gate.release(records, bytes);
-    if (this.config.delivery === 'at-least-once' && this.#workers.get(partitionKey(worker.topic, worker.partition)) === worker) void this.#committer.request();
+    if (this.config.delivery === 'at-least-once' && this.#partitions.worker(partitionKey(worker.topic, worker.partition)) === worker) void this.#committer.request();
   }
 
   /** Assigned partitions with lag that made no progress for `stallTimeoutMs` ("topic:partition"). */
   stalledPartitions(endOffsets: ReadonlyMap<string, bigint>, now = Date.now()): string[] {
-    if (this.#rebalancing || this.#stopping) return [];
-    const stalled: string[] = [];
-    for (const [key, assignedAt] of this.#owned) {
-      const worker = this.#workers.get(key);
-      const lastProgress = Math.max(assignedAt, worker?.lastProgressAt ?? 0);
-      if (now - lastProgress < this.config.stallTimeoutMs) continue;
-      // What is done is what was acknowledged (not what was fetched: records held count as lag).
-      const done = worker?.watermark.committableOffset() ?? this.#committer.committed.get(key) ?? this.#startPositions.get(key);
-      const end = endOffsets.get(key);
-      if (end !== undefined && done !== undefined && end > done) stalled.push(key);
-    }
-    return stalled;
+    if (this.#stopping) return [];
+    return this.#partitions.stalled(endOffsets, now, this.config.stallTimeoutMs, (key) => this.#committer.committed.get(key));
   }
 
   /** unavailable: a dead-letter topic has not acknowledged a send for errors.dlqTimeoutMs (/ready is false). */
@@ -498,10 +462,10 @@ export class Pipeline {
   }
 
   stats(): PipelineStats {
-    const partitions: PartitionStats[] = [...this.#owned].map(([key, assignedAt]) => {
-      const w = this.#workers.get(key);
+    const partitions: PartitionStats[] = [...this.#partitions.owned].map(([key, assignedAt]) => {
+      const w = this.#partitions.worker(key);
       const { topic, partition } = splitPartitionKey(key);
-      const committed = this.#committer.committed.get(key) ?? this.#startPositions.get(key);
+      const committed = this.#committer.committed.get(key) ?? this.#partitions.startPosition(key);
       return {
         topic,
         partition,
@@ -518,7 +482,7 @@ export class Pipeline {
     });
     let indexed = this.#indexedBefore;
     let superseded = this.#supersededBefore;
-    for (const w of this.#workers.values()) {
+    for (const w of this.#partitions.workers.values()) {
       indexed += w.indexedRecords;
       superseded += w.supersededRecords;
     }
@@ -533,9 +497,9 @@ export class Pipeline {
       buffered: this.#gate.records,
       bufferedBytes: this.#gate.bytes,
       paused: this.#source.paused,
-      rebalancing: this.#rebalancing,
-      generation: this.#generation,
-      assigned: [...this.#owned.keys()].sort(),
+      rebalancing: this.#partitions.rebalancing,
+      generation: this.#partitions.generation,
+      assigned: [...this.#partitions.owned.keys()].sort(),
       sink: this.#sinkState,
       deadLetterQueue: this.deadLetterState,
       partitions,
@@ -555,12 +519,12 @@ export class Pipeline {
     try {
       // Workers stay in the map: their watermarks are what the final commit sends.
       await Promise.all(
-        [...this.#workers].map(([key, w]) =>
-          w.retire().then(() => this.logger.info({ partition: key, generation: this.#generation, startedAt: w.firstBulkAt, lastBulkAt: w.lastBulkAt, releasedAt: Date.now() }, 'partition released')),
+        [...this.#partitions.workers].map(([key, w]) =>
+          w.retire().then(() => this.logger.info({ partition: key, generation: this.#partitions.generation, startedAt: w.firstBulkAt, lastBulkAt: w.lastBulkAt, releasedAt: Date.now() }, 'partition released')),
         ),
       );
       await Promise.all(this.#retiring.values());
-      if (this.config.delivery === 'at-least-once' && !this.#rebalancing) await this.#committer.finalCommit(this.config.retry).catch((error: Error) => (commitError = error));
+      if (this.config.delivery === 'at-least-once' && !this.#partitions.rebalancing) await this.#committer.finalCommit(this.config.retry).catch((error: Error) => (commitError = error));
     } finally {
       this.#stopSignal.abort();
       await this.#source.close();

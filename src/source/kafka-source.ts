@@ -81,6 +81,8 @@ export interface RecordSource {
   close(): Promise<void>;
   /** The topics consumed now (with a pattern, those it matched so far). */
   readonly topics?: readonly string[];
+  /** The group has not answered this member for a session timeout (its partitions are held). */
+  readonly silent?: boolean;
 }
 
 export interface SourceOptions {
@@ -503,6 +505,10 @@ export class KafkaSource implements RecordSource {
 
   get paused(): boolean {
     return this.#paused;
+  }
+
+  get silent(): boolean {
+    return this.#member?.silent ?? false;
   }
 
   async commit(offsets: readonly CommitRequest[]): Promise<void> {

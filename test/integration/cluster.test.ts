@@ -96,7 +96,14 @@ describe('a three-broker cluster: rolling restart, leader moves, the coordinator
       const lastSeq = new Map<string, number>();
       for (const r of written.committed!) if ((lastSeq.get(r.key) ?? -1) < r.seq) lastSeq.set(r.key, r.seq);
       await assertLatestPerKey(engine.url, topic, lastSeq);
-      for (const [i, seen] of generations.seen.entries()) assert.equal(seen.size, 1, `instance ${i} saw generations ${[...seen].join(', ')}`);
+      const membership = (s: RunningService): string =>
+        s
+          .output()
+          .split('\n')
+          .filter((line) => /rebalanc|coordinator|holding its partitions|answers again|partitions assigned|lost|joining/.test(line))
+          .map((line) => line.slice(0, 400))
+          .join('\n');
+      for (const [i, seen] of generations.seen.entries()) assert.equal(seen.size, 1, `instance ${i} saw generations ${[...seen].join(', ')}:\n${membership(services[i]!)}`);
       for (const s of services) assert.doesNotMatch(s.output(), /lost the group membership|the group dropped this member/, 'no member lost');
     } finally {
       for (const s of services) assert.equal(await s.stop(), 0, s.output().slice(-2000));

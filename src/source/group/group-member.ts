@@ -8,7 +8,9 @@
 //   find the coordinator again and go on with the same member id and generation: no rejoin;
 // - a heartbeat that failed for another reason could end its heartbeats without a word, and a
 //   rejoin that failed left the member believing it owned its partitions; here a member the group
-//   has not answered for a session timeout says so (onLost) and joins again;
+//   has not answered for a session timeout holds its partitions (onRebalance: nothing sent, nothing
+//   committed, /ready false) until the group answers: the same generation goes on (a coordinator
+//   failing over restarts every session), a rebalance or a drop rejoins;
 // - its LeaveGroup waited behind a JoinGroup the coordinator held; here leaving uses a connection of
 //   its own, and a join in progress is abandoned.
 // What each group error means (Kafka's AbstractCoordinator does the same):
@@ -86,6 +88,10 @@ export class GroupMember {
   readonly #stop = new AbortController();
   /** Rejoin with a reason (partitions added) once the current join ends. */
   #rejoinReason: string | undefined;
+  /** This generation's assignment (handed over again when the group answers after a silence). */
+  #assignment: GroupAssignment | undefined;
+  /** No heartbeat answered for a session: the partitions are held until the group answers. */
+  #silent = false;
 
   constructor(
     private readonly protocol: GroupProtocol,
@@ -103,7 +109,12 @@ export class GroupMember {
 
   /** Whether this member holds a current generation (joined, heartbeats answered). */
   get stable(): boolean {
-    return this.#state === 'stable';
+    return this.#state === 'stable' && !this.#silent;
+  }
+
+  /** The group has not answered for a session timeout: the partitions are held (/ready false). */
+  get silent(): boolean {
+    return this.#silent;
   }
 
   /** Joins the group; resolves once joined, or when `signal` aborts (then without joining). */
@@ -193,6 +204,8 @@ export class GroupMember {
         if (this.#state !== 'joining') return;
         this.#generation = joined.generation;
         this.#memberId = joined.memberId;
+        this.#assignment = joined;
+        this.#silent = false;
         this.#state = 'stable';
         this.#answeredAt = Date.now();
         this.#scheduleHeartbeat(this.options.heartbeatIntervalMs);
@@ -292,6 +305,12 @@ export class GroupMember {
       if (this.#state !== 'stable' || generationId !== this.#generation) return;
       this.#answeredAt = Date.now();
       this.#scheduleHeartbeat(this.options.heartbeatIntervalMs);
+      if (this.#silent) {
+        // Still a member of the same generation: its partitions are its own again.
+        this.#silent = false;
+        this.options.logger.info({ generation: generationId }, 'the group answers again: same generation, going on');
+        this.events.onJoin(this.#assignment!);
+      }
     } catch (error) {
       if (this.#state !== 'stable' || generationId !== this.#generation) return;
       const code = codeOf(error);
@@ -308,16 +327,13 @@ export class GroupMember {
       // The coordinator moved or cannot be reached: find it again; the membership stays.
       if (code === undefined || COORDINATOR_GONE.has(code)) this.#coordinator = undefined;
       const silentMs = Date.now() - this.#answeredAt;
-      if (silentMs > this.options.sessionTimeoutMs) {
-        // The coordinator has dropped this member by now: whoever owns its partitions next must not
-        // meet this member's bulks. Join again (as the same member: if the group still knows it, fine).
-        const lost = new Error(`no heartbeat answered for ${silentMs} ms (session timeout ${this.options.sessionTimeoutMs} ms): ${(error as Error).message}`);
-        this.options.logger.warn({ err: lost }, 'the group has not answered this member for a session: it owns nothing until it joined again');
-        clearTimeout(this.#heartbeatTimer);
-        this.#state = 'joining';
-        this.events.onLost(lost);
-        void this.#joinLoop('heartbeats unanswered');
-        return;
+      if (silentMs > this.options.sessionTimeoutMs && !this.#silent) {
+        // The group may have dropped this member (or its coordinator is failing over, which restarts
+        // every session): stop working the partitions (nothing sent, nothing committed) until the
+        // group answers. Its answer decides: the same generation goes on, a rebalance or a drop rejoins.
+        this.#silent = true;
+        this.options.logger.warn({ silentMs, sessionTimeoutMs: this.options.sessionTimeoutMs, err: error }, 'the group has not answered this member for a session: holding its partitions until it does');
+        this.events.onRebalance();
       }
       this.options.logger.debug({ err: error, silentMs }, 'heartbeat failed; finding the coordinator again');
       this.#scheduleHeartbeat(Math.min(this.options.heartbeatIntervalMs, 500));
