@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { setHeapGrowth, threadResourceLimits } from '../../src/cli/thread-limits.js';
 import { loadConfig } from '../../src/config/load.js';
-import { Pipeline } from '../../src/pipeline/pipeline.js';
+import { buildPipeline } from '../../src/pipeline/build.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import type { CommitRequest } from '../../src/source/kafka-source.js';
 import { NO_HEADERS } from '../../src/source/record-batches.js';
@@ -98,7 +98,7 @@ type Run = { cpuMicros: number; seconds: number; heapMb: number };
 async function runOnce(url: string, data: PartitionData[]): Promise<Run> {
   const config = loadConfig({ env: { K2E_TOPICS: 't', K2E_INDEX: 'bench', K2E_ELASTIC_URL: url }, flags });
   const source = new ReplaySource(data);
-  const pipeline = new Pipeline(config, createLogger('warn'), new Metrics(), { source });
+  const pipeline = buildPipeline(config, createLogger('warn'), new Metrics(), { source });
   await pipeline.start();
   const ends = data.map((d) => BigInt(d.count));
   const started = performance.now();

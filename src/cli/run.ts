@@ -5,7 +5,8 @@ import type { Server } from 'node:http';
 import { boundHost, boundPort, HttpPortError, startHttpServer, type StatusSource } from '../http/server.js';
 import { redactorFor } from '../config/secrets.js';
 import { InitCheckError, waitUntilReady } from '../setup/init-check.js';
-import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
+import type { Pipeline, PipelineDeps } from '../pipeline/pipeline.js';
+import { buildPipeline } from '../pipeline/build.js';
 import { HealthMonitor } from '../health/health-monitor.js';
 import { Metrics } from '../metrics/metrics.js';
 import { StatusReporter } from '../http/status.js';
@@ -91,7 +92,7 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
     if (config.delivery !== 'at-least-once') logger.warn({ delivery: config.delivery }, 'delivery is not at-least-once: a crash can lose records (see README, delivery modes)');
     await waitUntilReady(config, logger, signals.signal);
     if (signals.signal.aborted) return 0;
-    pipeline = new Pipeline(config, logger, metrics, options.pipelineDeps?.(config, logger));
+    pipeline = buildPipeline(config, logger, metrics, options.pipelineDeps?.(config, logger));
     if (pipeline.transform.version !== 'none') logger.info({ version: pipeline.transform.version, epoch: config.document.versionEpoch }, 'documents carry external versions: a late write of an older record never overwrites a newer one');
     // A signal while joining the group (which can take a rebalance timeout) ends the join at once.
     await pipeline.start(signals.signal);

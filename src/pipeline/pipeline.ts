@@ -8,29 +8,21 @@
 //   is retired, and a later worker of that partition waits for its last bulk before sending;
 // - a member that lost its membership (fenced after a session timeout, broker gone) keeps nothing.
 // Memory is bounded by a gate that pauses fetching (BufferGate), re-decided on every change.
-import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { type IndexAdmin, IndexRegistry } from '../sink/index-registry.js';
-import { fixedIndex } from '../sink/index-setup.js';
-import { Admin } from '@platformatic/kafka';
-import { kafkaClientOptions } from '../source/connection.js';
-import { ensureDeadLetterTopics } from '../setup/init-check.js';
+import type { IndexAdmin, IndexRegistry } from '../sink/index-registry.js';
 import { Committer } from '../offsets/committer.js';
-import { SearchClient } from '../sink/search-client.js';
-import { type Assignment, KafkaSource, type RecordSource } from '../source/kafka-source.js';
+import type { Assignment, RecordSource } from '../source/kafka-source.js';
 import { partitionKey, type SourceRecord, splitPartitionKey } from '../source/record.js';
 import { type TransformOptions, transformOptions } from '../transform/to-operation.js';
-import { RecordDecoders } from '../decode/decoders.js';
+import type { RecordDecoders } from '../decode/decoders.js';
 import type { Logger } from '../util/logger.js';
 import { BulkDispatcher, type BulkTransport } from '../sink/bulk-dispatcher.js';
-import { AUTO_MAX } from '../sink/concurrency-limit.js';
 import { MemberPartitions } from './assignment.js';
 import { prepare } from './batch.js';
 import { RecordPreparer } from './prepare-record.js';
 import { BufferGate } from './buffer-gate.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
 import type { DeadLetter, DeadLetterSink, DeadLetterState } from '../dead-letter/failure.js';
-import { DeadLetterQueue } from '../dead-letter/producer.js';
 import { defaultInstanceId } from '../util/instance-id.js';
 import { type BulkSink, describeFailure, PartitionWorker, PermanentFailure, type RetryKind } from './partition-worker.js';
 
@@ -80,7 +72,7 @@ export interface SinkState {
   lastErrorAt: number | null;
 }
 
-/** What the pipeline talks to; production builds the real ones, unit tests inject scripted ones. */
+/** What the pipeline talks to: build.ts makes the real ones; tests, the benchmark and re-drives replace some. */
 export interface PipelineDeps {
   source: RecordSource;
   /** Sends one `_bulk` request (the dispatcher in front of it combines partitions' batches). */
@@ -88,6 +80,18 @@ export interface PipelineDeps {
   deadLetters: DeadLetterSink;
   /** Creates indices named by templates on first use (production: the SearchClient). */
   indices: IndexAdmin;
+}
+
+/** Everything a pipeline is made of (see build.ts). */
+export interface PipelineParts {
+  source: RecordSource;
+  sink: BulkTransport & { close(): Promise<void> };
+  deadLetters: DeadLetterSink;
+  decoders: RecordDecoders;
+  /** Indices created on first use, and again when deleted while running; none for data streams. */
+  indices: IndexRegistry | undefined;
+  /** Aborted when the pipeline stops (the parts made with its signal end their waits). */
+  stop: AbortController;
 }
 
 export class Pipeline {
@@ -111,7 +115,7 @@ export class Pipeline {
   #failures = 0;
   #deadLettered = 0;
   #stopping = false;
-  readonly #stopSignal = new AbortController();
+  readonly #stopSignal: AbortController;
   readonly #decoders: RecordDecoders;
   readonly #transform: TransformOptions;
   /** Decode + transform of each record, contained: whatever one record makes throw is its own failure. */
@@ -123,7 +127,7 @@ export class Pipeline {
   /** Indices named per record, created on first use; undefined when every record goes to the one fixed index. */
   readonly #indices: IndexRegistry | undefined;
   /** Whether batches name indices other than the fixed one (each batch's are made sure of before it is sent). */
-  #routesIndices = false;
+  readonly #routesIndices: boolean;
 
   #sinkState: SinkState = { state: 'ok', lastError: null, lastErrorAt: null };
   readonly #instanceId: string;
@@ -132,23 +136,20 @@ export class Pipeline {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly metrics: PipelineMetrics,
-    deps: Partial<PipelineDeps> = {},
+    parts: PipelineParts,
   ) {
     this.#instanceId = config.instanceId ?? defaultInstanceId();
-    this.#source =
-      deps.source ??
-      new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false, config.retry, {
-        dlqTopic: config.errors.dlqTopic,
-        onTopicsAdded: (topics) => createDeadLetterTopics(config, topics, logger),
-        poisonAfter: config.errors.poisonAfter,
-      });
-    const maxInFlight = config.batch.maxInFlight;
-    const connections = (maxInFlight === 'auto' ? AUTO_MAX : maxInFlight) + 2;
-    this.#sink = deps.sink ?? new SearchClient(config.elastic.url, { connections, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic, classify: config.errors.classify });
+    this.#source = parts.source;
+    this.#sink = parts.sink;
+    this.#deadLetters = parts.deadLetters;
+    this.#decoders = parts.decoders;
+    this.#indices = parts.indices;
+    this.#stopSignal = parts.stop;
+    this.#routesIndices = parts.indices !== undefined && routesIndices(config);
     this.#dispatcher = new BulkDispatcher(this.#sink, {
       maxDocs: config.batch.maxDocs,
       maxBytes: config.batch.maxBytes,
-      maxInFlight,
+      maxInFlight: config.batch.maxInFlight,
       compression: config.elastic.compression === 'gzip',
       onRequest: (seconds, documents, bytes) => {
         this.metrics.bulkDuration.observe(seconds);
@@ -157,12 +158,6 @@ export class Pipeline {
         if (this.#sinkState.state !== 'ok' && this.#sinkState.state !== 'refused') this.#sinkState = { ...this.#sinkState, state: 'ok' };
       },
     });
-    this.#deadLetters =
-      deps.deadLetters ??
-      new DeadLetterQueue(config, logger, this.#stopSignal.signal, {
-        onFailedAttempt: () => this.metrics.deadLetterFailures.inc(),
-        onUnavailable: (unavailable) => this.metrics.deadLetterUnavailable.set(unavailable ? 1 : 0),
-      });
     this.#gate = new BufferGate(
       { maxRecords: config.batch.maxBufferedRecords, maxBytes: config.batch.maxBufferedBytes },
       {
@@ -186,20 +181,8 @@ export class Pipeline {
       config.commitIntervalMs,
     );
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
-    this.#decoders = new RecordDecoders(config, logger, this.#stopSignal.signal);
     this.#transform = transformOptions(config);
     this.#preparer = new RecordPreparer(config, this.#decoders, this.#stopSignal.signal);
-    const indexAdmin = deps.indices ?? (this.#sink instanceof SearchClient ? this.#sink : undefined);
-    // Data streams are created by the engine from their template, never here.
-    if (indexAdmin && !config.elastic.dataStream) {
-      const file = config.elastic.indexDefinitionFile;
-      const definition = file === undefined ? undefined : (JSON.parse(readFileSync(file, 'utf8')) as object);
-      this.#indices = new IndexRegistry(indexAdmin, definition, (index) => logger.info({ index, fromDefinition: definition !== undefined }, 'created index'));
-      // The initialization check created the fixed elastic.index, if there is one.
-      const fixed = fixedIndex(config);
-      if (fixed !== undefined) this.#indices.know(fixed);
-      this.#routesIndices = routesIndices(config);
-    }
   }
 
   /**
@@ -545,15 +528,4 @@ function routesIndices(config: Config): boolean {
     Object.values(config.topicOverrides ?? {}).some((o) => o.index !== undefined) ||
     elastic.fallbackIndex !== undefined
   );
-}
-
-/** Topics kafka.topicPattern matched while running get their dead-letter topics, as at start. */
-async function createDeadLetterTopics(config: Config, topics: string[], logger: Logger): Promise<void> {
-  if (config.errors.policy !== 'dlq') return;
-  const admin = new Admin({ ...kafkaClientOptions(config.kafka, '-dlq-admin'), timeout: 5000, retries: 2 });
-  try {
-    await ensureDeadLetterTopics(admin, config, topics, new Set(await admin.listTopics()), logger);
-  } finally {
-    await admin.close().catch(() => undefined);
-  }
 }

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load.js';
 import { type DeadLetter, DeadLetterAbandonedError, type DeadLetterState, DeadLetterUnavailableError } from '../../src/dead-letter/failure.js';
 import { Metrics } from '../../src/metrics/metrics.js';
-import { Pipeline } from '../../src/pipeline/pipeline.js';
+import { buildPipeline } from '../../src/pipeline/build.js';
 import type { EncodedOperation } from '../../src/sink/bulk-request.js';
 import type { ItemOutcome } from '../../src/sink/bulk-response.js';
 import type { CommitRequest } from '../../src/source/kafka-source.js';
@@ -70,7 +70,7 @@ function setup() {
   const config = loadConfig({ env: { K2E_TOPICS: 't', K2E_INDEX: 'i' }, flags: ['--batch.lingerMs=0', '--retry.initialDelayMs=1', '--retry.maxDelayMs=5'] });
   const source = new Source();
   const deadLetters = new DeadLetters();
-  const pipeline = new Pipeline(config, logger, new Metrics(), { source, sink: new Sink(), deadLetters });
+  const pipeline = buildPipeline(config, logger, new Metrics(), { source, sink: new Sink(), deadLetters });
   return { source, deadLetters, pipeline };
 }
 

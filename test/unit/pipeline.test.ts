@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load.js';
-import { Pipeline } from '../../src/pipeline/pipeline.js';
+import { buildPipeline } from '../../src/pipeline/build.js';
 import type { BulkOperation, EncodedOperation } from '../../src/sink/bulk-request.js';
 import type { ItemOutcome } from '../../src/sink/bulk-response.js';
 import { SearchHttpError } from '../../src/sink/search-client.js';
@@ -129,7 +129,7 @@ function setup(flags: string[] = []) {
   const source = new ScriptedSource();
   const sink = new ScriptedSink();
   const deadLetters = new ScriptedDeadLetters();
-  const pipeline = new Pipeline(config, logger, new Metrics(), { source, sink, deadLetters });
+  const pipeline = buildPipeline(config, logger, new Metrics(), { source, sink, deadLetters });
   return { config, source, sink, deadLetters, pipeline };
 }
 

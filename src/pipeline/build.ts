@@ -1,0 +1,75 @@
+// The composition root: every part of a running pipeline is made here, from the configuration, and
+// handed to the Pipeline, which only wires them. Tests, the CPU benchmark and `dlq redrive` replace
+// parts (a scripted source and engine, a source bounded at fixed end offsets) through `overrides`.
+import { readFileSync } from 'node:fs';
+import { Admin } from '@platformatic/kafka';
+import type { Config } from '../config/schema.js';
+import { DeadLetterQueue } from '../dead-letter/producer.js';
+import { RecordDecoders } from '../decode/decoders.js';
+import { ensureDeadLetterTopics } from '../setup/init-check.js';
+import { AUTO_MAX } from '../sink/concurrency-limit.js';
+import { IndexRegistry } from '../sink/index-registry.js';
+import { fixedIndex } from '../sink/index-setup.js';
+import { SearchClient } from '../sink/search-client.js';
+import { kafkaClientOptions } from '../source/connection.js';
+import { KafkaSource } from '../source/kafka-source.js';
+import type { Logger } from '../util/logger.js';
+import { Pipeline, type PipelineDeps } from './pipeline.js';
+import type { PipelineMetrics } from './pipeline-metrics.js';
+
+/** Builds a pipeline with the real Kafka source, search engine and dead-letter topic, except what `overrides` replaces. */
+export function buildPipeline(config: Config, logger: Logger, metrics: PipelineMetrics, overrides: Partial<PipelineDeps> = {}): Pipeline {
+  // Aborted when the pipeline stops: ends the waits of the parts made here (registry, dead letters).
+  const stop = new AbortController();
+  const source =
+    overrides.source ??
+    new KafkaSource(config.kafka, logger, config.delivery === 'auto-commit' ? config.autoCommitIntervalMs : false, config.retry, {
+      dlqTopic: config.errors.dlqTopic,
+      onTopicsAdded: (topics) => createDeadLetterTopics(config, topics, logger),
+      poisonAfter: config.errors.poisonAfter,
+    });
+  const maxInFlight = config.batch.maxInFlight;
+  const connections = (maxInFlight === 'auto' ? AUTO_MAX : maxInFlight) + 2;
+  const sink = overrides.sink ?? new SearchClient(config.elastic.url, { connections, timeoutMs: config.elastic.requestTimeoutMs, auth: config.elastic, classify: config.errors.classify });
+  const deadLetters =
+    overrides.deadLetters ??
+    new DeadLetterQueue(config, logger, stop.signal, {
+      onFailedAttempt: () => metrics.deadLetterFailures.inc(),
+      onUnavailable: (unavailable) => metrics.deadLetterUnavailable.set(unavailable ? 1 : 0),
+    });
+  const indexAdmin = overrides.indices ?? (sink instanceof SearchClient ? sink : undefined);
+  return new Pipeline(config, logger, metrics, {
+    source,
+    sink,
+    deadLetters,
+    decoders: new RecordDecoders(config, logger, stop.signal),
+    indices: indexAdmin === undefined ? undefined : indexRegistry(config, indexAdmin, logger),
+    stop,
+  });
+}
+
+/**
+ * Indices created on first use (templated names), and created again when deleted while running.
+ * None for data streams: the engine makes those from their template.
+ */
+function indexRegistry(config: Config, admin: NonNullable<PipelineDeps['indices']>, logger: Logger): IndexRegistry | undefined {
+  if (config.elastic.dataStream) return undefined;
+  const file = config.elastic.indexDefinitionFile;
+  const definition = file === undefined ? undefined : (JSON.parse(readFileSync(file, 'utf8')) as object);
+  const registry = new IndexRegistry(admin, definition, (index) => logger.info({ index, fromDefinition: definition !== undefined }, 'created index'));
+  // The initialization check created the fixed elastic.index, if there is one.
+  const fixed = fixedIndex(config);
+  if (fixed !== undefined) registry.know(fixed);
+  return registry;
+}
+
+/** Topics kafka.topicPattern matched while running get their dead-letter topics, as at start. */
+async function createDeadLetterTopics(config: Config, topics: string[], logger: Logger): Promise<void> {
+  if (config.errors.policy !== 'dlq') return;
+  const admin = new Admin({ ...kafkaClientOptions(config.kafka, '-dlq-admin'), timeout: 5000, retries: 2 });
+  try {
+    await ensureDeadLetterTopics(admin, config, topics, new Set(await admin.listTopics()), logger);
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
