@@ -2,15 +2,33 @@
 // while a commit is in flight, or within `minIntervalMs` of the last one, are folded into the next, so
 // commits never pile up (at 20 bulks a second, a commit per bulk was 20 writes a second to the group's
 // offsets topic for what one a second says as well). flush() and the final commit never wait.
-import type { CommitRequest } from '../source/kafka-source.js';
-import { partitionKey } from '../source/record.js';
+import { type CommitRequest, partitionKey } from '../source/record.js';
 import { type BackoffOptions, retryWithBackoff } from '../util/backoff.js';
 import type { PartitionWatermark } from './watermark.js';
 
 export interface CommitTarget {
-  topic: string;
-  partition: number;
-  watermark: PartitionWatermark;
+  readonly topic: string;
+  readonly partition: number;
+  readonly watermark: PartitionWatermark;
+}
+
+/** Where commits go: the group (the record source). */
+export interface OffsetCommits {
+  commit(offsets: readonly CommitRequest[]): Promise<void>;
+}
+
+/** What may be committed now (the member's partitions: nothing while the group rebalances). */
+export interface CommitTargets {
+  committable(): Iterable<CommitTarget>;
+}
+
+export interface CommitterOptions {
+  /** The shortest time between two commits (ms); 0: commit as soon as the previous one is done. */
+  minIntervalMs?: number;
+  /** A commit failed (not fatal: the next acknowledgement tries again). */
+  onError(error: Error): void;
+  /** A commit went through, after `seconds`. */
+  onCommitted?(offsets: readonly CommitRequest[], seconds: number): void;
 }
 
 export class Committer {
@@ -24,13 +42,15 @@ export class Committer {
   /** Ends the spacing wait early (flush, final commit). */
   #hurry: (() => void) | undefined;
 
+  readonly #minIntervalMs: number;
+
   constructor(
-    private readonly targets: () => Iterable<CommitTarget>,
-    private readonly send: (offsets: CommitRequest[]) => Promise<void>,
-    private readonly onError: (error: Error) => void,
-    /** The shortest time between two commits (ms); 0: commit as soon as the previous one is done. */
-    private readonly minIntervalMs = 0,
-  ) {}
+    private readonly commits: OffsetCommits,
+    private readonly targets: CommitTargets,
+    private readonly options: CommitterOptions,
+  ) {
+    this.#minIntervalMs = options.minIntervalMs ?? 0;
+  }
 
   /** Requests a commit soon; returns the promise of the commit that will include current acks. */
   request(): Promise<void> {
@@ -62,10 +82,9 @@ export class Committer {
       async () => {
         const offsets = this.#changedOffsets();
         if (offsets.length === 0) return;
-        await this.send(offsets);
-        for (const o of offsets) this.committed.set(partitionKey(o.topic, o.partition), o.offset);
+        await this.#send(offsets);
       },
-      { ...backoff, attempts, onRetry: (error) => this.onError(error as Error) },
+      { ...backoff, attempts, onRetry: (error) => this.options.onError(error as Error) },
     ).catch((error: Error) => {
       throw new Error(`final offset commit failed after ${attempts} attempts: ${error.message}`, { cause: error });
     });
@@ -95,7 +114,7 @@ export class Committer {
 
   /** Waits until minIntervalMs after the last commit sent, unless a flush hurries it. */
   #spacing(): Promise<void> | undefined {
-    const wait = this.#lastSentAt + this.minIntervalMs - performance.now();
+    const wait = this.#lastSentAt + this.#minIntervalMs - performance.now();
     if (wait <= 0 || this.#urgent) return undefined;
     return new Promise((resolve) => {
       const done = (): void => {
@@ -112,15 +131,21 @@ export class Committer {
     if (offsets.length === 0) return;
     this.#lastSentAt = performance.now();
     try {
-      await this.send(offsets);
-      for (const o of offsets) this.committed.set(partitionKey(o.topic, o.partition), o.offset);
+      await this.#send(offsets);
     } catch (error) {
       // Not fatal: the next ack retries the commit; a crash now means redelivery, never loss.
-      this.onError(error as Error);
+      this.options.onError(error as Error);
     }
   }
 
-  #changedOffsets(targets: Iterable<CommitTarget> = this.targets()): CommitRequest[] {
+  async #send(offsets: CommitRequest[]): Promise<void> {
+    const started = performance.now();
+    await this.commits.commit(offsets);
+    for (const o of offsets) this.committed.set(partitionKey(o.topic, o.partition), o.offset);
+    this.options.onCommitted?.(offsets, (performance.now() - started) / 1000);
+  }
+
+  #changedOffsets(targets: Iterable<CommitTarget> = this.targets.committable()): CommitRequest[] {
     const changed: CommitRequest[] = [];
     for (const { topic, partition, watermark } of targets) {
       const offset = watermark.committableOffset();

@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { type Batch, type PreparedRecord, type Slot, takeBatch } from './batch.js';
+import { type OpenSlot, settle, tooLarge } from './settle.js';
 
 /** The search engine as a worker sees it; unit tests inject a scripted one. */
 export interface BulkSink {
@@ -89,8 +90,6 @@ export const describeFailure = (record: SourceRecord, failure: Failure): string 
 
 type WorkerState = 'running' | 'suspended' | 'retired';
 
-/** A slot still to send; `retry` when it failed retriably and waits for a backoff first. */
-type OpenSlot = Slot & { retry?: boolean };
 
 export class PartitionWorker {
   readonly watermark = new PartitionWatermark();
@@ -415,19 +414,15 @@ export class PartitionWorker {
       } catch (error) {
         if (!(error instanceof SearchHttpError)) throw error;
         if (error.status === 413) {
-          if (slots.length > 1) {
-            // Too large for the engine: each half on its own.
-            const half = Math.ceil(slots.length / 2);
-            const left = await this.#sendSlots(slots.slice(0, half), mustFinish);
-            if (left.length > 0) return [...left, ...slots.slice(half).flatMap((s) => s.candidates)];
-            return this.#sendSlots(slots.slice(half), mustFinish);
+          const split = tooLarge(slots, error.message);
+          if ('halves' in split) {
+            const [first, second] = split.halves;
+            const left = await this.#sendSlots(first, mustFinish);
+            if (left.length > 0) return [...left, ...second.flatMap((s) => s.candidates)];
+            return this.#sendSlots(second, mustFinish);
           }
-          // One document the engine will not take: dead-letter it; an older version may still fit.
-          const [head, ...rest] = slots[0]!.candidates;
-          if (!(await this.#deadLetter([{ prepared: head!, failure: { errorClass: 'oversize', errorType: 'request_entity_too_large', reason: error.message.slice(0, 500) } }], mustFinish))) {
-            return slots.flatMap((s) => s.candidates);
-          }
-          slots = rest.length > 0 ? [{ candidates: rest, sequential: slots[0]!.sequential }] : [];
+          if (!(await this.#deadLetter([split.rejected], mustFinish))) return slots.flatMap((s) => s.candidates);
+          slots = split.rest;
           continue;
         }
         if (!error.retriable) throw error;
@@ -445,63 +440,23 @@ export class PartitionWorker {
     return [];
   }
 
-  /** Applies one bulk response to its slots; returns the slots still to send (`retry` when they need a backoff first). */
+  /** Performs what one bulk response decided (settle.ts); returns the slots still to send (`retry` when they need a backoff first). */
   async #settle(slots: OpenSlot[], outcomes: ItemOutcome[], attempt: number, mustFinish: boolean): Promise<OpenSlot[]> {
-    const done: PreparedRecord[] = [];
-    const indexed: PreparedRecord[] = [];
-    const rejected: { prepared: PreparedRecord; failure: Failure }[] = [];
-    const next: OpenSlot[] = [];
-    let superseded = 0;
-    let retriable = 0;
-    let systemic: string | undefined;
-    let missing: Set<string> | undefined;
-    outcomes.forEach((outcome, i) => {
-      const slot = slots[i]!;
-      switch (outcome.kind) {
-        case 'acked':
-        case 'superseded': {
-          // A sequential slot (partial updates) settles its head only; the next candidate goes next.
-          const settled = slot.sequential ? slot.candidates.slice(0, 1) : slot.candidates;
-          done.push(...settled);
-          if (outcome.kind === 'acked') indexed.push(...settled);
-          else superseded += settled.length;
-          if (slot.sequential && slot.candidates.length > 1) next.push({ candidates: slot.candidates.slice(1), sequential: true });
-          break;
-        }
-        case 'systemic':
-          systemic ??= `${outcome.status} ${outcome.errorType}: ${outcome.reason}`;
-          if (outcome.errorType === 'index_not_found_exception') (missing ??= new Set()).add(slot.candidates[0]!.op!.index);
-          next.push({ ...slot, retry: true });
-          break;
-        case 'retriable':
-          retriable++;
-          next.push({ ...slot, retry: true });
-          break;
-        case 'rejected': {
-          // Dead-letter the version the engine refused; the next one in the slot (an older version,
-          // or for `create` a later one) is sent instead, so no record is acknowledged unwritten.
-          const [head, ...rest] = slot.candidates;
-          rejected.push({ prepared: head!, failure: { errorClass: 'rejected', errorType: outcome.errorType, reason: `${outcome.status} ${outcome.errorType}: ${outcome.reason}` } });
-          if (rest.length > 0) next.push({ candidates: rest, sequential: slot.sequential });
-          break;
-        }
-      }
-    });
+    const { indexed, superseded, rejected, next, retrying, systemic, missingIndices } = settle(slots, outcomes);
     // Not dead-lettered because the worker stopped: they go back with the slots left (#sendSlots returns them).
     if (rejected.length > 0 && !(await this.#deadLetter(rejected, mustFinish))) for (const r of rejected) next.push({ candidates: [r.prepared], sequential: false });
-    if (missing && this.ctx.indexMissing) {
-      await this.ctx.indexMissing(missing).catch((error: unknown) => this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: error }, 'creating a missing index again failed; retrying'));
+    if (missingIndices && this.ctx.indexMissing) {
+      await this.ctx.indexMissing(missingIndices).catch((error: unknown) => this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: error }, 'creating a missing index again failed; retrying'));
     }
     this.indexedRecords += indexed.length;
-    this.supersededRecords += superseded;
-    if (done.length > 0) {
-      this.ctx.onIndexed(this, indexed, superseded);
-      this.#ack(done);
+    this.supersededRecords += superseded.length;
+    if (indexed.length > 0 || superseded.length > 0) {
+      this.ctx.onIndexed(this, indexed, superseded.length);
+      this.#ack(superseded.length === 0 ? indexed : [...indexed, ...superseded]);
     }
-    const retrying = next.filter((s) => s.retry).length;
     if (retrying > 0) {
       this.retriedItems += retrying;
-      this.ctx.onRetry(this, retrying, systemic ?? `${retriable} bulk item(s) answered 429/5xx`, systemic ? 'systemic' : 'retriable');
+      this.ctx.onRetry(this, retrying, systemic ?? `${retrying} bulk item(s) answered 429/5xx`, systemic ? 'systemic' : 'retriable');
       this.ctx.logger.warn(
         { topic: this.topic, partition: this.partition, attempt, retrying, ...(systemic ? { reason: systemic } : {}) },
         systemic ? 'the search engine refuses writes for a cluster-side reason; holding the partition and retrying' : 'bulk items failed; retrying them',

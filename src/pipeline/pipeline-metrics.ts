@@ -22,7 +22,7 @@ export interface PipelineMetrics {
   bulkDocuments: Observe;
   bulkBytes: Observe;
   eventToIndexed: Observe;
-  commitDuration: { startTimer(): () => unknown };
+  commitDuration: Observe;
   committedOffset: { set(labels: Labels, value: number): void; remove(labels: Labels): void };
   /** Failed dead-letter produce requests; and 1/0 while a dead-letter topic is unavailable. */
   deadLetterFailures: { inc(value?: number): void };

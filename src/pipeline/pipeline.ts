@@ -168,18 +168,14 @@ export class Pipeline {
         resume: () => this.#source.resume(),
       },
     );
-    this.#committer = new Committer(
-      // Nothing is committed between a rebalance and the next join: the generation is ending.
-      () => this.#partitions.committable(),
-      async (offsets) => {
-        const end = this.metrics.commitDuration.startTimer();
-        await this.#source.commit(offsets);
-        end();
+    this.#committer = new Committer(this.#source, this.#partitions, {
+      minIntervalMs: config.commitIntervalMs,
+      onError: (error) => this.logger.warn({ err: error }, 'offset commit failed; will retry with the next acknowledgement'),
+      onCommitted: (offsets, seconds) => {
+        this.metrics.commitDuration.observe(seconds);
         for (const o of offsets) this.metrics.committedOffset.set({ topic: o.topic, partition: String(o.partition) }, Number(o.offset));
       },
-      (error) => this.logger.warn({ err: error }, 'offset commit failed; will retry with the next acknowledgement'),
-      config.commitIntervalMs,
-    );
+    });
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
     this.#transform = transformOptions(config);
     this.#preparer = new RecordPreparer(config, this.#decoders, this.#stopSignal.signal);

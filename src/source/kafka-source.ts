@@ -23,16 +23,11 @@ import { negotiatedFetchVersion } from './wire/fetch-api.js';
 import { type GroupAssignment, GroupMember } from './group/group-member.js';
 import { KafkaGroupProtocol } from './group/group-protocol.js';
 import { PoisonStrikes } from './poison-strikes.js';
-import { partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
+import { type CommitRequest, partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
 import { encodeMemberData, stickyAssigner } from './sticky-assignor.js';
 import { compileTopicPattern, matchingTopics } from './topic-pattern.js';
 
-export interface CommitRequest {
-  topic: string;
-  partition: number;
-  /** The next offset to consume (Kafka commit semantics). */
-  offset: bigint;
-}
+export type { CommitRequest } from './record.js';
 
 export interface Assignment {
   /** "topic:partition" keys. */

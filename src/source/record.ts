@@ -34,3 +34,10 @@ export function splitPartitionKey(key: string): { topic: string; partition: numb
   const at = key.lastIndexOf(':');
   return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
 }
+
+/** An offset to commit for a partition: the next offset to consume (Kafka commit semantics). */
+export interface CommitRequest {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Committer } from '../../src/offsets/committer.js';
 import { PartitionWatermark } from '../../src/offsets/watermark.js';
-import type { CommitRequest } from '../../src/source/kafka-source.js';
+import type { CommitRequest } from '../../src/source/record.js';
+import type { CommitTarget } from '../../src/offsets/committer.js';
+
+const targets = (...list: CommitTarget[]) => ({ committable: () => list });
+const commits = (send: (offsets: readonly CommitRequest[]) => Promise<void>) => ({ commit: send });
 
 /** One partition tracking offsets 0..records-1, a committer spaced by `intervalMs`, and the offsets it sent. */
 function spacedCommitter(records: bigint, intervalMs: number) {
@@ -10,10 +14,9 @@ function spacedCommitter(records: bigint, intervalMs: number) {
   for (let o = 0n; o < records; o++) watermark.track(o);
   const sent: bigint[] = [];
   const committer = new Committer(
-    () => [{ topic: 't', partition: 0, watermark }],
-    async (offsets) => void sent.push(offsets[0]!.offset),
-    (e) => assert.fail(e),
-    intervalMs,
+    commits(async (offsets) => void sent.push(offsets[0]!.offset)),
+    targets({ topic: 't', partition: 0, watermark }),
+    { onError: (e) => assert.fail(e), minIntervalMs: intervalMs },
   );
   return { watermark, sent, committer };
 }
@@ -25,12 +28,12 @@ describe('Committer', () => {
     const sent: CommitRequest[][] = [];
     let release!: () => void;
     const committer = new Committer(
-      () => [{ topic: 't', partition: 0, watermark }],
-      async (offsets) => {
-        sent.push(offsets);
+      commits(async (offsets) => {
+        sent.push([...offsets]);
         if (sent.length === 1) await new Promise<void>((r) => (release = r));
-      },
-      (e) => assert.fail(e),
+      }),
+      targets({ topic: 't', partition: 0, watermark }),
+      { onError: (e) => assert.fail(e) },
     );
     watermark.ack(0n);
     const first = committer.request();
