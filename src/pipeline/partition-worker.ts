@@ -13,21 +13,20 @@ import { PartitionWatermark } from '../offsets/watermark.js';
 import type { EncodedOperation } from '../sink/encoder.js';
 import type { ItemOutcome } from '../sink/bulk-response.js';
 import { SearchHttpError } from '../sink/search-client.js';
-import { type DeadLetter, DeadLetterAbandonedError, DeadLetterUnavailableError, type Failure } from '../dead-letter/failure.js';
-import type { SourceRecord } from '../source/record.js';
+import { DeadLetterAbandonedError, DeadLetterUnavailableError, type Failure } from '../dead-letter/failure.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffSleep } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
 import { type Batch, type PreparedRecord, type Slot, takeBatch } from './batch.js';
+import type { FailureHandler } from './failure-policy.js';
 import { type OpenSlot, settle, tooLarge } from './settle.js';
+import type { RetryKind, WorkerEvents } from './tally.js';
 
 /** The search engine as a worker sees it; unit tests inject a scripted one. */
 export interface BulkSink {
   /** One outcome per operation; whole-request failures throw SearchHttpError. */
   bulk(ops: readonly EncodedOperation[]): Promise<ItemOutcome[]>;
 }
-
-export type RetryKind = 'unreachable' | 'retriable' | 'systemic';
 
 /** How a failed request counts: the engine unreachable, refusing requests (credentials, privileges), or failing this one retriably. */
 function retryKindOf(error: SearchHttpError): RetryKind {
@@ -55,38 +54,28 @@ export interface WorkerContext {
   /** The dispatcher: it combines batches of several partitions into one request and bounds requests in flight. */
   sink: BulkSink;
   logger: Logger;
+  /** What the worker reports as it goes (tally.ts). */
+  events: WorkerEvents;
+  /** errors.policy for records that can never be indexed (failure-policy.ts). */
+  failures: FailureHandler;
+  /** Indices made sure of before writes (routed names) and created again when found missing; none for data streams. */
+  indices?: WorkerIndices | undefined;
   /** Records left the worker for good (indexed, superseded, dead-lettered, skipped): frees buffer space, triggers a commit. */
   onAcked(worker: PartitionWorker, records: number, bytes: number): void;
-  /** A failure that is retried: the engine is unreachable, overloaded, or refuses for a cluster-side reason (systemic). */
-  onRetry(worker: PartitionWorker, items: number, reason: string, kind: RetryKind): void;
-  /** Records written, and how many were already superseded by a newer version in the index. */
-  onIndexed(worker: PartitionWorker, records: readonly PreparedRecord[], superseded: number): void;
-  /** Tombstones acknowledged without a write (other skipped records, Debezium truncates, are not counted here). */
-  onSkipped(worker: PartitionWorker, records: number): void;
-  /**
-   * Records that can never be indexed: dead-letter / skip them (resolves), or stop (rejects). Rejects
-   * with DeadLetterUnavailableError while the dead-letter topic does not take them, and with
-   * DeadLetterAbandonedError once `signal` aborted: the records are then not acknowledged.
-   */
-  onFailures(worker: PartitionWorker, failures: readonly DeadLetter[], signal: AbortSignal): Promise<void>;
   /** at-most-once: commit this offset (the batch's last + 1) before sending the batch. */
   commitBeforeSend?: ((worker: PartitionWorker, offset: bigint) => Promise<void>) | undefined;
   /** The worker cannot go on: the pipeline stops without committing past the failing record. */
   onFatal(error: Error): void;
   /** Aborted when the pipeline stops: ends even the retries of a batch that must be finished. */
   stopSignal: AbortSignal;
-  /** With routed indices: resolves once these indices exist (undefined when all are known). */
-  ensureIndices?: ((indices: ReadonlySet<string>) => Promise<void> | undefined) | undefined;
+}
+
+export interface WorkerIndices {
+  /** With routed indices: resolves once these indices exist (undefined when all are known); absent for one fixed index. */
+  ensure?: ((indices: ReadonlySet<string>) => Promise<void> | undefined) | undefined;
   /** Writes found these indices missing (deleted while running): create them again before the retry. */
-  indexMissing?: ((indices: ReadonlySet<string>) => Promise<void>) | undefined;
+  recreate(indices: ReadonlySet<string>): Promise<void>;
 }
-
-export class PermanentFailure extends Error {
-  override name = 'PermanentFailure';
-}
-
-export const describeFailure = (record: SourceRecord, failure: Failure): string =>
-  `${record.topic}[${record.partition}] offset ${record.offset}: ${failure.errorClass === 'rejected' ? 'rejected by the search engine' : failure.errorClass} (${failure.errorType}): ${failure.reason}`;
 
 type WorkerState = 'running' | 'suspended' | 'retired';
 
@@ -320,7 +309,7 @@ export class PartitionWorker {
     if (batch.skipped.length > 0) {
       this.skippedRecords += batch.skipped.length;
       const tombstones = batch.skipped.filter((r) => r.skip === 'tombstone').length;
-      if (tombstones > 0) this.ctx.onSkipped(this, tombstones);
+      if (tombstones > 0) this.ctx.events.tombstonesIgnored(this.topic, tombstones);
       this.#ack(batch.skipped);
     }
     if (batch.failed.length > 0 && !(await this.#deadLetter(batch.failed.map((r) => ({ prepared: r, failure: r.failure! })), mustFinish))) {
@@ -341,7 +330,7 @@ export class PartitionWorker {
    * and accepts. False when the worker stopped running meanwhile (the batch goes back to the queue).
    */
   async #ensureIndices(slots: readonly Slot[], mustFinish: boolean): Promise<boolean> {
-    const ensure = this.ctx.ensureIndices;
+    const ensure = this.ctx.indices?.ensure;
     if (!ensure || slots.length === 0) return true;
     const names = new Set<string>();
     for (const slot of slots) for (const c of slot.candidates) if (c.op!.action !== 'delete') names.add(c.op!.index);
@@ -354,7 +343,7 @@ export class PartitionWorker {
         if (!(error instanceof SearchHttpError)) throw error;
         const kind = retryKindOf(error);
         this.retriedItems += slots.length;
-        this.ctx.onRetry(this, slots.length, error.message, kind);
+        this.ctx.events.retried(this.topic, this.partition, slots.length, error.message, kind);
         this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, reason: error.message }, 'creating an index failed; holding the partition and retrying');
         await backoffSleep(attempt, this.ctx.config.retry, this.#backoffSignal(mustFinish));
       }
@@ -429,7 +418,7 @@ export class PartitionWorker {
         if (error.ambiguous) this.#rememberAmbiguous(ops);
         const kind = retryKindOf(error);
         this.retriedItems += ops.length;
-        this.ctx.onRetry(this, ops.length, error.message, kind);
+        this.ctx.events.retried(this.topic, this.partition, ops.length, error.message, kind);
         this.ctx.logger.warn({ topic: this.topic, partition: this.partition, attempt, retrying: ops.length, reason: error.message }, kind === 'systemic' ? 'the search engine refuses the bulk request (credentials or privileges?); holding the partition and retrying' : 'bulk request failed; retrying');
         await backoffSleep(attempt++, this.ctx.config.retry, this.#backoffSignal(mustFinish));
         continue;
@@ -445,18 +434,18 @@ export class PartitionWorker {
     const { indexed, superseded, rejected, next, retrying, systemic, missingIndices } = settle(slots, outcomes);
     // Not dead-lettered because the worker stopped: they go back with the slots left (#sendSlots returns them).
     if (rejected.length > 0 && !(await this.#deadLetter(rejected, mustFinish))) for (const r of rejected) next.push({ candidates: [r.prepared], sequential: false });
-    if (missingIndices && this.ctx.indexMissing) {
-      await this.ctx.indexMissing(missingIndices).catch((error: unknown) => this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: error }, 'creating a missing index again failed; retrying'));
+    if (missingIndices && this.ctx.indices) {
+      await this.ctx.indices.recreate(missingIndices).catch((error: unknown) => this.ctx.logger.warn({ topic: this.topic, partition: this.partition, err: error }, 'creating a missing index again failed; retrying'));
     }
     this.indexedRecords += indexed.length;
     this.supersededRecords += superseded.length;
     if (indexed.length > 0 || superseded.length > 0) {
-      this.ctx.onIndexed(this, indexed, superseded.length);
+      this.ctx.events.indexed(this.topic, indexed, superseded.length);
       this.#ack(superseded.length === 0 ? indexed : [...indexed, ...superseded]);
     }
     if (retrying > 0) {
       this.retriedItems += retrying;
-      this.ctx.onRetry(this, retrying, systemic ?? `${retrying} bulk item(s) answered 429/5xx`, systemic ? 'systemic' : 'retriable');
+      this.ctx.events.retried(this.topic, this.partition, retrying, systemic ?? `${retrying} bulk item(s) answered 429/5xx`, systemic ? 'systemic' : 'retriable');
       this.ctx.logger.warn(
         { topic: this.topic, partition: this.partition, attempt, retrying, ...(systemic ? { reason: systemic } : {}) },
         systemic ? 'the search engine refuses writes for a cluster-side reason; holding the partition and retrying' : 'bulk items failed; retrying them',
@@ -476,7 +465,7 @@ export class PartitionWorker {
     for (let attempt = 0; ; attempt++) {
       if (this.#halted(mustFinish)) return false;
       try {
-        await this.ctx.onFailures(this, deadLetters, this.#backoffSignal(mustFinish));
+        await this.ctx.failures.handle(deadLetters, this.#backoffSignal(mustFinish));
         break;
       } catch (error) {
         if (error instanceof DeadLetterAbandonedError) return false;

@@ -22,9 +22,11 @@ import { prepare } from './batch.js';
 import { RecordPreparer } from './prepare-record.js';
 import { BufferGate } from './buffer-gate.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
-import type { DeadLetter, DeadLetterSink, DeadLetterState } from '../dead-letter/failure.js';
+import type { DeadLetterSink, DeadLetterState } from '../dead-letter/failure.js';
 import { defaultInstanceId } from '../util/instance-id.js';
-import { type BulkSink, describeFailure, PartitionWorker, PermanentFailure, type RetryKind } from './partition-worker.js';
+import { type BulkSink, PartitionWorker } from './partition-worker.js';
+import { describeFailure, FailurePolicy, PermanentFailure } from './failure-policy.js';
+import { PipelineTally, type SinkState } from './tally.js';
 
 export interface PipelineStats {
   consumed: number;
@@ -65,13 +67,6 @@ export interface PartitionStats {
   lastProgressAt: number;
 }
 
-export interface SinkState {
-  /** refused: the engine answers but refuses writes for a cluster-side reason (privileges, write block). */
-  state: 'ok' | 'retrying' | 'unreachable' | 'refused';
-  lastError: string | null;
-  lastErrorAt: number | null;
-}
-
 /** What the pipeline talks to: build.ts makes the real ones; tests, the benchmark and re-drives replace some. */
 export interface PipelineDeps {
   source: RecordSource;
@@ -107,29 +102,21 @@ export class Pipeline {
   readonly #gate: BufferGate;
   readonly #failed: Promise<Error>;
   #fail!: (error: Error) => void;
-  #consumed = 0;
-  #duplicates = 0;
-  #indexedBefore = 0;
-  #supersededBefore = 0;
-  #retries = 0;
-  #failures = 0;
-  #deadLettered = 0;
+  /** What flows through, for /status and /metrics. */
+  readonly #tally: PipelineTally;
+  readonly #failurePolicy: FailurePolicy;
   #stopping = false;
   readonly #stopSignal: AbortController;
   readonly #decoders: RecordDecoders;
   readonly #transform: TransformOptions;
   /** Decode + transform of each record, contained: whatever one record makes throw is its own failure. */
   readonly #preparer: RecordPreparer;
-  readonly #consumedByTopic = new Map<string, { inc(count: number): void }>();
-  readonly #uncounted = { topic: '', count: 0 };
   /** The partition of the last record and its key (see #onRecord). */
   readonly #recentPartition = { topic: '', partition: -1, key: '' };
   /** Indices named per record, created on first use; undefined when every record goes to the one fixed index. */
   readonly #indices: IndexRegistry | undefined;
   /** Whether batches name indices other than the fixed one (each batch's are made sure of before it is sent). */
   readonly #routesIndices: boolean;
-
-  #sinkState: SinkState = { state: 'ok', lastError: null, lastErrorAt: null };
   readonly #instanceId: string;
 
   constructor(
@@ -146,17 +133,14 @@ export class Pipeline {
     this.#indices = parts.indices;
     this.#stopSignal = parts.stop;
     this.#routesIndices = parts.indices !== undefined && routesIndices(config);
+    this.#tally = new PipelineTally(metrics, logger);
+    this.#failurePolicy = new FailurePolicy(config.errors.policy, parts.deadLetters, this.#tally, logger);
     this.#dispatcher = new BulkDispatcher(this.#sink, {
       maxDocs: config.batch.maxDocs,
       maxBytes: config.batch.maxBytes,
       maxInFlight: config.batch.maxInFlight,
       compression: config.elastic.compression === 'gzip',
-      onRequest: (seconds, documents, bytes) => {
-        this.metrics.bulkDuration.observe(seconds);
-        this.metrics.bulkDocuments.observe(documents);
-        this.metrics.bulkBytes.observe(bytes);
-        if (this.#sinkState.state !== 'ok' && this.#sinkState.state !== 'refused') this.#sinkState = { ...this.#sinkState, state: 'ok' };
-      },
+      onRequest: (seconds, documents, bytes) => this.#tally.requestAnswered(seconds, documents, bytes),
     });
     this.#gate = new BufferGate(
       { maxRecords: config.batch.maxBufferedRecords, maxBytes: config.batch.maxBufferedBytes },
@@ -262,8 +246,7 @@ export class Pipeline {
   #retire(key: string, worker: PartitionWorker, generation: number): void {
     const done = worker.retire().then(() => {
       this.#gate.release(worker.watermark.pendingCount, worker.pendingBytes);
-      this.#indexedBefore += worker.indexedRecords;
-      this.#supersededBefore += worker.supersededRecords;
+      this.#tally.retired(worker.indexedRecords, worker.supersededRecords);
       this.logger.info({ partition: key, generation, startedAt: worker.firstBulkAt, lastBulkAt: worker.lastBulkAt, releasedAt: Date.now() }, 'partition released');
       // Its owner now reports it; a series left here would show a stale offset for ever.
       if (!this.#partitions.worker(key)) this.metrics.committedOffset.remove({ topic: worker.topic, partition: String(worker.partition) });
@@ -288,13 +271,12 @@ export class Pipeline {
     if (!this.#partitions.owns(key)) return;
     const worker = this.#worker(key, record.topic, record.partition);
     if (record.offset <= worker.watermark.highest) {
-      this.#duplicates++;
+      this.#tally.duplicates++;
       return;
     }
     const prepared = this.#preparer.prepare(record);
     worker.push(prepared);
-    this.#consumed++;
-    this.#countConsumed(record.topic);
+    this.#tally.consumedOne(record.topic);
     this.#gate.add(1, prepared.bytes);
   }
 
@@ -322,31 +304,8 @@ export class Pipeline {
     if (record.offset <= worker.watermark.highest) return;
     const prepared = prepare(record, { failure }, this.config.batch.maxBytes);
     worker.push(prepared);
-    this.#consumed++;
+    this.#tally.consumed++;
     this.#gate.add(1, prepared.bytes);
-  }
-
-  /**
-   * Adds to the consumed counter once per run of one topic's records, not per record: prom-client
-   * builds a label hash string on every increment. The count reaches the counter before the next
-   * fetch round at the latest.
-   */
-  #countConsumed(topic: string): void {
-    const uncounted = this.#uncounted;
-    if (uncounted.count > 0 && uncounted.topic !== topic) this.#flushConsumed();
-    if (uncounted.count++ === 0) {
-      uncounted.topic = topic;
-      setImmediate(() => this.#flushConsumed());
-    }
-  }
-
-  #flushConsumed(): void {
-    const { topic, count } = this.#uncounted;
-    if (count === 0) return;
-    this.#uncounted.count = 0;
-    let child = this.#consumedByTopic.get(topic);
-    if (!child) this.#consumedByTopic.set(topic, (child = this.metrics.consumed.labels({ topic })));
-    child.inc(count);
   }
 
   #worker(key: string, topic: string, partition: number): PartitionWorker {
@@ -363,21 +322,10 @@ export class Pipeline {
         sink: this.#dispatcher,
         logger: this.logger,
         stopSignal: this.#stopSignal.signal,
-        ensureIndices: this.#indices && this.#routesIndices ? (names) => this.#indices!.ensure(names) : undefined,
-        indexMissing: this.#indices ? (names) => this.#recreateIndices(names) : undefined,
+        indices: this.#indices ? { ensure: this.#routesIndices ? (names) => this.#indices!.ensure(names) : undefined, recreate: (names) => this.#recreateIndices(names) } : undefined,
+        events: this.#tally,
+        failures: this.#failurePolicy,
         onAcked: (w, records, bytes) => this.#onAcked(w, records, bytes),
-        onRetry: (w, items, reason, kind) => this.#onRetry(w, items, reason, kind),
-        onIndexed: (w, records, superseded) => {
-          if (this.#sinkState.state !== 'ok') this.#sinkState = { ...this.#sinkState, state: 'ok' };
-          this.metrics.indexed.inc({ topic: w.topic }, records.length);
-          if (superseded > 0) this.metrics.superseded.inc({ topic: w.topic }, superseded);
-          // Once per bulk, not per record: the oldest record's delay (the bulk's worst case).
-          let oldest: bigint | undefined;
-          for (const r of records) if (oldest === undefined || r.record.timestamp < oldest) oldest = r.record.timestamp;
-          if (oldest !== undefined) this.metrics.eventToIndexed.observe(Math.max(0, Date.now() - Number(oldest)) / 1000);
-        },
-        onSkipped: (w, records) => this.metrics.tombstonesIgnored.inc({ topic: w.topic }, records),
-        onFailures: (_w, failures, signal) => this.#onFailures(failures, signal),
         onFatal: (error) => this.#fail(error),
         // at-most-once: the batch's offsets are committed before it is sent.
         commitBeforeSend: this.config.delivery === 'at-most-once' ? (w, offset) => this.#source.commit([{ topic: w.topic, partition: w.partition, offset }]) : undefined,
@@ -396,32 +344,6 @@ export class Pipeline {
   async #recreateIndices(names: ReadonlySet<string>): Promise<void> {
     this.logger.warn({ indices: [...names] }, 'index missing (deleted while running?): creating it again');
     await this.#indices!.recreate(names);
-  }
-
-  #onRetry(worker: PartitionWorker, items: number, reason: string, kind: RetryKind): void {
-    this.#retries += items;
-    this.metrics.retried.inc({ topic: worker.topic }, items);
-    if (kind === 'systemic') {
-      this.metrics.systemicErrors.inc({ topic: worker.topic }, items);
-      this.logger.error({ topic: worker.topic, partition: worker.partition, reason }, 'writes refused by the cluster (not the documents): the partition is held and retried; fix the cause (privileges, write block, closed or missing index)');
-    }
-    this.#sinkState = { state: kind === 'systemic' ? 'refused' : kind === 'unreachable' ? 'unreachable' : 'retrying', lastError: reason.slice(0, 500), lastErrorAt: Date.now() };
-  }
-
-  /** Records that can never be indexed, handled by errors.policy, as one dead-letter send (rejects while the topic does not take them). */
-  async #onFailures(failures: readonly DeadLetter[], signal?: AbortSignal): Promise<void> {
-    const { policy } = this.config.errors;
-    if (policy === 'fail') throw new PermanentFailure(describeFailure(failures[0]!.record, failures[0]!.failure));
-    // Counted once delivered: a send that gave up is tried again.
-    if (policy === 'dlq') await this.#deadLetters.send(failures, signal);
-    this.#failures += failures.length;
-    for (const { record, failure } of failures) this.metrics.countFailure(record.topic, failure.errorClass, policy === 'dlq' ? 'dead_lettered' : 'skipped');
-    if (policy === 'dlq') this.#deadLettered += failures.length;
-    for (const { record, failure } of failures) {
-      const fields = { topic: record.topic, partition: record.partition, offset: String(record.offset), ...failure };
-      if (policy === 'skip') this.logger.error(fields, `skipped: ${describeFailure(record, failure)}`);
-      else this.logger.warn(fields, `dead-lettered: ${describeFailure(record, failure)}`);
-    }
   }
 
   #onAcked(worker: PartitionWorker, records: number, bytes: number): void {
@@ -459,27 +381,28 @@ export class Pipeline {
         lastProgressAt: Math.max(assignedAt, w?.lastProgressAt ?? 0),
       };
     });
-    let indexed = this.#indexedBefore;
-    let superseded = this.#supersededBefore;
+    const tally = this.#tally;
+    let indexed = tally.indexedBefore;
+    let superseded = tally.supersededBefore;
     for (const w of this.#partitions.workers.values()) {
       indexed += w.indexedRecords;
       superseded += w.supersededRecords;
     }
     return {
-      consumed: this.#consumed,
-      duplicates: this.#duplicates,
+      consumed: tally.consumed,
+      duplicates: tally.duplicates,
       indexed,
       superseded,
-      retries: this.#retries,
-      failed: this.#failures,
-      deadLettered: this.#deadLettered,
+      retries: tally.retries,
+      failed: tally.failed,
+      deadLettered: tally.deadLettered,
       buffered: this.#gate.records,
       bufferedBytes: this.#gate.bytes,
       paused: this.#source.paused,
       rebalancing: this.#partitions.rebalancing,
       generation: this.#partitions.generation,
       assigned: [...this.#partitions.owned.keys()].sort(),
-      sink: this.#sinkState,
+      sink: tally.sink,
       deadLetterQueue: this.deadLetterState,
       partitions,
     };
