@@ -12,6 +12,7 @@ import { StatusReporter } from '../http/status.js';
 import { Progress } from './progress.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { abortedPromise } from '../util/abort.js';
+import { VERSION } from '../util/version.js';
 
 /** What `dlq redrive` changes when it runs the service on a dead-letter topic. */
 export interface RunOptions {
@@ -24,6 +25,8 @@ export interface RunOptions {
   serve?: (source: StatusSource) => { close(): void };
   /** Fields every log line carries (a member of `workers: N` names itself). */
   logBindings?: Record<string, string>;
+  /** ANSI colours in pretty logs (decided where the terminal is seen: src/util/logger.ts colorOutput). */
+  logColor?: boolean;
 }
 
 /**
@@ -32,8 +35,10 @@ export interface RunOptions {
  */
 export async function runService(config: Config, shutdown?: AbortSignal, options: RunOptions = {}): Promise<number> {
   const redactor = redactorFor(config);
-  const root = createLogger(config.logLevel, config.logFormat === 'pretty', redactor);
+  const root = createLogger(config.logLevel, config.logFormat === 'pretty', redactor, options.logColor === true);
   const logger = options.logBindings ? root.child(options.logBindings) : root;
+  // The first line says what runs (a member of `workers: N` leaves it to the main thread's).
+  if (!options.logBindings) logger.info({ version: VERSION, node: process.version }, 'kafka-to-elastic starting');
   let pipeline: Pipeline | undefined;
   let consuming = false;
   let progress: Progress | undefined;

@@ -26,7 +26,7 @@ const byKind = (kind: string): Manifest => {
   return found[0]!;
 };
 
-const venvPython = path.join(process.env.K2E_DEPLOY_VENV ?? path.join(process.env.STACK_HOME ?? path.join(repoRoot, '.stack'), 'venv-deploy'), 'bin', 'python');
+const venvPython = path.join(process.env.K2E_TEST_DEPLOY_VENV ?? path.join(process.env.STACK_HOME ?? path.join(repoRoot, '.stack'), 'venv-deploy'), 'bin', 'python');
 const validator = path.join(repoRoot, 'scripts', 'deploy', 'validate_manifests.py');
 const skip = existsSync(venvPython) ? false : `the validators' venv is missing: bash scripts/deploy/setup-venv.sh (looked for ${venvPython})`;
 
