@@ -8,7 +8,7 @@ import { InitCheckError, waitUntilReady } from '../setup/init-check.js';
 import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
 import { HealthMonitor } from '../health/health-monitor.js';
 import { Metrics } from '../metrics/metrics.js';
-import { StatusReporter } from '../http/status.js';
+import { type Phase, StatusReporter } from '../http/status.js';
 import { Progress } from './progress.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { abortedPromise } from '../util/abort.js';
@@ -41,6 +41,7 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
   if (!options.logBindings) logger.info({ version: VERSION, node: process.version }, 'kafka-to-elastic starting');
   let pipeline: Pipeline | undefined;
   let consuming = false;
+  let phase: Phase = 'initializing';
   let progress: Progress | undefined;
   const health = new HealthMonitor(config, logger, config.http.healthIntervalMs, () => pipeline?.topics ?? config.kafka.topics);
   // Ready: initialized, consuming, a member of the group, both the broker and the search engine answer,
@@ -48,7 +49,7 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
   const ready = (): boolean =>
     consuming && health.healthy && pipeline !== undefined && !pipeline.memberLost && pipeline.stats().sink.state !== 'refused' && pipeline.stalledPartitions(health.endOffsets).length === 0;
   const metrics = options.metrics ?? new Metrics();
-  const reporter = new StatusReporter(config, health, metrics, () => pipeline, ready);
+  const reporter = new StatusReporter(config, health, metrics, () => pipeline, ready, () => phase);
   const source: StatusSource = {
     ready,
     status: () => reporter.snapshot(),
@@ -71,6 +72,7 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
 
   const signals = new AbortController();
   const onSignal = (signal: string): void => {
+    phase = 'stopping';
     logger.info({ signal }, 'shutting down');
     signals.abort();
   };
@@ -95,6 +97,7 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
     await pipeline.start(signals.signal);
     if (!signals.signal.aborted) {
       consuming = true;
+      phase = 'running';
       health.start();
       reporter.start();
       if (config.progress === 'tty' || config.progress === 'lines') {
@@ -106,6 +109,7 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
     // abortedPromise also settles when the signal came before this line (during start-up).
     const outcome = await Promise.race([pipeline.failed, abortedPromise(signals.signal).then(() => undefined)]);
     consuming = false;
+    phase = 'stopping';
     // Bounded shutdown: a search engine that never answers must not keep the process alive forever.
     const stopped = await Promise.race([
       pipeline.stop().then(

@@ -94,13 +94,14 @@ export async function runWorkers(config: Config, count: number, shutdown?: Abort
   const instance = config.instanceId ?? defaultInstanceId();
   const processMetrics = processMetricsRegistry();
   const members: Member[] = [];
+  let stopping = false;
   const reports = async (): Promise<MemberReport[]> =>
     Promise.all(members.map(async (m) => {
       const text = await m.ask('status');
       return { worker: m.name, alive: m.alive, ...(typeof text === 'string' ? { status: JSON.parse(text) as MemberSnapshot } : {}) };
     }));
   const status = async (): Promise<Record<string, unknown>> => {
-    const own = { instance, groupId: config.kafka.groupId, topics: config.kafka.topics, topicPattern: config.kafka.topicPattern, index: config.elastic.index, delivery: config.delivery, uptimeSec: Math.round((Date.now() - startedAt) / 1000), memory: process.memoryUsage() };
+    const own = { instance, version: VERSION, ...(stopping ? { phase: 'stopping' } : {}), groupId: config.kafka.groupId, topics: config.kafka.topics, topicPattern: config.kafka.topicPattern, index: config.elastic.index, delivery: config.delivery, uptimeSec: Math.round((Date.now() - startedAt) / 1000), memory: process.memoryUsage() };
     return mergeStatus(own, await reports());
   };
   const all = async (query: MemberQuery): Promise<boolean> => (await Promise.all(members.map((m) => m.ask(query)))).every((answer) => answer === true);
@@ -122,7 +123,6 @@ export async function runWorkers(config: Config, count: number, shutdown?: Abort
   }
   logger.info({ host: boundHost(http), tokenRequired: config.http.token !== undefined, port: boundPort(http) }, 'http endpoints listening');
 
-  let stopping = false;
   let unexpected = false;
   let stopRequested = (): void => undefined;
   const stopRequestedPromise = new Promise<void>((resolve) => (stopRequested = resolve));
