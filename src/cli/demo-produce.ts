@@ -94,7 +94,7 @@ export async function demoProduce(options: DemoProduceOptions): Promise<number> 
     encode = (tweet) => confluentAvro(schemaId, type, tweet);
   }
   const timeoutMs = options.timeoutMs ?? 5000;
-  const producer = new Producer({ clientId: 'k2e-demo-producer', bootstrapBrokers: options.brokers, idempotent: true, timeout: timeoutMs, connectTimeout: timeoutMs, retries: 2, retryDelay: 250 });
+  const producer = new Producer({ clientId: 'k2e-demo-producer', bootstrapBrokers: options.brokers, idempotent: true, timeout: timeoutMs, connectTimeout: timeoutMs, requestTimeout: timeoutMs, retries: 2, retryDelay: 250 });
   // (2, not 1: the client turns an idempotent producer's retries of 1 or fewer into "retry forever".)
   let produced = 0;
   const perTick = Math.max(1, Math.round(options.rate / 10));

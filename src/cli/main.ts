@@ -114,7 +114,7 @@ const loadOptions = (args: ParsedArgs) => ({ flags: args.configFlags, ...(str(ar
 async function withAdmin<T>(kafka: Config['kafka'], timeoutMs: number, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const { Admin } = await import('@platformatic/kafka');
   // Short timeouts and one retry: an operator at a terminal wants a dead broker reported in seconds.
-  const admin = new Admin({ ...kafkaClientOptions(kafka, '-cli'), timeout: timeoutMs, connectTimeout: timeoutMs, retries: 1, retryDelay: 250 });
+  const admin = new Admin({ ...kafkaClientOptions(kafka, '-cli'), timeout: timeoutMs, connectTimeout: timeoutMs, requestTimeout: timeoutMs, retries: 1, retryDelay: 250 });
   try {
     return await withKafka(kafka, timeoutMs, () => fn(admin));
   } finally {

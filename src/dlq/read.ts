@@ -16,7 +16,7 @@ export class DlqReadError extends Error {
 }
 
 /** Client timeouts: how long to wait for a broker (connect and each request), one retry. */
-const clientTimeouts = (timeoutMs: number) => ({ timeout: timeoutMs, connectTimeout: timeoutMs, retries: 1, retryDelay: 250 });
+const clientTimeouts = (timeoutMs: number) => ({ timeout: timeoutMs, connectTimeout: timeoutMs, requestTimeout: timeoutMs, retries: 1, retryDelay: 250 });
 
 /**
  * Earliest and end offset of each partition ("topic:partition" keys); the topic must exist. A broker
@@ -54,7 +54,9 @@ export async function readDeadLetters(kafka: Config['kafka'], topic: string, opt
   // Next offset still to be read, per partition that has anything below its end.
   const pending = new Map([...range].filter(([, r]) => r.end > r.start).map(([key, r]) => [key, r.start]));
   if (pending.size === 0) return range;
-  const consumer = new Consumer({ ...kafkaClientOptions(kafka, '-dlq'), groupId: `${kafka.clientId}-dlq-reader-${randomUUID()}`, maxWaitTime: 200, ...clientTimeouts(options.timeoutMs ?? 5000) });
+  // (A join may wait for the group's initial rebalance delay: requests of the reader get longer. The
+  // broker answered offsetRange above, so a dead one is already reported.)
+  const consumer = new Consumer({ ...kafkaClientOptions(kafka, '-dlq'), groupId: `${kafka.clientId}-dlq-reader-${randomUUID()}`, maxWaitTime: 200, ...clientTimeouts(options.timeoutMs ?? 5000), requestTimeout: Math.max(options.timeoutMs ?? 5000, 30_000) });
   try {
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, highWaterMark: 256 });
     const idleMs = options.idleMs ?? 10_000;

@@ -34,7 +34,7 @@ export class HealthMonitor {
     private readonly intervalMs: number,
     private readonly topics: () => readonly string[] = () => config.kafka.topics,
   ) {
-    this.#admin = new Admin({ ...kafkaClientOptions(config.kafka, '-health'), timeout: 2000, retries: 0 });
+    this.#admin = new Admin({ ...kafkaClientOptions(config.kafka, '-health'), timeout: 2000, requestTimeout: 2000, retries: 0 });
     this.#search = new SearchClient(config.elastic.url, { connections: 1, timeoutMs: 2000, auth: config.elastic });
     this.#engine = new EngineProbe(this.#search, probeIndexName(config), logger);
   }
