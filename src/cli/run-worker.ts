@@ -13,6 +13,8 @@ interface ThreadData {
   config: Config;
   /** The member's name (`w1`...) when it is one of `workers: N`. */
   member?: string;
+  /** ANSI colours in pretty logs (decided in the main thread, which sees the terminal). */
+  logColor?: boolean;
 }
 
 export interface ServiceThread {
@@ -24,8 +26,8 @@ export interface ServiceThread {
 }
 
 /** Starts the service in a worker thread (maxHeapMb 0: without a heap cap of its own). */
-export function startServiceThread(config: Config, maxHeapMb: number, member?: string): ServiceThread {
-  const data: ThreadData = { config, ...(member ? { member } : {}) };
+export function startServiceThread(config: Config, maxHeapMb: number, member?: string, logColor = false): ServiceThread {
+  const data: ThreadData = { config, logColor, ...(member ? { member } : {}) };
   const resourceLimits = threadResourceLimits(maxHeapMb, config.maxYoungGenerationMb);
   setHeapGrowth(config.heapGrowthPercent);
   const worker = new Worker(fileURLToPath(import.meta.url), { workerData: data, ...(resourceLimits ? { resourceLimits } : {}) });
@@ -40,8 +42,8 @@ export function startServiceThread(config: Config, maxHeapMb: number, member?: s
  * @param shutdown aborted (with the signal's name) to stop the service; without it, this process's
  *   own SIGTERM/SIGINT are forwarded. A signal that came before the worker exists is forwarded at once.
  */
-export async function runInWorker(config: Config, maxHeapMb: number, shutdown?: AbortSignal): Promise<number> {
-  const thread = startServiceThread(config, maxHeapMb);
+export async function runInWorker(config: Config, maxHeapMb: number, shutdown?: AbortSignal, logColor = false): Promise<number> {
+  const thread = startServiceThread(config, maxHeapMb, undefined, logColor);
   const forward = (signal: string): void => thread.stop(signal);
   const onAbort = (): void => forward(String(shutdown!.reason));
   if (shutdown?.aborted) onAbort();
@@ -60,7 +62,7 @@ export async function runInWorker(config: Config, maxHeapMb: number, shutdown?: 
 }
 
 if (!isMainThread && parentPort) {
-  const { config, member } = workerData as ThreadData;
+  const { config, member, logColor } = workerData as ThreadData;
   const shutdown = new AbortController();
   parentPort.on('message', (message: { shutdown?: string }) => {
     if (message.shutdown) shutdown.abort(message.shutdown);
@@ -68,6 +70,6 @@ if (!isMainThread && parentPort) {
   // Only the worker loads the service: the main thread stays a few MB.
   const { runService } = await import('./run.js');
   const options = member ? (await import('../workers/member.js')).memberOptions(member, parentPort) : {};
-  const code = await runService(config, shutdown.signal, options);
+  const code = await runService(config, shutdown.signal, { ...options, logColor: logColor === true });
   process.exit(code);
 }

@@ -9,10 +9,11 @@ import type { Pipeline, PipelineDeps } from '../pipeline/pipeline.js';
 import { buildPipeline } from '../pipeline/build.js';
 import { HealthMonitor } from '../health/health-monitor.js';
 import { Metrics } from '../metrics/metrics.js';
-import { StatusReporter } from '../http/status.js';
+import { type Phase, StatusReporter } from '../http/status.js';
 import { Progress } from './progress.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { abortedPromise } from '../util/abort.js';
+import { VERSION } from '../util/version.js';
 
 /** What `dlq redrive` changes when it runs the service on a dead-letter topic. */
 export interface RunOptions {
@@ -25,6 +26,8 @@ export interface RunOptions {
   serve?: (source: StatusSource) => { close(): void };
   /** Fields every log line carries (a member of `workers: N` names itself). */
   logBindings?: Record<string, string>;
+  /** ANSI colours in pretty logs (decided where the terminal is seen: src/util/logger.ts colorOutput). */
+  logColor?: boolean;
 }
 
 /**
@@ -33,10 +36,13 @@ export interface RunOptions {
  */
 export async function runService(config: Config, shutdown?: AbortSignal, options: RunOptions = {}): Promise<number> {
   const redactor = redactorFor(config);
-  const root = createLogger(config.logLevel, config.logFormat === 'pretty', redactor);
+  const root = createLogger(config.logLevel, config.logFormat === 'pretty', redactor, options.logColor === true);
   const logger = options.logBindings ? root.child(options.logBindings) : root;
+  // The first line says what runs (a member of `workers: N` leaves it to the main thread's).
+  if (!options.logBindings) logger.info({ version: VERSION, node: process.version }, 'kafka-to-elastic starting');
   let pipeline: Pipeline | undefined;
   let consuming = false;
+  let phase: Phase = 'initializing';
   let progress: Progress | undefined;
   const health = new HealthMonitor(config, logger, config.http.healthIntervalMs, () => pipeline?.topics ?? config.kafka.topics);
   // Ready: initialized, consuming, a member of the group, both the broker and the search engine answer,
@@ -51,7 +57,7 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
     pipeline.deadLetterState.state !== 'unavailable' &&
     pipeline.stalledPartitions(health.endOffsets).length === 0;
   const metrics = options.metrics ?? new Metrics();
-  const reporter = new StatusReporter(config, health, metrics, () => pipeline, ready);
+  const reporter = new StatusReporter(config, health, metrics, () => pipeline, ready, () => phase);
   const source: StatusSource = {
     ready,
     status: () => reporter.snapshot(),
@@ -74,6 +80,7 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
 
   const signals = new AbortController();
   const onSignal = (signal: string): void => {
+    phase = 'stopping';
     logger.info({ signal }, 'shutting down');
     signals.abort();
   };
@@ -98,6 +105,7 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
     await pipeline.start(signals.signal);
     if (!signals.signal.aborted) {
       consuming = true;
+      phase = 'running';
       health.start();
       reporter.start();
       if (config.progress === 'tty' || config.progress === 'lines') {
@@ -109,6 +117,7 @@ export async function runService(config: Config, shutdown?: AbortSignal, options
     // abortedPromise also settles when the signal came before this line (during start-up).
     const outcome = await Promise.race([pipeline.failed, abortedPromise(signals.signal).then(() => undefined)]);
     consuming = false;
+    phase = 'stopping';
     // Bounded shutdown: a search engine that never answers must not keep the process alive forever.
     const stopped = await Promise.race([
       pipeline.stop().then(

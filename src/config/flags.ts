@@ -1,4 +1,5 @@
-// Command-line flags as name/value pairs: `--name value`, `--name=value`, and a bare `--name` is "true".
+// Configuration flags as name/value pairs (the CLI's strict parser hands them over as --key=value;
+// the loader's own callers and tests may use the other forms): `--name value`, `--name=value`, and a bare `--name` is "true".
 export function parseFlags(argv: readonly string[]): [string, string][] {
   const pairs: [string, string][] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -10,19 +11,4 @@ export function parseFlags(argv: readonly string[]): [string, string][] {
     else pairs.push([arg.slice(2), 'true']);
   }
   return pairs;
-}
-
-/** The flags the config loader reads: everything but a command's own options (and their values). */
-export function configFlags(argv: readonly string[], own: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]!.replace(/^--/, '').split('=')[0]!;
-    const takesNext = !argv[i]!.includes('=') && i + 1 < argv.length && !argv[i + 1]!.startsWith('--');
-    if (own.includes(name)) {
-      if (takesNext) i++;
-      continue;
-    }
-    out.push(argv[i]!);
-  }
-  return out;
 }

@@ -2,14 +2,18 @@
 // JSON), K2E_* environment variables, CLI flags (--key.path=value). Every error names where the value
 // came from (file key, variable or flag), the value and what is allowed. Secrets may also come from
 // files (`<key>File`, `<VARIABLE>_FILE`), as container platforms mount them.
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { decodeCloudId } from '../sink/cloud-id.js';
 import { parseFlags } from './flags.js';
-import { type Config, configChecks, configSchema, REREAD_SECRET_FILES, SECRET_KEYS } from './schema.js';
+import { isKnownKey, keySuggestion, schemaAt } from './keys.js';
+import { type Config, configChecks, configSchema, connectionChecks, REREAD_SECRET_FILES, SECRET_KEYS } from './schema.js';
 import { redactorFor, shownValue } from './secrets.js';
+import { settingFileProblems } from './setting-files.js';
 import { splitUrlCredentials } from '../util/redact.js';
+import { didYouMean } from '../util/suggest.js';
 
 export { maskSecrets } from './secrets.js';
 
@@ -63,7 +67,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
 };
 
 /** Short flags for the keys people set most. */
-const FLAG_ALIASES: Readonly<Record<string, string>> = {
+export const FLAG_ALIASES: Readonly<Record<string, string>> = {
   brokers: 'kafka.brokers',
   topics: 'kafka.topics',
   group: 'kafka.groupId',
@@ -88,6 +92,25 @@ const SECRET_FILE_VARIABLES: Readonly<Record<string, string>> = Object.fromEntri
     .map(([variable, key]) => [`${variable}_FILE`, `${key}File`]),
 );
 
+/** Variables starting with this are not settings: reserved for the project's own tests and tools. */
+export const NON_CONFIG_PREFIX = 'K2E_TEST_';
+
+/** Every K2E_ variable the service reads. */
+export const KNOWN_VARIABLES: readonly string[] = ['K2E_CONFIG', ...Object.keys(ENV_KEYS), ...Object.keys(SECRET_FILE_VARIABLES)];
+
+/**
+ * An unknown K2E_ variable is a mistake (K2E_BROKER for K2E_BROKERS would silently fall back to the
+ * default broker): refused, with the closest known name.
+ */
+export function checkEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  const unknown = Object.keys(env)
+    .filter((name) => name.startsWith('K2E_') && !name.startsWith(NON_CONFIG_PREFIX) && !KNOWN_VARIABLES.includes(name))
+    .sort();
+  if (unknown.length === 0) return;
+  const lines = unknown.map((name) => `  ${name}: unknown environment variable${didYouMean(name, KNOWN_VARIABLES)}`);
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}\n(the K2E_ variables are listed in docs/configuration.md; ${NON_CONFIG_PREFIX}* is left to tests)`);
+}
+
 type Origin = string; // "K2E_TOPICS", "--index", "config.yaml: kafka.topics"
 
 export interface LoadOptions {
@@ -99,11 +122,22 @@ export interface LoadOptions {
 }
 
 export function loadConfig(options: LoadOptions = {}): Config {
+  return load(options, configSchema.superRefine(configChecks));
+}
+
+/**
+ * The configuration for reading a dead-letter topic (`dlq summary | show`): everything is validated,
+ * but where records would go is not needed (no kafka.topics or elastic.index required).
+ */
+export function loadReaderConfig(options: LoadOptions = {}): Config {
+  return load(options, configSchema.superRefine(connectionChecks));
+}
+
+function load(options: LoadOptions, schema: z.ZodType<Config>): Config {
   const { raw, origins } = collect(options);
-  const result = configSchema.superRefine(configChecks).safeParse(raw);
+  const result = schema.safeParse(raw);
   if (!result.success) throw new ConfigError(describeIssues(result.error, raw, origins));
-  checkFiles(result.data.kafka, origins);
-  checkFiles(result.data.elastic, origins, 'elastic');
+  checkFiles(result.data, origins);
   moveRegistryCredentials(result.data, origins);
   return result.data;
 }
@@ -126,23 +160,10 @@ function moveRegistryCredentials(config: Config, origins: Map<string, Origin>): 
   if (password !== undefined) registry.password = password;
 }
 
-/** Certificate, key and token files must be readable at start (they are read again when connecting). */
-function checkFiles(section: Config['kafka'] | Config['elastic'], origins: Map<string, Origin>, name = 'kafka'): void {
-  const tls = typeof section.tls === 'object' ? section.tls : undefined;
-  const files: [string, string | undefined][] = [
-    [`${name}.tls.caFile`, tls?.caFile],
-    [`${name}.tls.certFile`, tls?.certFile],
-    [`${name}.tls.keyFile`, tls?.keyFile],
-    ...('sasl' in section ? [['kafka.sasl.tokenFile', section.sasl?.tokenFile] as [string, string | undefined]] : []),
-  ];
-  for (const [key, file] of files) {
-    if (file === undefined) continue;
-    try {
-      accessSync(file, constants.R_OK);
-    } catch (error) {
-      throw new ConfigError(`  ${origins.get(key) ?? key} (${key}) is ${JSON.stringify(file)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    }
-  }
+/** Every file a setting names, read (and parsed when JSON) now, as the service reads it later. */
+function checkFiles(config: Parameters<typeof settingFileProblems>[0], origins: Map<string, Origin>): void {
+  const problems = settingFileProblems(config, (key) => origins.get(key) ?? key);
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
 }
 
 /**
@@ -154,7 +175,7 @@ export function loadKafkaConfig(options: LoadOptions = {}): { kafka: Config['kaf
   const errors = (raw.errors ?? {}) as Record<string, unknown>;
   const result = z.object({ kafka: configSchema.shape.kafka, dlqTopic: configSchema.shape.errors.shape.dlqTopic }).safeParse({ kafka: raw.kafka, dlqTopic: errors.dlqTopic });
   if (result.success) {
-    checkFiles(result.data.kafka, origins);
+    checkFiles({ kafka: result.data.kafka }, origins);
     return result.data;
   }
   for (const issue of result.error.issues) if (issue.path[0] === 'dlqTopic') issue.path.splice(0, 1, 'errors', 'dlqTopic');
@@ -182,8 +203,12 @@ function collect(options: LoadOptions): { raw: Record<string, unknown>; origins:
   };
   for (const [key, value] of Object.entries(DEFAULTS)) set(key, value, `default of ${key}`);
 
+  checkEnvironment(env);
   const file = options.file ?? env.K2E_CONFIG;
-  if (file) for (const [key, value] of flatten(readConfigFile(file))) set(key, value, `${file}: ${key}`);
+  // A relative path in a config file is relative to the file's folder (flags and variables: to the working directory).
+  const relativeTo = file ? path.dirname(path.resolve(file)) : '';
+  const pathIn = (key: string, value: unknown): unknown => (isFileKey(key) && typeof value === 'string' && value !== '' && !path.isAbsolute(value) ? path.resolve(relativeTo, value) : value);
+  if (file) for (const [key, value] of flatten(readConfigFile(file))) set(key, pathIn(key, value), `${file}: ${key}`);
   for (const [variable, key] of Object.entries({ ...ENV_KEYS, ...SECRET_FILE_VARIABLES })) {
     const value = env[variable];
     if (value === undefined || value === '') continue;
@@ -197,6 +222,11 @@ function collect(options: LoadOptions): { raw: Record<string, unknown>; origins:
     set(key, coerce(key, value), `--${flag}`);
   }
 
+  const unknown = [...origins].filter(([key]) => !isKnownKey(key));
+  if (unknown.length > 0) {
+    const lines = unknown.map(([key, origin]) => `  ${origin}: unknown key${origin.endsWith(key) ? '' : ` ${key}`}${keySuggestion(key)}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
   for (const section of ['kafka', 'elastic', 'batch', 'retry', 'init', 'http', 'document', 'errors', 'decode']) raw[section] ??= {};
   readSecretFiles(raw, origins);
   resolveElasticUrl(raw, origins);
@@ -305,22 +335,8 @@ function coerce(key: string, text: string): unknown {
   return trimmed;
 }
 
-/** The innermost schema at a dotted key, through defaults and optionals. */
-function schemaAt(key: string): z.ZodType | undefined {
-  let node: z.ZodType | undefined = configSchema;
-  for (const part of key.split('.')) {
-    node = unwrap(node);
-    // `kafka.tls` is `true` or an object: its keys are the object's.
-    if (node instanceof z.ZodUnion) node = (node.options as z.ZodType[]).find((o) => o instanceof z.ZodObject);
-    node = node instanceof z.ZodObject ? (node.shape as Record<string, z.ZodType>)[part] : undefined;
-  }
-  return unwrap(node);
-}
-
-function unwrap(node: z.ZodType | undefined): z.ZodType | undefined {
-  while (node instanceof z.ZodDefault || node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
-  return node;
-}
+/** Settings that name a file (certificates, keys, tokens, definitions, schemas, secrets): `...File`. */
+const isFileKey = (key: string): boolean => /File$/.test(key.slice(key.lastIndexOf('.') + 1));
 
 function getPath(target: Record<string, unknown>, dotted: string): unknown {
   return dotted.split('.').reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), target);
@@ -344,7 +360,7 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
 
 /** Every issue on a line naming where the value came from; no secret value, no URL password, in any line. */
 function describeIssues(error: z.ZodError, raw: Record<string, unknown>, origins: Map<string, Origin>): string {
-  const lines = error.issues.map((issue) => {
+  const lines = error.issues.flatMap(unionBranch).map((issue) => {
     // A list element's issue (kafka.brokers.0) is reported against the whole key.
     const keys = issue.path.filter((p): p is string => typeof p === 'string');
     const key = keys.join('.');
@@ -355,6 +371,20 @@ function describeIssues(error: z.ZodError, raw: Record<string, unknown>, origins
   });
   // Secret values the messages themselves might quote (a refinement's input, a header under a key).
   return redactorFor(raw).redact(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/**
+ * A union's issue, as the user needs it: when the value had the shape of one alternative (an object
+ * for kafka.tls), what is wrong inside it; otherwise the union's own message, which names every
+ * alternative (the schema gives each union one; zod's default would be a bare "Invalid input").
+ */
+function unionBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const inner = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
+  if (inner) return inner.map((i) => ({ ...i, path: [...issue.path, ...i.path] })).flatMap(unionBranch);
+  if (issue.message !== 'Invalid input') return [issue];
+  const expected = issue.errors.map((branch) => branch[0]?.message.replace(/^Invalid input: /, '').replace(/, received .*$/, '')).filter(Boolean);
+  return [{ ...issue, message: `expected one of: ${expected.join('; ')}` }];
 }
 
 function envVariableFor(key: string): string | undefined {

@@ -32,10 +32,10 @@ export type TlsConfig = z.infer<typeof tlsSchema>;
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
 
 /** `key` | `coordinate` | `none` | `field:<dotted.path>`: where a document's _id comes from. */
-export const idStrategy = z.union([
-  z.enum(['key', 'coordinate', 'none']),
-  z.string().regex(/^field:[^.\s][^\s]*$/, 'expected key, coordinate, none or field:<path>'),
-]);
+export const idStrategy = z.union(
+  [z.enum(['key', 'coordinate', 'none']), z.string().regex(/^field:[^.\s][^\s]*$/, 'expected key, coordinate, none or field:<path>')],
+  { error: 'expected key, coordinate, none or field:<path>' },
+);
 
 /** A dotted path into the record's value. */
 const fieldPath = z.string().regex(/^[^.\s][^\s]*$/, 'expected a dotted field path such as customer.region');
@@ -52,7 +52,9 @@ const pipelineTemplate = z.string().superRefine((text, ctx) => {
 });
 
 const writeAction = z.enum(WRITE_ACTIONS, { error: 'expected index (overwrite), create (write once), update (merge into an existing document) or upsert (merge, creating it when missing)' });
-const routing = z.union([z.literal('key'), z.string().regex(/^field:[^.\s][^\s]*$/, 'expected key or field:<path>')]);
+const routing = z.union([z.literal('key'), z.string().regex(/^field:[^.\s][^\s]*$/, 'expected key or field:<path>')], { error: 'expected key or field:<path>' });
+/** `auto` or a count: the message names both (zod's own for a union is a bare "Invalid input"). */
+const autoOr = (count: z.ZodNumber, what: string) => z.union([z.literal('auto'), count], { error: `expected auto or ${what}` });
 const formats = z.enum(['json', 'avro', 'string', 'bytes']);
 const envelope = z.enum(['none', 'debezium'], { error: 'expected none or debezium' });
 
@@ -100,7 +102,7 @@ export const configSchema = z.strictObject({
       })
       .optional(),
     /** true: TLS with Node's bundled CAs; or the CA, client certificate and options. */
-    tls: z.union([z.boolean(), tlsSchema]).default(false),
+    tls: z.union([z.boolean(), tlsSchema], { error: `expected true, false or an object with ${Object.keys(tlsOptions).join(', ')}` }).default(false),
     /** Create missing topics at startup instead of waiting for them. */
     createTopics: z
       .object({ partitions: z.number().int().positive().default(6), replicationFactor: z.number().int().positive().default(1) })
@@ -123,7 +125,9 @@ export const configSchema = z.strictObject({
     routing: routing.optional(),
     /** External versioning (docs/configuration.md): a late write of an older record never wins. */
     version: z
-      .union([z.enum(['auto', 'offset', 'timestamp', 'none']), z.string().regex(/^(field|header):\S+$/, 'expected auto, offset, timestamp, none, field:<path> or header:<name>')])
+      .union([z.enum(['auto', 'offset', 'timestamp', 'none']), z.string().regex(/^(field|header):\S+$/, 'expected auto, offset, timestamp, none, field:<path> or header:<name>')], {
+        error: 'expected auto, offset, timestamp, none, field:<path> or header:<name>',
+      })
       .default('auto'),
     /** Added to versions as epoch × 10^12: raise it when the topic is re-created (its offsets restart). */
     versionEpoch: z.number().int().min(0).max(9_000_000).default(0),
@@ -222,9 +226,9 @@ export const configSchema = z.strictObject({
     maxBytes: z.number().int().positive().default(5 * 1024 * 1024),
     lingerMs: ms.default(50),
     /** Bulk requests in flight across all partitions: a number, or auto (adaptive: grows while the engine keeps up, halves when it pushes back). */
-    maxInFlight: z.union([z.literal('auto'), z.number().int().positive()]).default(6),
+    maxInFlight: autoOr(z.number().int().positive(), 'a positive integer').default(6),
     /** Bulks of one partition in flight at once: auto = 2 when documents are versioned (the engine keeps their order), else 1. */
-    maxInFlightPerPartition: z.union([z.literal('auto'), z.number().int().positive()]).default('auto'),
+    maxInFlightPerPartition: autoOr(z.number().int().positive(), 'a positive integer').default('auto'),
     /** Records held in memory across all partitions before fetching pauses (resumes at half). */
     maxBufferedRecords: z.number().int().positive().default(15_000),
     /** Bytes of documents held in memory before fetching pauses (resumes at half). */
@@ -293,7 +297,7 @@ export const configSchema = z.strictObject({
   heapGrowthPercent: z.number().int().min(0).max(1000).default(0),
   /** Members of the consumer group run by this process, each in its own worker thread with its own
    *  partitions: a number, or auto (the usable cores, at most 8; docs/scaling.md). 1 = as before. */
-  workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
+  workers: autoOr(z.number().int().min(1).max(64), 'a number of workers from 1 to 64').default(1),
   http: z.strictObject({
     port: z.number().int().min(0).max(65535).default(8080),
     /** The address to listen on; default: every address, IPv6 and IPv4 (IPv4 only where the host has no IPv6). */
@@ -330,7 +334,7 @@ export const configChecks = (config: z.infer<typeof configSchema>, ctx: z.Refine
 };
 
 /** Credentials that cannot work together, or are incomplete. */
-function connectionChecks(config: z.infer<typeof configSchema>, ctx: z.RefinementCtx): void {
+export function connectionChecks(config: z.infer<typeof configSchema>, ctx: z.RefinementCtx): void {
   const issue = (path: string[], message: string, input: unknown): void => ctx.addIssue({ code: 'custom', path, message, input });
   const { sasl } = config.kafka;
   if (sasl && sasl.mechanism !== 'OAUTHBEARER' && (sasl.username === undefined || sasl.password === undefined)) {

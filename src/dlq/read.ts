@@ -15,12 +15,19 @@ export class DlqReadError extends Error {
   override name = 'DlqReadError';
 }
 
-/** Earliest and end offset of each partition ("topic:partition" keys); the topic must exist. */
-export async function offsetRange(kafka: Config['kafka'], topic: string): Promise<Map<string, { start: bigint; end: bigint }>> {
-  const admin = new Admin({ ...kafkaClientOptions(kafka, '-dlq'), retries: 2 });
+/** Client timeouts: how long to wait for a broker (connect and each request), one retry. */
+const clientTimeouts = (timeoutMs: number) => ({ timeout: timeoutMs, connectTimeout: timeoutMs, requestTimeout: timeoutMs, retries: 1, retryDelay: 250 });
+
+/**
+ * Earliest and end offset of each partition ("topic:partition" keys); the topic must exist. A broker
+ * that does not answer is an error of the client (reported as unreachable), never "does not exist".
+ */
+export async function offsetRange(kafka: Config['kafka'], topic: string, timeoutMs = 5000): Promise<Map<string, { start: bigint; end: bigint }>> {
+  const admin = new Admin({ ...kafkaClientOptions(kafka, '-dlq'), ...clientTimeouts(timeoutMs) });
   try {
-    const metadata = await admin.metadata({ topics: [topic] }).catch(() => undefined);
-    const count = metadata?.topics.get(topic)?.partitionsCount ?? 0;
+    // The topic list first: an unreachable broker throws here, a missing topic is simply not listed.
+    const exists = (await admin.listTopics({ includeInternals: true })).includes(topic);
+    const count = exists ? ((await admin.metadata({ topics: [topic] })).topics.get(topic)?.partitionsCount ?? 0) : 0;
     if (count === 0) throw new DlqReadError(`dead-letter topic "${topic}" does not exist (nothing was dead-lettered yet, or another errors.dlqTopic is configured)`);
     const ends = await endOffsets(admin, [topic]);
     const listed = await admin.listOffsets({ topics: [{ name: topic, partitions: Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp: EARLIEST })) }] });
@@ -37,15 +44,19 @@ export interface ReadOptions {
   onRecord(record: DeadLetterRecord): boolean | void;
   /** Give up waiting for the last records after this long without any (transaction markers, gaps). */
   idleMs?: number;
+  /** How long to wait for a broker (connect and each request). */
+  timeoutMs?: number;
 }
 
 /** Reads every record below the end offsets seen at the start; returns those offsets. */
 export async function readDeadLetters(kafka: Config['kafka'], topic: string, options: ReadOptions): Promise<Map<string, { start: bigint; end: bigint }>> {
-  const range = await offsetRange(kafka, topic);
+  const range = await offsetRange(kafka, topic, options.timeoutMs);
   // Next offset still to be read, per partition that has anything below its end.
   const pending = new Map([...range].filter(([, r]) => r.end > r.start).map(([key, r]) => [key, r.start]));
   if (pending.size === 0) return range;
-  const consumer = new Consumer({ ...kafkaClientOptions(kafka, '-dlq'), groupId: `${kafka.clientId}-dlq-reader-${randomUUID()}`, maxWaitTime: 200, retries: 2 });
+  // (A join may wait for the group's initial rebalance delay: requests of the reader get longer. The
+  // broker answered offsetRange above, so a dead one is already reported.)
+  const consumer = new Consumer({ ...kafkaClientOptions(kafka, '-dlq'), groupId: `${kafka.clientId}-dlq-reader-${randomUUID()}`, maxWaitTime: 200, ...clientTimeouts(options.timeoutMs ?? 5000), requestTimeout: Math.max(options.timeoutMs ?? 5000, 30_000) });
   try {
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, highWaterMark: 256 });
     const idleMs = options.idleMs ?? 10_000;

@@ -115,7 +115,7 @@ export interface RedriveResult {
  * Runs the service on the plan's dead-letter topic until its group committed every end offset (or
  * `signal` aborts, or the service stops on its own). Records past the ends are left for the next run.
  */
-export async function executeRedrive(config: Config, plan: RedrivePlan, signal: AbortSignal, pollMs = 1000): Promise<RedriveResult> {
+export async function executeRedrive(config: Config, plan: RedrivePlan, signal: AbortSignal, pollMs = 1000, logColor = false): Promise<RedriveResult> {
   const ends = new Map([...plan.partitions].map(([key, p]) => [key, p.end]));
   const stop = new AbortController();
   const forward = (): void => stop.abort(String(signal.reason ?? 'SIGTERM'));
@@ -124,6 +124,7 @@ export async function executeRedrive(config: Config, plan: RedrivePlan, signal: 
   const metrics = new Metrics();
   const service = runService(config, stop.signal, {
     metrics,
+    logColor,
     pipelineDeps: (c, logger) => ({ source: new BoundedSource(new KafkaSource(c.kafka, logger, false, c.retry), ends, plan.sourceTopic) }),
   });
   let complete = false;

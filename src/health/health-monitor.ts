@@ -10,9 +10,10 @@ import { endOffsets } from '../admin/group-offsets.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import type { Logger } from '../util/logger.js';
 
+/** true: answered the last probe; false: did not; null: unknown (not probed yet). */
 export interface Reachability {
-  kafka: boolean;
-  searchEngine: boolean;
+  kafka: boolean | null;
+  searchEngine: boolean | null;
   since: number;
 }
 
@@ -21,7 +22,8 @@ export class HealthMonitor {
   readonly #search: SearchClient;
   readonly #engine: EngineProbe;
   #timer: NodeJS.Timeout | undefined;
-  #state: Reachability = { kafka: true, searchEngine: true, since: Date.now() };
+  // Unknown until the first probe: /status must not say "reachable" while the start-up check says otherwise.
+  #state: Reachability = { kafka: null, searchEngine: null, since: Date.now() };
   /** End offset per "topic:partition" of the configured topics, from the last probe. */
   endOffsets = new Map<string, bigint>();
 
@@ -32,7 +34,7 @@ export class HealthMonitor {
     private readonly intervalMs: number,
     private readonly topics: () => readonly string[] = () => config.kafka.topics,
   ) {
-    this.#admin = new Admin({ ...kafkaClientOptions(config.kafka, '-health'), timeout: 2000, retries: 0 });
+    this.#admin = new Admin({ ...kafkaClientOptions(config.kafka, '-health'), timeout: 2000, requestTimeout: 2000, retries: 0 });
     this.#search = new SearchClient(config.elastic.url, { connections: 1, timeoutMs: 2000, auth: config.elastic });
     this.#engine = new EngineProbe(this.#search, probeIndexName(config), logger);
   }
@@ -42,7 +44,7 @@ export class HealthMonitor {
   }
 
   get healthy(): boolean {
-    return this.#state.kafka && this.#state.searchEngine;
+    return this.#state.kafka === true && this.#state.searchEngine === true;
   }
 
   start(): void {
@@ -66,9 +68,12 @@ export class HealthMonitor {
       ),
       this.#engine.probe().then((result) => result.problem === undefined, () => false),
     ]);
-    if (kafka !== this.#state.kafka || searchEngine !== this.#state.searchEngine) {
+    const previous = this.#state;
+    if (kafka !== previous.kafka || searchEngine !== previous.searchEngine) {
       this.#state = { kafka, searchEngine, since: Date.now() };
-      (kafka && searchEngine ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger))({ kafka, searchEngine }, 'reachability changed');
+      const first = previous.kafka === null && previous.searchEngine === null;
+      // The first probe finding both reachable is what start-up already logged; anything else is news.
+      if (!(first && kafka && searchEngine)) (kafka && searchEngine ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger))({ kafka, searchEngine }, 'reachability changed');
     }
   }
 

@@ -6,8 +6,12 @@ import type { Pipeline, PipelineStats } from '../pipeline/pipeline.js';
 import { defaultInstanceId } from '../util/instance-id.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { partitionKey } from '../source/record.js';
+import { VERSION } from '../util/version.js';
 
 const SAMPLE_MS = 2000;
+
+/** initializing: waiting for the dependencies and joining the group; running: consuming; stopping: after a signal or a failure. */
+export type Phase = 'initializing' | 'running' | 'stopping';
 const HISTORY_POINTS = 300; // 10 minutes
 
 export interface HistoryPoint {
@@ -31,6 +35,7 @@ export class StatusReporter {
     private readonly metrics: Metrics,
     private readonly pipeline: () => Pipeline | undefined,
     private readonly ready: () => boolean,
+    private readonly phase: () => Phase = () => 'running',
   ) {}
 
   start(): void {
@@ -95,6 +100,8 @@ export class StatusReporter {
     const lags = new Map(this.#partitionLags(stats).map((l) => [partitionKey(l.topic, l.partition), l]));
     return {
       instance: this.config.instanceId ?? defaultInstanceId(),
+      version: VERSION,
+      phase: this.phase(),
       groupId: this.config.kafka.groupId,
       topics: this.pipeline()?.topics ?? this.config.kafka.topics,
       topicPattern: this.config.kafka.topicPattern,

@@ -3,6 +3,7 @@
 // KEDA): docs/metrics.md lists them all. A renamed metric keeps its old name exported, marked
 // deprecated in its HELP, so existing alerts and dashboards keep working while they migrate.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { VERSION } from '../util/version.js';
 
 /** What errors.policy did with a record that can never be indexed. */
 export type FailureOutcome = 'dead_lettered' | 'skipped';
@@ -38,8 +39,12 @@ export class Metrics {
   readonly deadLetterUnavailable = new Gauge({ name: 'k2e_dead_letter_unavailable', help: '1 while a dead-letter topic has not acknowledged a send for errors.dlqTimeoutMs (the partitions concerned are held, /ready is false), else 0', registers: [this.registry] });
   readonly ready = new Gauge({ name: 'k2e_ready', help: '1 when initialized and both Kafka and the search engine answer', registers: [this.registry] });
 
+  /** Always 1; its labels say which kafka-to-elastic and which Node.js run (dashboards join on it). */
+  readonly buildInfo = new Gauge({ name: 'k2e_build_info', help: 'Always 1: the version of kafka-to-elastic and of Node.js this instance runs', labelNames: ['version', 'node'], registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'k2e_' });
+    this.buildInfo.set({ version: VERSION, node: process.version }, 1);
   }
 
   /** A record errors.policy dead-lettered or skipped (counted under the new and the deprecated name). */

@@ -12,7 +12,16 @@ export type { Logger };
 /** Fields censored wherever a log call passes them (one level deep, and in errors' own fields). */
 const REDACT_PATHS = ['password', 'token', 'apiKey', 'passphrase', 'authorization', 'headers.authorization', 'headers.cookie', '*.password', '*.token', '*.apiKey', '*.passphrase', '*.authorization'];
 
-export function createLogger(level: string, pretty = false, redactor?: Redactor): Logger {
+/**
+ * Whether colour may be written to this stream: a terminal, and NO_COLOR (no-color.org) not set.
+ * Decided in the main thread: a worker thread's stdout is never a TTY.
+ */
+export function colorOutput(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === '');
+}
+
+/** @param color ANSI colours in the pretty format (see colorOutput); JSON lines never carry any. */
+export function createLogger(level: string, pretty = false, redactor?: Redactor, color = false): Logger {
   const options: LoggerOptions = {
     level,
     base: { service: 'kafka-to-elastic' },
@@ -21,6 +30,6 @@ export function createLogger(level: string, pretty = false, redactor?: Redactor)
     ...(redactor ? { hooks: { streamWrite: (line: string) => redactor.redact(line) } } : {}),
   };
   // pino-pretty only when asked for (a terminal): JSON stays the tiny hot path.
-  if (pretty) return pino(options, prettyStream({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  if (pretty) return pino(options, prettyStream({ sync: true, colorize: color, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
   return pino(options, pino.destination({ dest: 1, sync: true }));
 }

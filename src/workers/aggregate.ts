@@ -9,7 +9,8 @@ import { AggregatorRegistry, collectDefaultMetrics, type MetricObjectWithValues,
 export interface MemberSnapshot {
   instance?: string;
   ready?: boolean;
-  reachable?: { kafka: boolean; searchEngine: boolean; since: number };
+  reachable?: { kafka: boolean | null; searchEngine: boolean | null; since: number };
+  phase?: string;
   uptimeSec?: number;
   memory?: { heapUsed: number; heapTotal?: number; external?: number; arrayBuffers?: number };
   paused?: boolean;
@@ -36,6 +37,12 @@ export interface MemberReport {
 const SUMMED = ['consumed', 'duplicates', 'indexed', 'superseded', 'retries', 'failed', 'deadLettered', 'buffered', 'bufferedBytes'] as const;
 const SINK_SEVERITY = ['ok', 'retrying', 'unreachable', 'refused'];
 
+/** false when any member cannot reach it, null (unknown) when any member does not know yet, else true. */
+function worstReach(values: (boolean | null | undefined)[], complete: boolean): boolean | null {
+  if (values.some((v) => v === false)) return false;
+  return complete && values.length > 0 && values.every((v) => v === true) ? true : null;
+}
+
 /** @param own what the main thread knows itself: configuration, process memory, uptime. */
 export function mergeStatus(own: Record<string, unknown>, members: MemberReport[]): Record<string, unknown> {
   const statuses = members.map((m) => m.status).filter((s): s is MemberSnapshot => s !== undefined);
@@ -51,10 +58,11 @@ export function mergeStatus(own: Record<string, unknown>, members: MemberReport[
     workers: members.length,
     ready: complete && members.every((m) => m.alive && m.status?.ready === true),
     reachable: {
-      kafka: reach.every((r) => r.kafka),
-      searchEngine: reach.every((r) => r.searchEngine),
+      kafka: worstReach(reach.map((r) => r.kafka), complete),
+      searchEngine: worstReach(reach.map((r) => r.searchEngine), complete),
       since: reach.reduce((latest, r) => Math.max(latest, r.since), 0),
     },
+    phase: own.phase === 'stopping' ? 'stopping' : complete && statuses.every((s) => s.phase === 'running') ? 'running' : statuses.some((s) => s.phase === 'stopping') ? 'stopping' : 'initializing',
     ...totals,
     paused: statuses.some((s) => s.paused === true),
     rebalancing: statuses.some((s) => s.rebalancing === true),

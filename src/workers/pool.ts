@@ -11,6 +11,7 @@ import { boundHost, boundPort, HttpPortError, startHttpServer } from '../http/se
 import { redactorFor } from '../config/secrets.js';
 import { defaultInstanceId } from '../util/instance-id.js';
 import { createLogger, type Logger } from '../util/logger.js';
+import { VERSION } from '../util/version.js';
 import { Progress, type ProgressSample } from '../cli/progress.js';
 import { startServiceThread, type ServiceThread } from '../cli/run-worker.js';
 import { mergeMetrics, mergeStatus, type MemberReport, type MemberSnapshot, processMetricsRegistry } from './aggregate.js';
@@ -85,20 +86,22 @@ export function memberConfig(config: Config, index: number, count: number): Conf
  * Runs `count` (> 1) members until SIGTERM/SIGINT (or `shutdown`) or until one exits on its own.
  * @returns the worst exit code of the members; at least 1 when one exited unexpectedly or did not stop in time
  */
-export async function runWorkers(config: Config, count: number, shutdown?: AbortSignal): Promise<number> {
+export async function runWorkers(config: Config, count: number, shutdown?: AbortSignal, logColor = false): Promise<number> {
   const redactor = redactorFor(config);
-  const logger = createLogger(config.logLevel, config.logFormat === 'pretty', redactor);
+  const logger = createLogger(config.logLevel, config.logFormat === 'pretty', redactor, logColor);
+  logger.info({ version: VERSION, node: process.version, workers: count }, 'kafka-to-elastic starting');
   const startedAt = Date.now();
   const instance = config.instanceId ?? defaultInstanceId();
   const processMetrics = processMetricsRegistry();
   const members: Member[] = [];
+  let stopping = false;
   const reports = async (): Promise<MemberReport[]> =>
     Promise.all(members.map(async (m) => {
       const text = await m.ask('status');
       return { worker: m.name, alive: m.alive, ...(typeof text === 'string' ? { status: JSON.parse(text) as MemberSnapshot } : {}) };
     }));
   const status = async (): Promise<Record<string, unknown>> => {
-    const own = { instance, groupId: config.kafka.groupId, topics: config.kafka.topics, topicPattern: config.kafka.topicPattern, index: config.elastic.index, delivery: config.delivery, uptimeSec: Math.round((Date.now() - startedAt) / 1000), memory: process.memoryUsage() };
+    const own = { instance, version: VERSION, ...(stopping ? { phase: 'stopping' } : {}), groupId: config.kafka.groupId, topics: config.kafka.topics, topicPattern: config.kafka.topicPattern, index: config.elastic.index, delivery: config.delivery, uptimeSec: Math.round((Date.now() - startedAt) / 1000), memory: process.memoryUsage() };
     return mergeStatus(own, await reports());
   };
   const all = async (query: MemberQuery): Promise<boolean> => (await Promise.all(members.map((m) => m.ask(query)))).every((answer) => answer === true);
@@ -120,7 +123,6 @@ export async function runWorkers(config: Config, count: number, shutdown?: Abort
   }
   logger.info({ host: boundHost(http), tokenRequired: config.http.token !== undefined, port: boundPort(http) }, 'http endpoints listening');
 
-  let stopping = false;
   let unexpected = false;
   let stopRequested = (): void => undefined;
   const stopRequestedPromise = new Promise<void>((resolve) => (stopRequested = resolve));
@@ -135,7 +137,7 @@ export async function runWorkers(config: Config, count: number, shutdown?: Abort
   const onAbort = (): void => onSignal(String(shutdown!.reason));
 
   logger.info({ workers: count, groupId: config.kafka.groupId, maxHeapMbEach: config.maxHeapMb }, 'starting workers: each is a member of the group with its own partitions');
-  for (let i = 1; i <= count; i++) members.push(new Member(`w${i}`, startServiceThread(memberConfig(config, i, count), config.maxHeapMb, `w${i}`)));
+  for (let i = 1; i <= count; i++) members.push(new Member(`w${i}`, startServiceThread(memberConfig(config, i, count), config.maxHeapMb, `w${i}`, logColor)));
   const exits = members.map((m) =>
     m.thread.exited
       .catch((error: unknown) => {

@@ -226,6 +226,68 @@ describe(`status page in a headless browser on ${engine.name}`, () => {
     }
   });
 
+  // Honest badges, under the real server's CSP: phase (initializing neutral, running ok, stopping
+  // warn), reachability unknown before the first probe (neutral, never "reachable"), a refused sink and
+  // stalled partitions in red, the version in the header.
+  it('shows the phase, unknown reachability as neutral, refused and stalled as bad', { skip: SKIP, timeout: 60_000 }, async () => {
+    const partitions = [
+      { topic: 't', partition: 0, committed: '10', end: '10', lag: '0', indexed: 10 },
+      { topic: 't', partition: 1, committed: '3', end: '9', lag: '6', indexed: 3 },
+    ];
+    const answers: Record<string, unknown>[] = [
+      { instance: 'i-phase', version: '9.8.7', phase: 'initializing', ready: false, reachable: { kafka: null, searchEngine: null, since: Date.now() }, stalled: [] },
+      { instance: 'i-phase', version: '9.8.7', phase: 'running', ready: false, reachable: { kafka: true, searchEngine: true, since: Date.now() }, sink: { state: 'refused', lastError: 'cluster_block_exception: index read-only', lastErrorAt: Date.now() }, stalled: ['t:1'], assigned: ['t:0', 't:1'], partitions, lag: 6 },
+      { instance: 'i-phase', version: '9.8.7', phase: 'stopping', ready: false, reachable: { kafka: true, searchEngine: false, since: Date.now() }, sink: { state: 'ok' }, stalled: [], partitions },
+    ];
+    let answer = answers[0]!;
+    let served = 0;
+    const server = await startHttpServer({ port: 0, host: '127.0.0.1' }, { ready: () => false, status: () => (served++, answer), metrics: async () => ({ contentType: 'text/plain', body: '' }) });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      const next = async (i: number): Promise<void> => {
+        answer = answers[i]!;
+        const before = served;
+        assert.ok(await waitFor(async () => served >= before + 1, 10_000), 'the page stopped polling');
+        await sleep(300);
+      };
+      const badge = async (id: string): Promise<[string | null, string | null]> => [await page.getByTestId(id).textContent(), await page.getByTestId(id).getAttribute('data-state')];
+
+      await next(0);
+      assert.deepEqual(await badge('phase'), ['initializing', 'unknown']);
+      assert.deepEqual(await badge('reachable-kafka'), ['unknown', 'unknown']);
+      assert.deepEqual(await badge('reachable-search'), ['unknown', 'unknown']);
+      assert.equal(await page.getByTestId('stalled').isVisible(), false);
+      assert.equal(await page.getByTestId('version').textContent(), 'v9.8.7');
+
+      await next(1);
+      assert.deepEqual(await badge('phase'), ['running', 'ok']);
+      assert.deepEqual(await badge('reachable-kafka'), ['reachable', 'ok']);
+      assert.deepEqual(await badge('sink-state'), ['refused', 'bad']);
+      assert.equal(await page.getByTestId('stalled').isVisible(), true);
+      assert.deepEqual(await badge('stalled'), ['1 stalled', 'bad']);
+      assert.deepEqual(await page.getByTestId('partition-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-stalled'))), ['false', 'true']);
+      const stalledColour = await page.locator('[data-testid="partition-row"][data-stalled="true"] [data-col="lag"]').evaluate((cell) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(cell).color);
+      assert.equal(stalledColour, 'rgb(192, 38, 45)', 'the stalled partition\'s lag is red');
+
+      await next(2);
+      assert.deepEqual(await badge('phase'), ['stopping', 'warn']);
+      assert.deepEqual(await badge('reachable-search'), ['unreachable', 'bad']);
+      assert.equal(await page.getByTestId('stalled').isVisible(), false);
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   // The service's HTTP server with a token (http.tokenFile): the page, under its CSP, asks for the
   // token, keeps it for the tab, and shows the status once /status accepts it.
   it('asks for the bearer token when /status wants one, under the Content-Security-Policy', { skip: SKIP, timeout: 60_000 }, async () => {

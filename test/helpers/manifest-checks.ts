@@ -20,7 +20,7 @@ import { repoRoot } from '../../scripts/stack/layout.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are free-form YAML
 export type Manifest = Record<string, any>;
 
-const venvPython = path.join(process.env.K2E_DEPLOY_VENV ?? path.join(process.env.STACK_HOME ?? path.join(repoRoot, '.stack'), 'venv-deploy'), 'bin', 'python');
+const venvPython = path.join(process.env.K2E_TEST_DEPLOY_VENV ?? path.join(process.env.STACK_HOME ?? path.join(repoRoot, '.stack'), 'venv-deploy'), 'bin', 'python');
 const validator = path.join(repoRoot, 'scripts', 'deploy', 'validate_manifests.py');
 /** `false`, or why the schema validation is skipped. */
 export const validationSkip: false | string = existsSync(venvPython) ? false : `the validators' venv is missing: bash scripts/deploy/setup-venv.sh (looked for ${venvPython})`;

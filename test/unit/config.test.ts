@@ -46,7 +46,7 @@ describe('loadConfig', () => {
     fails({ env: { K2E_TOPICS: 't', K2E_INDEX: 'd', K2E_ELASTIC_URL: 'not a url' } }, /K2E_ELASTIC_URL \(elastic.url\) is "not a url"/);
     fails({ env: { K2E_TOPICS: 't', K2E_INDEX: 'd' }, flags: ['--delivery=sometimes'] }, /--delivery \(delivery\) is "sometimes": .*at-least-once/);
     const typo = file('typo.yaml', 'kafka:\n  topics: [t]\n  grupId: x\nelastic:\n  index: d\n');
-    fails({ file: typo, env: {} }, /typo.yaml: kafka.grupId: unknown key\(s\) grupId/);
+    fails({ file: typo, env: {} }, /typo.yaml: kafka.grupId: unknown key \(did you mean kafka.groupId\?\)/);
     fails({ file: path.join(tmp, 'missing.yaml'), env: {} }, /missing.yaml cannot be read/);
   });
 

@@ -89,6 +89,19 @@ describe('merging the members', () => {
     assert.equal(merged.indexed, 10);
   });
 
+  it('reachability: unreachable when any member says so, unknown while any does not know yet; phase: running once all run', () => {
+    const reach = (kafka: boolean | null, phase = 'running') => member([0], 1, 0, { reachable: { kafka, searchEngine: true, since: 1 }, phase });
+    const merged = (...statuses: Record<string, unknown>[]) => mergeStatus({}, statuses.map((status, i) => ({ worker: `w${i}`, alive: true, status })));
+    assert.deepEqual(merged(reach(true), reach(true)).reachable, { kafka: true, searchEngine: true, since: 1 });
+    assert.equal((merged(reach(true), reach(null)).reachable as { kafka: unknown }).kafka, null);
+    assert.equal((merged(reach(null), reach(false)).reachable as { kafka: unknown }).kafka, false);
+    assert.equal(merged(reach(true), reach(true)).phase, 'running');
+    assert.equal(merged(reach(true), reach(null, 'initializing')).phase, 'initializing');
+    assert.equal(merged(reach(true), reach(true, 'stopping')).phase, 'stopping');
+    assert.equal(mergeStatus({ phase: 'stopping' }, [{ worker: 'w1', alive: true, status: reach(true) }]).phase, 'stopping');
+    assert.equal(mergeStatus({}, [{ worker: 'w1', alive: true, status: reach(true) }, { worker: 'w2', alive: true }]).phase, 'initializing');
+  });
+
   it('aligns histories from the newest point', () => {
     const merged = mergeHistory([
       [{ t: 1, indexedPerSec: 1, lag: 1 }, { t: 3, indexedPerSec: 2, lag: 2 }],
