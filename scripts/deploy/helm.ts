@@ -16,7 +16,7 @@ export const plainDir = path.join(repoRoot, 'deploy', 'kubernetes');
  * there is none: Go is missing. A failed build throws (CI must not pass on a Helm it could not build).
  */
 export function ensureHelm(): { helm: string } | { skip: string } {
-  if (process.env.K2E_HELM) return { helm: process.env.K2E_HELM };
+  if (process.env.K2E_TEST_HELM) return { helm: process.env.K2E_TEST_HELM };
   const run = spawnSync('bash', [path.join(repoRoot, 'scripts', 'deploy', 'setup-helm.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (run.status === 3) return { skip: 'Helm is not built and Go is missing (install Go, then bash scripts/deploy/setup-helm.sh)' };
   if (run.status !== 0) throw new Error(`scripts/deploy/setup-helm.sh failed (exit ${run.status ?? run.signal})`);

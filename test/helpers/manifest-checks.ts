@@ -70,7 +70,11 @@ function fileSettings(node: unknown, prefix = ''): [string, string][] {
 }
 
 /** A secret from a Secret this installation does not hold (an existing one): long enough for a token. */
-const placeholder = (source: string, key: string): string => `placeholder-of-${source.replace('/', '-')}-${key}`;
+/** What a mounted Secret key holds in the pod's view: PEM-shaped for certificates and keys (the loader checks), else a word. */
+const placeholder = (source: string, key: string): string => {
+  const text = `placeholder-of-${source.replace('/', '-')}-${key}`;
+  return /\.(crt|pem|key)$/.test(key) ? `-----BEGIN PLACEHOLDER-----\n${Buffer.from(text).toString('base64')}\n-----END PLACEHOLDER-----\n` : text;
+};
 
 export interface Installation {
   config: Config;
