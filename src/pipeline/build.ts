@@ -8,14 +8,27 @@ import { DeadLetterQueue } from '../dead-letter/producer.js';
 import { RecordDecoders } from '../decode/decoders.js';
 import { ensureDeadLetterTopics } from '../setup/init-check.js';
 import { AUTO_MAX } from '../sink/concurrency-limit.js';
-import { IndexRegistry } from '../sink/index-registry.js';
+import { type IndexAdmin, IndexRegistry } from '../sink/index-registry.js';
+import type { BulkTransport } from '../sink/bulk-dispatcher.js';
+import type { DeadLetterSink } from '../dead-letter/failure.js';
+import type { RecordSource } from '../source/kafka-source.js';
 import { fixedIndex } from '../sink/index-setup.js';
 import { SearchClient } from '../sink/search-client.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import { KafkaSource } from '../source/kafka-source.js';
 import type { Logger } from '../util/logger.js';
-import { Pipeline, type PipelineDeps } from './pipeline.js';
+import { Pipeline } from './pipeline.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
+
+/** What the pipeline talks to: the real ones unless replaced (tests, the CPU benchmark, re-drives). */
+export interface PipelineDeps {
+  source: RecordSource;
+  /** Sends one `_bulk` request (the dispatcher in front of it combines partitions' batches). */
+  sink: BulkTransport & { close(): Promise<void> };
+  deadLetters: DeadLetterSink;
+  /** Creates indices named by templates on first use (production: the SearchClient). */
+  indices: IndexAdmin;
+}
 
 /** Builds a pipeline with the real Kafka source, search engine and dead-letter topic, except what `overrides` replaces. */
 export function buildPipeline(config: Config, logger: Logger, metrics: PipelineMetrics, overrides: Partial<PipelineDeps> = {}): Pipeline {
@@ -38,12 +51,13 @@ export function buildPipeline(config: Config, logger: Logger, metrics: PipelineM
       onUnavailable: (unavailable) => metrics.deadLetterUnavailable.set(unavailable ? 1 : 0),
     });
   const indexAdmin = overrides.indices ?? (sink instanceof SearchClient ? sink : undefined);
+  const registry = indexAdmin === undefined ? undefined : indexRegistry(config, indexAdmin, logger);
   return new Pipeline(config, logger, metrics, {
     source,
     sink,
     deadLetters,
     decoders: new RecordDecoders(config, logger, stop.signal),
-    indices: indexAdmin === undefined ? undefined : indexRegistry(config, indexAdmin, logger),
+    indices: registry === undefined ? undefined : { registry, routed: routesIndices(config) },
     stop,
   });
 }
@@ -52,7 +66,7 @@ export function buildPipeline(config: Config, logger: Logger, metrics: PipelineM
  * Indices created on first use (templated names), and created again when deleted while running.
  * None for data streams: the engine makes those from their template.
  */
-function indexRegistry(config: Config, admin: NonNullable<PipelineDeps['indices']>, logger: Logger): IndexRegistry | undefined {
+function indexRegistry(config: Config, admin: IndexAdmin, logger: Logger): IndexRegistry | undefined {
   if (config.elastic.dataStream) return undefined;
   const file = config.elastic.indexDefinitionFile;
   const definition = file === undefined ? undefined : (JSON.parse(readFileSync(file, 'utf8')) as object);
@@ -72,4 +86,15 @@ async function createDeadLetterTopics(config: Config, topics: string[], logger: 
   } finally {
     await admin.close().catch(() => undefined);
   }
+}
+
+/** Whether records can go to an index other than the fixed elastic.index (templates, per topic, fallback). */
+function routesIndices(config: Config): boolean {
+  const { elastic } = config;
+  return (
+    (elastic.index?.includes('{') ?? false) ||
+    Object.keys(elastic.indexByTopic ?? {}).length > 0 ||
+    Object.values(config.topicOverrides ?? {}).some((o) => o.index !== undefined) ||
+    elastic.fallbackIndex !== undefined
+  );
 }

@@ -1,81 +1,38 @@
-// Wires the stages: Kafka source → decode/transform → per-partition workers → bulk sink → commit.
+// Wires the stages: Kafka source → prepare (decode, transform) → the partition's worker → the bulk
+// dispatcher → the engine; acknowledgements flow back one way: worker → watermark → the member's
+// partitions (assignment.ts) → committer → source. Every part is made by build.ts.
 //
-// Group membership, as this instance sees it (the eager classic protocol):
+// Group membership, as this instance sees it (the eager classic protocol), decided by assignment.ts:
 // - rebalance starts: every worker is suspended (no new bulk, no retry after the request in flight)
 //   and nothing is committed until the join;
 // - join: a partition that stays with the same member in the next generation keeps its worker, which
 //   goes on with everything it holds (the source resumes fetching right after it); every other worker
 //   is retired, and a later worker of that partition waits for its last bulk before sending;
-// - a member that lost its membership (fenced after a session timeout, broker gone) keeps nothing.
+// - a member that lost its membership keeps nothing.
 // Memory is bounded by a gate that pauses fetching (BufferGate), re-decided on every change.
 import type { Config } from '../config/schema.js';
-import type { IndexAdmin, IndexRegistry } from '../sink/index-registry.js';
-import { Committer } from '../offsets/committer.js';
-import type { Assignment, RecordSource } from '../source/kafka-source.js';
-import { partitionKey, type SourceRecord, splitPartitionKey } from '../source/record.js';
-import { type TransformOptions, transformOptions } from '../transform/to-operation.js';
+import type { DeadLetterSink, DeadLetterState } from '../dead-letter/failure.js';
 import type { RecordDecoders } from '../decode/decoders.js';
-import type { Logger } from '../util/logger.js';
+import { Committer } from '../offsets/committer.js';
 import { BulkDispatcher, type BulkTransport } from '../sink/bulk-dispatcher.js';
+import type { IndexRegistry } from '../sink/index-registry.js';
+import type { Assignment, RecordSource } from '../source/kafka-source.js';
+import { partitionKey, type SourceRecord } from '../source/record.js';
+import { type TransformOptions, transformOptions } from '../transform/to-operation.js';
+import { defaultInstanceId } from '../util/instance-id.js';
+import type { Logger } from '../util/logger.js';
 import { MemberPartitions } from './assignment.js';
 import { prepare } from './batch.js';
-import { RecordPreparer } from './prepare-record.js';
 import { BufferGate } from './buffer-gate.js';
-import type { PipelineMetrics } from './pipeline-metrics.js';
-import type { DeadLetterSink, DeadLetterState } from '../dead-letter/failure.js';
-import { defaultInstanceId } from '../util/instance-id.js';
-import { type BulkSink, PartitionWorker } from './partition-worker.js';
 import { describeFailure, FailurePolicy, PermanentFailure } from './failure-policy.js';
-import { PipelineTally, type SinkState } from './tally.js';
+import type { PartitionWorker } from './partition-worker.js';
+import type { PipelineMetrics } from './pipeline-metrics.js';
+import { RecordPreparer } from './prepare-record.js';
+import { type PipelineStats, pipelineStats } from './stats.js';
+import { PipelineTally } from './tally.js';
+import { WorkerFactory } from './workers.js';
 
-export interface PipelineStats {
-  consumed: number;
-  /** Records received again that a worker already held (none expected; a guard). */
-  duplicates: number;
-  indexed: number;
-  /** Records a newer version in the index made unnecessary (external versioning). */
-  superseded: number;
-  retries: number;
-  /** Records that could not be indexed (dead-lettered or skipped). */
-  failed: number;
-  deadLettered: number;
-  buffered: number;
-  bufferedBytes: number;
-  paused: boolean;
-  rebalancing: boolean;
-  generation: number;
-  assigned: string[];
-  sink: SinkState;
-  deadLetterQueue: DeadLetterState;
-  partitions: PartitionStats[];
-}
-
-export interface PartitionStats {
-  topic: string;
-  partition: number;
-  owner: string;
-  /** Where the group resumes this partition: the last commit, or the start position of this assignment. */
-  committed: string | null;
-  pending: number;
-  /** Next offset after the highest record received; null before the first. */
-  fetched: string | null;
-  indexed: number;
-  superseded: number;
-  retries: number;
-  deadLettered: number;
-  /** Last record received or acknowledged (epoch ms). */
-  lastProgressAt: number;
-}
-
-/** What the pipeline talks to: build.ts makes the real ones; tests, the benchmark and re-drives replace some. */
-export interface PipelineDeps {
-  source: RecordSource;
-  /** Sends one `_bulk` request (the dispatcher in front of it combines partitions' batches). */
-  sink: BulkTransport & { close(): Promise<void> };
-  deadLetters: DeadLetterSink;
-  /** Creates indices named by templates on first use (production: the SearchClient). */
-  indices: IndexAdmin;
-}
+export type { PartitionStats, PipelineStats } from './stats.js';
 
 /** Everything a pipeline is made of (see build.ts). */
 export interface PipelineParts {
@@ -83,8 +40,8 @@ export interface PipelineParts {
   sink: BulkTransport & { close(): Promise<void> };
   deadLetters: DeadLetterSink;
   decoders: RecordDecoders;
-  /** Indices created on first use, and again when deleted while running; none for data streams. */
-  indices: IndexRegistry | undefined;
+  /** Indices created on first use and again when deleted while running (none for data streams); `routed`: records name indices other than the fixed one. */
+  indices: { registry: IndexRegistry; routed: boolean } | undefined;
   /** Aborted when the pipeline stops (the parts made with its signal end their waits). */
   stop: AbortController;
 }
@@ -94,30 +51,21 @@ export class Pipeline {
   readonly #partitions = new MemberPartitions<PartitionWorker>();
   /** Retired workers still finishing their last bulk, by partition. */
   readonly #retiring = new Map<string, Promise<void>>();
+  readonly #parts: PipelineParts;
   readonly #source: RecordSource;
-  readonly #sink: BulkTransport & { close(): Promise<void> };
-  readonly #dispatcher: BulkSink;
-  readonly #deadLetters: DeadLetterSink;
+  readonly #workers: WorkerFactory;
   readonly #committer: Committer;
   readonly #gate: BufferGate;
-  readonly #failed: Promise<Error>;
-  #fail!: (error: Error) => void;
   /** What flows through, for /status and /metrics. */
   readonly #tally: PipelineTally;
-  readonly #failurePolicy: FailurePolicy;
-  #stopping = false;
-  readonly #stopSignal: AbortController;
-  readonly #decoders: RecordDecoders;
-  readonly #transform: TransformOptions;
   /** Decode + transform of each record, contained: whatever one record makes throw is its own failure. */
   readonly #preparer: RecordPreparer;
+  readonly #transform: TransformOptions;
+  readonly #failed: Promise<Error>;
+  #fail!: (error: Error) => void;
+  #stopping = false;
   /** The partition of the last record and its key (see #onRecord). */
   readonly #recentPartition = { topic: '', partition: -1, key: '' };
-  /** Indices named per record, created on first use; undefined when every record goes to the one fixed index. */
-  readonly #indices: IndexRegistry | undefined;
-  /** Whether batches name indices other than the fixed one (each batch's are made sure of before it is sent). */
-  readonly #routesIndices: boolean;
-  readonly #instanceId: string;
 
   constructor(
     private readonly config: Config,
@@ -125,22 +73,29 @@ export class Pipeline {
     private readonly metrics: PipelineMetrics,
     parts: PipelineParts,
   ) {
-    this.#instanceId = config.instanceId ?? defaultInstanceId();
+    this.#parts = parts;
     this.#source = parts.source;
-    this.#sink = parts.sink;
-    this.#deadLetters = parts.deadLetters;
-    this.#decoders = parts.decoders;
-    this.#indices = parts.indices;
-    this.#stopSignal = parts.stop;
-    this.#routesIndices = parts.indices !== undefined && routesIndices(config);
     this.#tally = new PipelineTally(metrics, logger);
-    this.#failurePolicy = new FailurePolicy(config.errors.policy, parts.deadLetters, this.#tally, logger);
-    this.#dispatcher = new BulkDispatcher(this.#sink, {
+    const dispatcher = new BulkDispatcher(parts.sink, {
       maxDocs: config.batch.maxDocs,
       maxBytes: config.batch.maxBytes,
       maxInFlight: config.batch.maxInFlight,
       compression: config.elastic.compression === 'gzip',
       onRequest: (seconds, documents, bytes) => this.#tally.requestAnswered(seconds, documents, bytes),
+    });
+    this.#workers = new WorkerFactory({
+      config,
+      decoders: parts.decoders,
+      sink: dispatcher,
+      events: this.#tally,
+      failures: new FailurePolicy(config.errors.policy, parts.deadLetters, this.#tally, logger),
+      indices: parts.indices,
+      logger,
+      stopSignal: parts.stop.signal,
+      onAcked: (worker, records, bytes) => this.#onAcked(worker, records, bytes),
+      onFatal: (error) => this.#fail(error),
+      // at-most-once: the batch's offsets are committed before it is sent.
+      commitBeforeSend: config.delivery === 'at-most-once' ? (w, offset) => this.#source.commit([{ topic: w.topic, partition: w.partition, offset }]) : undefined,
     });
     this.#gate = new BufferGate(
       { maxRecords: config.batch.maxBufferedRecords, maxBytes: config.batch.maxBufferedBytes },
@@ -162,18 +117,7 @@ export class Pipeline {
     });
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
     this.#transform = transformOptions(config);
-    this.#preparer = new RecordPreparer(config, this.#decoders, this.#stopSignal.signal);
-  }
-
-  /**
-   * Bulks of one partition in flight at once: 2 when the topic's documents carry external versions
-   * (the engine keeps their order), else 1, which is what keeps unversioned writes (partial updates
-   * above all) in offset order. The config check refuses an explicit value above 1 without versions.
-   */
-  #bulksPerPartition(topic: string): number {
-    const perPartition = this.config.batch.maxInFlightPerPartition;
-    if (perPartition !== 'auto') return perPartition;
-    return this.#decoders.optionsFor(topic).version !== 'none' && this.config.delivery !== 'at-most-once' ? 2 : 1;
+    this.#preparer = new RecordPreparer(config, parts.decoders, parts.stop.signal);
   }
 
   /** The resolved transform settings of the first configured topic (e.g. which version strategy `auto` chose). */
@@ -196,7 +140,7 @@ export class Pipeline {
         onPositioned: (positions) => this.#partitions.positioned(positions),
         onLost: () => this.#onLost(),
         onPoison: (record, reason) => this.#onPoison(record, reason),
-        onSkipped: (topic, partition, next) => this.#onSkipped(topic, partition, next),
+        onSkipped: (topic, partition, next) => this.#workerFor(topic, partition)?.skipTo(next),
       },
       signal,
     );
@@ -230,20 +174,20 @@ export class Pipeline {
 
   /** The membership is gone: every partition is released until the group is joined again. */
   #onLost(): void {
-    const { retired } = this.#partitions.lost();
-    this.#afterJoin(retired);
+    this.#afterJoin(this.#partitions.lost().retired);
     this.logger.warn({ generation: this.#partitions.generation }, 'membership lost: released every partition until the group is joined again');
   }
 
   #afterJoin(retired: [string, PartitionWorker][]): void {
-    for (const [key, worker] of retired) this.#retire(key, worker, this.#partitions.generation);
+    for (const [key, worker] of retired) this.#retire(key, worker);
     // Remembered commits may be stale (another member may have committed meanwhile): commit afresh.
     this.#committer.forget(() => true);
     if (this.config.delivery === 'at-least-once') void this.#committer.request();
   }
 
   /** Stops a worker for good: its unacknowledged records are redelivered to whoever owns the partition next. */
-  #retire(key: string, worker: PartitionWorker, generation: number): void {
+  #retire(key: string, worker: PartitionWorker): void {
+    const generation = this.#partitions.generation;
     const done = worker.retire().then(() => {
       this.#gate.release(worker.watermark.pendingCount, worker.pendingBytes);
       this.#tally.retired(worker.indexedRecords, worker.supersededRecords);
@@ -258,18 +202,8 @@ export class Pipeline {
   }
 
   #onRecord(record: SourceRecord): void {
-    if (this.#stopping) return;
-    // Records come in runs of one partition: its key is built once per run, not per record.
-    const recent = this.#recentPartition;
-    if (record.partition !== recent.partition || record.topic !== recent.topic) {
-      recent.topic = record.topic;
-      recent.partition = record.partition;
-      recent.key = partitionKey(record.topic, record.partition);
-    }
-    const key = recent.key;
-    // The source only delivers the current generation's records; this guards against anything else.
-    if (!this.#partitions.owns(key)) return;
-    const worker = this.#worker(key, record.topic, record.partition);
+    const worker = this.#workerFor(record.topic, record.partition);
+    if (!worker) return;
     if (record.offset <= worker.watermark.highest) {
       this.#tally.duplicates++;
       return;
@@ -278,14 +212,6 @@ export class Pipeline {
     worker.push(prepared);
     this.#tally.consumedOne(record.topic);
     this.#gate.add(1, prepared.bytes);
-  }
-
-  /** Offsets up to `next` held no record for us (transaction markers): the commit may pass them. */
-  #onSkipped(topic: string, partition: number, next: bigint): void {
-    const key = partitionKey(topic, partition);
-    if (this.#stopping || !this.#partitions.owns(key)) return;
-    const worker = this.#worker(key, topic, partition);
-    worker.skipTo(next);
   }
 
   /**
@@ -298,52 +224,32 @@ export class Pipeline {
       this.#fail(new PermanentFailure(describeFailure(record, failure)));
       return;
     }
-    const key = partitionKey(record.topic, record.partition);
-    if (this.#stopping || !this.#partitions.owns(key)) return;
-    const worker = this.#worker(key, record.topic, record.partition);
-    if (record.offset <= worker.watermark.highest) return;
+    const worker = this.#workerFor(record.topic, record.partition);
+    if (!worker || record.offset <= worker.watermark.highest) return;
     const prepared = prepare(record, { failure }, this.config.batch.maxBytes);
     worker.push(prepared);
     this.#tally.consumed++;
     this.#gate.add(1, prepared.bytes);
   }
 
-  #worker(key: string, topic: string, partition: number): PartitionWorker {
-    let worker = this.#partitions.worker(key);
-    if (worker) return worker;
-    worker = new PartitionWorker(
-      topic,
-      partition,
-      {
-        config: this.config,
-        bulksPerPartition: this.#bulksPerPartition(topic),
-        ambiguousWaitMs: this.config.elastic.ambiguousWriteWaitMs ?? this.config.elastic.requestTimeoutMs,
-        strictlyOrderedVersions: this.#decoders.optionsFor(topic).version === 'offset',
-        sink: this.#dispatcher,
-        logger: this.logger,
-        stopSignal: this.#stopSignal.signal,
-        indices: this.#indices ? { ensure: this.#routesIndices ? (names) => this.#indices!.ensure(names) : undefined, recreate: (names) => this.#recreateIndices(names) } : undefined,
-        events: this.#tally,
-        failures: this.#failurePolicy,
-        onAcked: (w, records, bytes) => this.#onAcked(w, records, bytes),
-        onFatal: (error) => this.#fail(error),
-        // at-most-once: the batch's offsets are committed before it is sent.
-        commitBeforeSend: this.config.delivery === 'at-most-once' ? (w, offset) => this.#source.commit([{ topic: w.topic, partition: w.partition, offset }]) : undefined,
-      },
-      this.#retiring.get(key),
-    );
-    this.#partitions.add(key, worker);
-    return worker;
-  }
-
   /**
-   * Indices deleted while running (writes answered index_not_found_exception): created again from the
-   * index definition, as the initialization check would at the next start, instead of holding their
-   * partitions until a restart. Another instance may do the same at once: "already exists" is fine.
+   * The worker of an owned partition (made at its first record), or undefined when this member does
+   * not own it (the source delivers only the current generation's records; a guard) or stops.
    */
-  async #recreateIndices(names: ReadonlySet<string>): Promise<void> {
-    this.logger.warn({ indices: [...names] }, 'index missing (deleted while running?): creating it again');
-    await this.#indices!.recreate(names);
+  #workerFor(topic: string, partition: number): PartitionWorker | undefined {
+    if (this.#stopping) return undefined;
+    // Records come in runs of one partition: its key is built once per run, not per record.
+    const recent = this.#recentPartition;
+    if (partition !== recent.partition || topic !== recent.topic) {
+      recent.topic = topic;
+      recent.partition = partition;
+      recent.key = partitionKey(topic, partition);
+    }
+    const key = recent.key;
+    if (!this.#partitions.owns(key)) return undefined;
+    let worker = this.#partitions.worker(key);
+    if (!worker) this.#partitions.add(key, (worker = this.#workers.create(topic, partition, this.#retiring.get(key))));
+    return worker;
   }
 
   #onAcked(worker: PartitionWorker, records: number, bytes: number): void {
@@ -359,53 +265,19 @@ export class Pipeline {
 
   /** unavailable: a dead-letter topic has not acknowledged a send for errors.dlqTimeoutMs (/ready is false). */
   get deadLetterState(): DeadLetterState {
-    return this.#deadLetters.state ?? { state: 'ok', lastError: null, lastErrorAt: null };
+    return this.#parts.deadLetters.state ?? { state: 'ok', lastError: null, lastErrorAt: null };
   }
 
   stats(): PipelineStats {
-    const partitions: PartitionStats[] = [...this.#partitions.owned].map(([key, assignedAt]) => {
-      const w = this.#partitions.worker(key);
-      const { topic, partition } = splitPartitionKey(key);
-      const committed = this.#committer.committed.get(key) ?? this.#partitions.startPosition(key);
-      return {
-        topic,
-        partition,
-        owner: this.#instanceId,
-        committed: committed?.toString() ?? null,
-        pending: w?.watermark.pendingCount ?? 0,
-        fetched: w?.position?.toString() ?? null,
-        indexed: w?.indexedRecords ?? 0,
-        superseded: w?.supersededRecords ?? 0,
-        retries: w?.retriedItems ?? 0,
-        deadLettered: w?.failedRecords ?? 0,
-        lastProgressAt: Math.max(assignedAt, w?.lastProgressAt ?? 0),
-      };
-    });
-    const tally = this.#tally;
-    let indexed = tally.indexedBefore;
-    let superseded = tally.supersededBefore;
-    for (const w of this.#partitions.workers.values()) {
-      indexed += w.indexedRecords;
-      superseded += w.supersededRecords;
-    }
-    return {
-      consumed: tally.consumed,
-      duplicates: tally.duplicates,
-      indexed,
-      superseded,
-      retries: tally.retries,
-      failed: tally.failed,
-      deadLettered: tally.deadLettered,
-      buffered: this.#gate.records,
-      bufferedBytes: this.#gate.bytes,
+    return pipelineStats({
+      instanceId: this.config.instanceId ?? defaultInstanceId(),
+      partitions: this.#partitions,
+      tally: this.#tally,
+      committed: this.#committer.committed,
+      buffered: { records: this.#gate.records, bytes: this.#gate.bytes },
       paused: this.#source.paused,
-      rebalancing: this.#partitions.rebalancing,
-      generation: this.#partitions.generation,
-      assigned: [...this.#partitions.owned.keys()].sort(),
-      sink: tally.sink,
       deadLetterQueue: this.deadLetterState,
-      partitions,
-    };
+    });
   }
 
   /**
@@ -428,23 +300,12 @@ export class Pipeline {
       await Promise.all(this.#retiring.values());
       if (this.config.delivery === 'at-least-once' && !this.#partitions.rebalancing) await this.#committer.finalCommit(this.config.retry).catch((error: Error) => (commitError = error));
     } finally {
-      this.#stopSignal.abort();
+      this.#parts.stop.abort();
       await this.#source.close();
-      await this.#deadLetters.close();
-      await this.#decoders.close();
-      await this.#sink.close();
+      await this.#parts.deadLetters.close();
+      await this.#parts.decoders.close();
+      await this.#parts.sink.close();
     }
     if (commitError) throw commitError;
   }
-}
-
-/** Whether records can go to an index other than the fixed elastic.index (templates, per topic, fallback). */
-function routesIndices(config: Config): boolean {
-  const { elastic } = config;
-  return (
-    (elastic.index?.includes('{') ?? false) ||
-    Object.keys(elastic.indexByTopic ?? {}).length > 0 ||
-    Object.values(config.topicOverrides ?? {}).some((o) => o.index !== undefined) ||
-    elastic.fallbackIndex !== undefined
-  );
 }
