@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { decodeCloudId } from '../sink/cloud-id.js';
+import { decodeCloudId } from './cloud-id.js';
 import { parseFlags } from './flags.js';
 import { isKnownKey, keySuggestion, schemaAt } from './keys.js';
 import { type Config, configChecks, configSchema, connectionChecks, REREAD_SECRET_FILES, SECRET_KEYS } from './schema.js';

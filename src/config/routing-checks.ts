@@ -2,7 +2,7 @@
 // templates, data streams, write actions, Debezium, versions per topic): each refuses a combination
 // that cannot work, in one line naming the key and what to do instead.
 import type { z } from 'zod';
-import { dataStreamProblem, fallbackIndexProblem } from '../transform/target.js';
+import { dataStreamProblem, fallbackIndexProblem } from './template-checks.js';
 import type { Config } from './schema.js';
 import { namedTopics, oneTopicPerIndex, topicSettings } from './topic-settings.js';
 

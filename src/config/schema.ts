@@ -1,11 +1,8 @@
 // The service's configuration: one schema, validated with zod, with defaults that suit a local stack.
 // Every key can come from a config file (YAML/JSON), an environment variable or a CLI flag.
 import { z } from 'zod';
-import { ERROR_CLASSES } from '../sink/bulk-response.js';
-import { KEY_FORMATS } from '../decode/keys.js';
-import { CONVERTERS } from '../transform/mapping.js';
-import { NULL_VALUES, WRITE_ACTIONS } from '../transform/to-operation.js';
-import { indexTemplateProblem, pipelineTemplateProblem } from '../transform/target.js';
+import { CONVERTERS, ERROR_CLASSES, KEY_FORMATS, NULL_VALUES, WRITE_ACTIONS } from './vocabulary.js';
+import { indexTemplateProblem, pipelineTemplateProblem } from './template-checks.js';
 import { everyTopicUnversioned, routingChecks } from './routing-checks.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');

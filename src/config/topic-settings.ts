@@ -2,7 +2,6 @@
 // and topicOverrides.<topic>, with the defaults that depend on each other resolved: a data stream
 // writes with create, a tombstone in a data stream or a Debezium topic writes nothing, and `auto`
 // versioning is on only where offsets can order an index's documents.
-import { resolveVersionStrategy, type VersionStrategy } from '../transform/document-version.js';
 import type { Config } from './schema.js';
 
 export type Format = 'json' | 'avro' | 'string' | 'bytes';
@@ -97,4 +96,20 @@ export function usesAvroValues(config: Pick<Config, 'decode' | 'topicOverrides'>
 /** The topics named anywhere in the configuration (listed, or given per-topic settings). */
 export function namedTopics(config: Pick<Config, 'kafka' | 'elastic' | 'topicOverrides' | 'decode'>): string[] {
   return [...new Set([...config.kafka.topics, ...Object.keys(config.elastic.indexByTopic ?? {}), ...Object.keys(config.topicOverrides ?? {}), ...Object.keys(config.decode.topics ?? {})])];
+}
+
+/** `offset` | `timestamp` | `field:<path>` | `header:<name>` | `none`. */
+export type VersionStrategy = string;
+
+/**
+ * Which strategy `auto` means: offsets order the records of one partition, so they version documents
+ * whose id stays on one partition of one topic (key- or field-derived ids, one topic per index).
+ * Coordinate ids never repeat, engine ids cannot be versioned, `create` is write-once anyway, and the
+ * engines refuse versions on updates.
+ * @param oneTopicPerIndex whether the index receives this topic's records only (see topic-settings)
+ */
+export function resolveVersionStrategy(configured: string, id: string, action: string, oneTopicPerIndex: boolean): VersionStrategy {
+  if (configured !== 'auto') return configured;
+  if (action === 'create' || action === 'update' || action === 'upsert' || id === 'none' || id === 'coordinate') return 'none';
+  return oneTopicPerIndex ? 'offset' : 'none';
 }

@@ -1,16 +1,10 @@
 // Why a record could not be indexed, and the headers that carry it on the dead-letter topic: the
 // vocabulary shared by the pipeline, the transform (versions and ids of re-driven records), the
 // producer and the `dlq` tools. No Kafka client here, so importing it costs nothing.
+import type { Failure } from '../config/vocabulary.js';
 import type { SourceRecord } from '../source/record.js';
 
-/** Why a record could not be indexed. */
-export interface Failure {
-  /** decode: not valid input; transform: no id or unconvertible; rejected: the engine refused it; oversize: too large to send. */
-  errorClass: 'decode' | 'transform' | 'rejected' | 'oversize';
-  /** The engine's error type (mapper_parsing_exception, ...) or our own. */
-  errorType: string;
-  reason: string;
-}
+export { DLQ_HEADERS, dlqTopicFor, type Failure } from '../config/vocabulary.js';
 
 export interface DeadLetter {
   record: SourceRecord;
@@ -47,20 +41,6 @@ export class DeadLetterAbandonedError extends Error {
   override name = 'DeadLetterAbandonedError';
 }
 
-export const DLQ_HEADERS = {
-  errorClass: 'k2e.error.class',
-  errorType: 'k2e.error.type',
-  reason: 'k2e.error.reason',
-  topic: 'k2e.source.topic',
-  partition: 'k2e.source.partition',
-  offset: 'k2e.source.offset',
-  timestamp: 'k2e.source.timestamp',
-  instance: 'k2e.instance',
-  /** Set when the record was too large for the dead-letter topic even alone: its original value size in bytes (the value sent is a prefix). */
-  valueTruncated: 'k2e.value.truncated',
-} as const;
-
-export const dlqTopicFor = (template: string, topic: string): string => template.replaceAll('{topic}', topic);
 
 /**
  * A throw while handling one record (decoding, keys, transform, versions, routing, encoding) is that

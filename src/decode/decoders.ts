@@ -1,16 +1,16 @@
 // Picks the decoder of each topic (json, avro, string, bytes) and decodes record values, and keys in
 // document.keyFormat. Avro (values, or keys with keyFormat avro) needs the schema registry: decoding is
 // synchronous once a schema id is cached, asynchronous before that, and retried with backoff while the
-// registry is unreachable (a record is never dropped for that). Each topic has its own plan: its
-// format, its transform settings (topicOverrides), and whether its values must be parsed.
+// registry is unreachable (a record is never dropped for that). Each topic has its own plan (built
+// once per topic by transform/topic-plan.ts): its format, whether its values must be parsed, and which
+// of its records use their key.
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { usesAvroValues } from '../config/topic-settings.js';
 import type { SourceRecord } from '../source/record.js';
-import { DLQ_HEADERS } from '../dead-letter/failure.js';
+import { DLQ_HEADERS } from '../config/vocabulary.js';
 import { retryWithBackoff } from '../util/backoff.js';
 import type { Logger } from '../util/logger.js';
-import { keyNeeded, transformOptions, type TransformOptions } from '../transform/to-operation.js';
 import { AvroDecoder, AvroKeyDecoder } from './avro.js';
 import { changeKeyFromJson, changeKeyText } from './debezium.js';
 import { type Decoded, decodeJson, looksLikeOneLineObject, UNREAD } from './json.js';
@@ -19,8 +19,8 @@ import { RegistryUnavailableError, SchemaRegistryClient } from './schema-registr
 
 export type Format = 'json' | 'avro' | 'string' | 'bytes';
 
-/** How one topic's records are decoded and transformed. */
-interface TopicPlan {
+/** How one topic's records are decoded (the part of a topic's plan decoding reads). */
+export interface DecodePlan {
   format: Format;
   /** JSON values may go to the engine as their bytes (no mapping, no envelope)... */
   asIs: boolean;
@@ -28,8 +28,13 @@ interface TopicPlan {
   readsFields: boolean;
   /** Debezium keys: the document id is the primary key's value. */
   changeKeys: boolean;
-  /** Which records use their key (ids, {key}, routing): others are not decoded, so never fail on it. */
-  options: TransformOptions;
+  /** Whether a record uses its key (ids, {key}, routing; a tombstone's delete): others are not decoded, so never fail on it. */
+  keyNeeded(tombstone: boolean): boolean;
+}
+
+/** Every topic's plan (built once per topic). */
+export interface DecodePlans {
+  get(topic: string): DecodePlan;
 }
 
 export class RecordDecoders {
@@ -37,7 +42,6 @@ export class RecordDecoders {
   readonly #avro: AvroDecoder | undefined;
   readonly #avroKeys: AvroKeyDecoder | undefined;
   readonly #changeKeys: AvroKeyDecoder | undefined;
-  readonly #plans = new Map<string, TopicPlan>();
   /** decode.maxDepth and decode.maxItems: what one hostile record may cost (docs/configuration.md, "Hostile input"). */
   readonly #limits: { maxDepth: number; maxItems: number };
 
@@ -45,6 +49,7 @@ export class RecordDecoders {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly signal: AbortSignal,
+    private readonly plans: DecodePlans,
   ) {
     this.#limits = { maxDepth: config.decode.maxDepth, maxItems: config.decode.maxItems };
     const usesAvro = usesAvroValues(config);
@@ -63,31 +68,8 @@ export class RecordDecoders {
     }
   }
 
-  /** The topic's plan, built at its first record and kept. */
-  #plan(topic: string): TopicPlan {
-    let plan = this.#plans.get(topic);
-    if (plan) return plan;
-    const options = transformOptions(this.config, topic);
-    const format = this.formatOf(topic);
-    const fieldPath = (strategy: string | undefined): boolean => strategy?.startsWith('field:') === true;
-    plan = {
-      format,
-      asIs: format === 'json' && !options.mapping && options.envelope === undefined,
-      readsFields: fieldPath(options.id) || fieldPath(options.version) || (options.routing !== undefined && options.routing !== 'key') || options.actionField !== undefined || options.target?.readsFields === true,
-      changeKeys: options.envelope === 'debezium',
-      options,
-    };
-    this.#plans.set(topic, plan);
-    return plan;
-  }
-
-  /** The transform settings of a topic's records (global settings with its overrides). */
-  optionsFor(topic: string): TransformOptions {
-    return this.#plan(topic).options;
-  }
-
-  formatOf(topic: string): Format {
-    return this.config.topicOverrides?.[topic]?.format ?? this.config.decode.topics?.[topic] ?? this.config.decode.format;
+  #plan(topic: string): DecodePlan {
+    return this.plans.get(topic);
   }
 
   /** Decodes without I/O, or returns undefined when the registry must be asked first. */
@@ -154,7 +136,7 @@ export class RecordDecoders {
   }
 
   /** The value (null for a tombstone) and, for JSON sent as is, its bytes; undefined when the registry must be asked. */
-  #valueSync(record: SourceRecord, plan: TopicPlan): DecodedRecord | undefined {
+  #valueSync(record: SourceRecord, plan: DecodePlan): DecodedRecord | undefined {
     if (record.value === null) return { value: null, key: undefined };
     // A dead letter whose value was cut to fit its topic (re-driven): only the first bytes are left.
     if (record.headers.size > 0 && record.headers.has(DLQ_HEADERS.valueTruncated)) return { value: { ...TRUNCATED }, key: undefined };
@@ -187,4 +169,4 @@ const TRUNCATED: Decoded = {
 };
 
 /** A record that failed to decode needs no key: it fails anyway (class decode). */
-const usesKey = (plan: TopicPlan, value: Decoded | null): boolean => (value === null || value.ok) && keyNeeded(plan.options, value === null);
+const usesKey = (plan: DecodePlan, value: Decoded | null): boolean => (value === null || value.ok) && plan.keyNeeded(value === null);

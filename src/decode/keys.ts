@@ -4,8 +4,9 @@
 import { isUtf8 } from 'node:buffer';
 import type { Decoded } from './json.js';
 
-export const KEY_FORMATS = ['string', 'base64', 'hex', 'long', 'avro'] as const;
-export type KeyFormat = (typeof KEY_FORMATS)[number];
+import type { KeyFormat } from '../config/vocabulary.js';
+
+export { KEY_FORMATS, type KeyFormat } from '../config/vocabulary.js';
 /** The formats decoded without the schema registry. */
 export type BytesKeyFormat = Exclude<KeyFormat, 'avro'>;
 

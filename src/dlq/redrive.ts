@@ -14,7 +14,7 @@ import { kafkaClientOptions } from '../source/connection.js';
 import { KafkaSource } from '../source/kafka-source.js';
 import { topicSettings } from '../config/topic-settings.js';
 import { compileTopicPattern } from '../source/topic-pattern.js';
-import { dataStreamPart } from '../transform/index-name.js';
+import { dataStreamPart } from '../config/index-name.js';
 import { runService } from '../cli/run.js';
 import { BoundedSource } from './bounded-source.js';
 import { offsetRange } from './read.js';

@@ -5,7 +5,8 @@
 // or reason can move the cursor, recolour, retitle or clear the terminal, or forge a line.
 import type { Config } from '../config/schema.js';
 import type { Decoded } from '../decode/json.js';
-import { RecordDecoders } from '../decode/decoders.js';
+import type { RecordDecoders } from '../decode/decoders.js';
+import { recordDecoders } from '../transform/topic-plan.js';
 import type { Logger } from '../util/logger.js';
 import { escapeControl } from '../util/redact.js';
 import { bytesAsText, type DeadLetterRecord } from './records.js';
@@ -31,7 +32,7 @@ export class ValueDecoder {
   readonly #decoders: RecordDecoders;
 
   constructor(config: Config, logger: Logger, signal: AbortSignal) {
-    this.#decoders = new RecordDecoders(config, logger, signal);
+    this.#decoders = recordDecoders(config, logger, signal);
   }
 
   async decode(record: DeadLetterRecord): Promise<Decoded | null> {

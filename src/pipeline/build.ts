@@ -6,6 +6,7 @@ import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/schema.js';
 import { DeadLetterQueue } from '../dead-letter/producer.js';
 import { RecordDecoders } from '../decode/decoders.js';
+import { TopicPlans } from '../transform/topic-plan.js';
 import { ensureDeadLetterTopics } from '../setup/init-check.js';
 import { AUTO_MAX } from '../sink/concurrency-limit.js';
 import { type IndexAdmin, IndexRegistry } from '../sink/index-registry.js';
@@ -52,11 +53,13 @@ export function buildPipeline(config: Config, logger: Logger, metrics: PipelineM
     });
   const indexAdmin = overrides.indices ?? (sink instanceof SearchClient ? sink : undefined);
   const registry = indexAdmin === undefined ? undefined : indexRegistry(config, indexAdmin, logger);
+  const plans = new TopicPlans(config);
   return new Pipeline(config, logger, metrics, {
     source,
     sink,
     deadLetters,
-    decoders: new RecordDecoders(config, logger, stop.signal),
+    decoders: new RecordDecoders(config, logger, stop.signal, plans),
+    plans,
     indices: registry === undefined ? undefined : { registry, routed: routesIndices(config) },
     stop,
   });

@@ -13,6 +13,7 @@
 import type { Config } from '../config/schema.js';
 import type { DeadLetterSink, DeadLetterState } from '../dead-letter/failure.js';
 import type { RecordDecoders } from '../decode/decoders.js';
+import type { TopicPlans } from '../transform/topic-plan.js';
 import { Committer } from '../offsets/committer.js';
 import { BulkDispatcher, type BulkTransport } from '../sink/bulk-dispatcher.js';
 import type { IndexRegistry } from '../sink/index-registry.js';
@@ -40,6 +41,8 @@ export interface PipelineParts {
   sink: BulkTransport & { close(): Promise<void> };
   deadLetters: DeadLetterSink;
   decoders: RecordDecoders;
+  /** Each topic's plan: how its records are decoded and transformed. */
+  plans: TopicPlans;
   /** Indices created on first use and again when deleted while running (none for data streams); `routed`: records name indices other than the fixed one. */
   indices: { registry: IndexRegistry; routed: boolean } | undefined;
   /** Aborted when the pipeline stops (the parts made with its signal end their waits). */
@@ -85,7 +88,7 @@ export class Pipeline {
     });
     this.#workers = new WorkerFactory({
       config,
-      decoders: parts.decoders,
+      plans: parts.plans,
       sink: dispatcher,
       events: this.#tally,
       failures: new FailurePolicy(config.errors.policy, parts.deadLetters, this.#tally, logger),
@@ -117,7 +120,7 @@ export class Pipeline {
     });
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
     this.#transform = transformOptions(config);
-    this.#preparer = new RecordPreparer(config, parts.decoders, parts.stop.signal);
+    this.#preparer = new RecordPreparer(config, parts.decoders, parts.plans, parts.stop.signal);
   }
 
   /** The resolved transform settings of the first configured topic (e.g. which version strategy `auto` chose). */

@@ -5,6 +5,7 @@
 import type { Config } from '../config/schema.js';
 import { failureOfError } from '../dead-letter/failure.js';
 import type { RecordDecoders } from '../decode/decoders.js';
+import type { TopicPlans } from '../transform/topic-plan.js';
 import type { SourceRecord } from '../source/record.js';
 import { IndexBudget } from '../transform/index-budget.js';
 import { buildOperation, type Transformed, type TransformOptions } from '../transform/to-operation.js';
@@ -31,6 +32,7 @@ export class RecordPreparer {
   constructor(
     config: Pick<Config, 'batch' | 'decode' | 'elastic'>,
     private readonly decoders: RecordDecoders,
+    private readonly plans: TopicPlans,
     private readonly stopSignal: AbortSignal,
   ) {
     this.#maxBytes = config.batch.maxBytes;
@@ -53,7 +55,7 @@ export class RecordPreparer {
       return { failure: failureOfError(stage, error) };
     };
     try {
-      const options = this.decoders.optionsFor(record.topic);
+      const options = this.plans.get(record.topic).options;
       const decoded = this.decoders.decodeRecordSync(record);
       if (decoded) {
         stage = 'transform';

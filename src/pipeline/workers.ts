@@ -1,7 +1,7 @@
 // Makes each partition's worker with what it needs: the dispatcher, the tally it reports to, the
 // errors policy, the indices to make sure of, the ordering rules of its topic's versions.
 import type { Config } from '../config/schema.js';
-import type { RecordDecoders } from '../decode/decoders.js';
+import type { TopicPlans } from '../transform/topic-plan.js';
 import type { IndexRegistry } from '../sink/index-registry.js';
 import type { Logger } from '../util/logger.js';
 import type { FailureHandler } from './failure-policy.js';
@@ -10,7 +10,7 @@ import type { WorkerEvents } from './tally.js';
 
 export interface WorkerFactoryParts {
   config: Config;
-  decoders: RecordDecoders;
+  plans: TopicPlans;
   /** The dispatcher in front of the engine. */
   sink: BulkSink;
   events: WorkerEvents;
@@ -44,7 +44,7 @@ export class WorkerFactory {
 
   /** @param predecessor the retired worker of the same partition still finishing its last bulk */
   create(topic: string, partition: number, predecessor?: Promise<void>): PartitionWorker {
-    const { config, decoders } = this.parts;
+    const { config, plans } = this.parts;
     return new PartitionWorker(
       topic,
       partition,
@@ -52,7 +52,7 @@ export class WorkerFactory {
         config,
         bulksPerPartition: this.#bulksPerPartition(topic),
         ambiguousWaitMs: config.elastic.ambiguousWriteWaitMs ?? config.elastic.requestTimeoutMs,
-        strictlyOrderedVersions: decoders.optionsFor(topic).version === 'offset',
+        strictlyOrderedVersions: plans.get(topic).options.version === 'offset',
         sink: this.parts.sink,
         logger: this.parts.logger,
         stopSignal: this.parts.stopSignal,
@@ -73,9 +73,9 @@ export class WorkerFactory {
    * above all) in offset order. The config check refuses an explicit value above 1 without versions.
    */
   #bulksPerPartition(topic: string): number {
-    const { config, decoders } = this.parts;
+    const { config, plans } = this.parts;
     const perPartition = config.batch.maxInFlightPerPartition;
     if (perPartition !== 'auto') return perPartition;
-    return decoders.optionsFor(topic).version !== 'none' && config.delivery !== 'at-most-once' ? 2 : 1;
+    return plans.get(topic).options.version !== 'none' && config.delivery !== 'at-most-once' ? 2 : 1;
   }
 }

@@ -7,8 +7,9 @@
 // Pure functions; the bodies they were written against are in test/unit/fixtures/bulk-errors.json.
 
 /** What an error means for the record; also the values of `errors.classify` overrides. */
-export const ERROR_CLASSES = ['systemic', 'rejected', 'retriable'] as const;
-export type ErrorClass = (typeof ERROR_CLASSES)[number];
+import type { ErrorClass } from '../config/vocabulary.js';
+
+export { ERROR_CLASSES, type ErrorClass } from '../config/vocabulary.js';
 
 /** `errors.classify`: engine error type (e.g. `mapper_parsing_exception`, or `http_<status>` when
  *  the item has none) → class, replacing the default for every item of that type. */

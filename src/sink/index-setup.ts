@@ -4,7 +4,7 @@
 // use (sink/index-registry.ts); a data stream is created by its first write.
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../util/logger.js';
-import { parseTemplate } from '../transform/name-template.js';
+import { parseTemplate } from '../config/name-template.js';
 
 export interface TemplateAdmin {
   putIndexTemplate(name: string, template: object): Promise<void>;

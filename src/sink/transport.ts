@@ -6,7 +6,7 @@
 // to 60 s) and the request moves on to the next one; once its while is over it is tried again.
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 import type { TlsConfig } from '../config/schema.js';
-import { tlsFileOptions } from '../util/tls-files.js';
+import { tlsFileOptions } from '../config/tls-files.js';
 import { canonicalSearch, createSigV4Signer, parseQuery, type RequestSigner } from './aws-sigv4.js';
 import { describeNetworkError } from './transport-errors.js';
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { SASLOptions } from '@platformatic/kafka';
 import type { Config } from '../config/schema.js';
-import { tlsFileOptions } from '../util/tls-files.js';
+import { tlsFileOptions } from '../config/tls-files.js';
 
 export function kafkaClientOptions(kafka: Config['kafka'], clientIdSuffix = '') {
   const tls = kafka.tls === false ? undefined : kafka.tls === true ? {} : tlsFileOptions(kafka.tls, 'kafka.tls');

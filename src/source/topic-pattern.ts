@@ -2,7 +2,7 @@
 // names. Internal topics (__consumer_offsets …) and dead-letter topics never match: a pattern such
 // as `orders.*` would otherwise consume orders.dlq and feed every failure back into itself.
 import type { Config } from '../config/schema.js';
-import { dlqTopicFor } from '../dead-letter/failure.js';
+import { dlqTopicFor } from '../config/vocabulary.js';
 
 export function compileTopicPattern(pattern: string): RegExp {
   return new RegExp(`^(?:${pattern})$`);

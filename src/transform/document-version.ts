@@ -4,8 +4,8 @@
 // never overwrite a newer value or bring a deleted document back.
 import type { SourceRecord } from '../source/record.js';
 
-/** `offset` | `timestamp` | `field:<path>` | `header:<name>` | `none`. */
-export type VersionStrategy = string;
+export { resolveVersionStrategy, type VersionStrategy } from '../config/topic-settings.js';
+import type { VersionStrategy } from '../config/topic-settings.js';
 
 /** One epoch spans 10^12 offsets: epoch 2, offset 17 → version 2000000000017 (readable in the index). */
 export const EPOCH_SPAN = 1_000_000_000_000n;
@@ -13,19 +13,6 @@ export const EPOCH_SPAN = 1_000_000_000_000n;
 const MAX_VERSION = 9_223_372_036_854_775_807n;
 
 export type VersionResult = { ok: true; version: bigint | undefined } | { ok: false; reason: string };
-
-/**
- * Which strategy `auto` means: offsets order the records of one partition, so they version documents
- * whose id stays on one partition of one topic (key- or field-derived ids, one topic per index).
- * Coordinate ids never repeat, engine ids cannot be versioned, `create` is write-once anyway, and the
- * engines refuse versions on updates.
- * @param oneTopicPerIndex whether the index receives this topic's records only (see topic-settings)
- */
-export function resolveVersionStrategy(configured: string, id: string, action: string, oneTopicPerIndex: boolean): VersionStrategy {
-  if (configured !== 'auto') return configured;
-  if (action === 'create' || action === 'update' || action === 'upsert' || id === 'none' || id === 'coordinate') return 'none';
-  return oneTopicPerIndex ? 'offset' : 'none';
-}
 
 export function documentVersion(
   record: Pick<SourceRecord, 'offset' | 'timestamp' | 'headers' | 'origin'>,

@@ -2,7 +2,7 @@
 // run. Templates with {field:..}, {header:..} or {key} let producers choose names; without a cap a
 // producer writing ever new values makes an index per value until the cluster's shard limit holds
 // every partition. Names past the cap are the records' failure (too_many_indices), dead-lettered.
-import type { Failure } from '../dead-letter/failure.js';
+import type { Failure } from '../config/vocabulary.js';
 
 export class IndexBudget {
   readonly #names = new Set<string>();

@@ -3,8 +3,9 @@
 // Applied in that order; a value that cannot be converted is a transform failure (dead-lettered).
 import type { SourceRecord } from '../source/record.js';
 
-export const CONVERTERS = ['epochMillisToIso', 'epochSecondsToIso', 'isoToEpochMillis', 'string', 'number', 'boolean'] as const;
-export type Converter = (typeof CONVERTERS)[number];
+import type { Converter } from '../config/vocabulary.js';
+
+export { CONVERTERS, type Converter } from '../config/vocabulary.js';
 
 export interface Mapping {
   keep?: string[] | undefined;

@@ -14,13 +14,12 @@ import { documentId, type IdStrategy, tombstoneId } from './document-id.js';
 import { documentVersion, type VersionStrategy } from './document-version.js';
 import { mayHaveKey, updateSource, withFirstMember } from './json-splice.js';
 import { applyMapping, type Mapping, mappingUsesKey } from './mapping.js';
-import { readPath } from './name-template.js';
+import { readPath } from '../config/name-template.js';
 import { compileTarget, fixedIndex, resolveDeleteIndex, resolveTarget, type Target } from './target.js';
 
-export const NULL_VALUES = ['delete', 'ignore', 'fail'] as const;
-export type NullValues = (typeof NULL_VALUES)[number];
-export const WRITE_ACTIONS = ['index', 'create', 'update', 'upsert'] as const;
-export type WriteAction = (typeof WRITE_ACTIONS)[number];
+import { type NullValues, WRITE_ACTIONS, type WriteAction } from '../config/vocabulary.js';
+
+export { NULL_VALUES, type NullValues, WRITE_ACTIONS, type WriteAction } from '../config/vocabulary.js';
 /** What a record's action field may say. */
 const RECORD_ACTIONS: ReadonlySet<string> = new Set([...WRITE_ACTIONS, 'delete']);
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, maskSecrets } from '../../src/config/load.js';
-import { decodeCloudId } from '../../src/sink/cloud-id.js';
+import { decodeCloudId } from '../../src/config/cloud-id.js';
 import { kafkaClientOptions, unsecuredJwt } from '../../src/source/connection.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'k2e-connection-config-'));

@@ -363,10 +363,10 @@ describe('DeadLetterQueue', () => {
 
 describe('a truncated dead letter, re-driven', () => {
   it('is a decode failure (value_truncated), never indexed from its first bytes', async () => {
-    const { RecordDecoders } = await import('../../src/decode/decoders.js');
+    const { recordDecoders } = await import('../../src/transform/topic-plan.js');
     for (const format of ['json', 'string']) {
       const config = loadConfig({ env: { K2E_TOPICS: 't', K2E_INDEX: 'i' }, flags: [`--decode.format=${format}`] });
-      const decoders = new RecordDecoders(config, logger, new AbortController().signal);
+      const decoders = recordDecoders(config, logger, new AbortController().signal);
       const record = { ...sourceRecord(1, 100), value: Buffer.from('{"n":1}'), headers: new Map([[DLQ_HEADERS.valueTruncated, Buffer.from('300000')]]) };
       const decoded = decoders.decodeRecordSync(record);
       assert.deepEqual(decoded?.value && { ok: decoded.value.ok, errorType: (decoded.value as { errorType?: string }).errorType }, { ok: false, errorType: 'value_truncated' }, format);

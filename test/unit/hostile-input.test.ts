@@ -7,7 +7,7 @@ import avro from 'avsc';
 import { loadConfig } from '../../src/config/load.js';
 import { checkAvroBounds, needsBounds } from '../../src/decode/avro-bounds.js';
 import { AvroDecoder } from '../../src/decode/avro.js';
-import { RecordDecoders } from '../../src/decode/decoders.js';
+import { recordDecoders, TopicPlans } from '../../src/transform/topic-plan.js';
 import { decodeJson, nestingBeyond } from '../../src/decode/json.js';
 import { SchemaRegistryClient } from '../../src/decode/schema-registry.js';
 import { RecordPreparer } from '../../src/pipeline/prepare-record.js';
@@ -133,7 +133,8 @@ describe('record preparation contains what a record makes throw', () => {
   const record = (value: Buffer | null, key: string | null = 'k'): SourceRecord => ({ topic: 't', partition: 0, offset: 5n, timestamp: 1n, key: key === null ? null : Buffer.from(key), value, headers: new Map() });
   const preparer = (flags: string[]): RecordPreparer => {
     const config = loadConfig({ env: { K2E_TOPICS: 't', K2E_INDEX: 'i' }, flags });
-    return new RecordPreparer(config, new RecordDecoders(config, createLogger('silent'), new AbortController().signal), new AbortController().signal);
+    const plans = new TopicPlans(config);
+    return new RecordPreparer(config, recordDecoders(config, createLogger('silent'), new AbortController().signal, plans), plans, new AbortController().signal);
   };
 
   it('deep JSON is too_deep by default; allowed that deep, the throw of the serializer is internal_error', () => {

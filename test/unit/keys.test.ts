@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import avro from 'avsc';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { AvroKeyDecoder } from '../../src/decode/avro.js';
-import { RecordDecoders } from '../../src/decode/decoders.js';
+import { recordDecoders } from '../../src/transform/topic-plan.js';
 import { avroKeyText, canonicalJson } from '../../src/decode/keys.js';
 import type { SchemaRegistryClient } from '../../src/decode/schema-registry.js';
 import { SchemaNotFoundError } from '../../src/decode/schema-registry.js';
@@ -106,7 +106,7 @@ describe('RecordDecoders: keys for the sync and async prepare', () => {
   const rec = (key: Buffer | null, value: string | null, offset = 0n): SourceRecord => ({ topic: 't', partition: 0, offset, timestamp: 0n, key, value: value === null ? null : Buffer.from(value), headers: new Map() });
   const decodersFor = (flags: string[]) => {
     const config = loadConfig({ env: { K2E_TOPICS: 't', K2E_INDEX: 'i' }, flags });
-    return { config, decoders: new RecordDecoders(config, logger, new AbortController().signal), options: transformOptions(config) };
+    return { config, decoders: recordDecoders(config, logger, new AbortController().signal), options: transformOptions(config) };
   };
 
   it('keyFormat avro: undefined from the sync path until the schema is fetched, then sync', async () => {
@@ -194,7 +194,7 @@ describe('config: document.nullValues and document.keyFormat', () => {
 
   it('keyFormat avro needs the schema registry', () => {
     const config = loadConfig({ env, flags: ['--document.keyFormat=avro'] });
-    assert.throws(() => new RecordDecoders(config, createLogger('silent'), new AbortController().signal), /document.keyFormat is avro but schemaRegistry.url is not set/);
+    assert.throws(() => recordDecoders(config, createLogger('silent'), new AbortController().signal), /document.keyFormat is avro but schemaRegistry.url is not set/);
   });
 });
 

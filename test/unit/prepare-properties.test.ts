@@ -9,7 +9,7 @@ import avro from 'avsc';
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config/load.js';
 import { AvroDecoder } from '../../src/decode/avro.js';
-import { RecordDecoders } from '../../src/decode/decoders.js';
+import { recordDecoders, TopicPlans } from '../../src/transform/topic-plan.js';
 import { SchemaRegistryClient } from '../../src/decode/schema-registry.js';
 import type { PreparedRecord } from '../../src/pipeline/batch.js';
 import { RecordPreparer } from '../../src/pipeline/prepare-record.js';
@@ -41,7 +41,8 @@ function preparerFor(flags: string[]): RecordPreparer {
   if (!withoutIndex) env.K2E_INDEX = 'i';
   const config = loadConfig({ env, flags: flags.filter((f) => f !== '--elastic.index=') });
   const signal = new AbortController().signal;
-  return new RecordPreparer(config, new RecordDecoders(config, createLogger('silent'), signal), signal);
+  const plans = new TopicPlans(config);
+  return new RecordPreparer(config, recordDecoders(config, createLogger('silent'), signal, plans), plans, signal);
 }
 
 const bytes = (max: number) => fc.uint8Array({ maxLength: max }).map((a) => Buffer.from(a));

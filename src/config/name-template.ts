@@ -2,7 +2,6 @@
 // pipeline names. A template is parsed once (config check, start) into parts; expanding it for a
 // record reads only what it names: the topic, the key, a field of the value, a header, or the
 // record's timestamp. Never the wall clock: a record read twice must land in the same index.
-import type { SourceRecord } from '../source/record.js';
 
 type DateToken = 'yyyy' | 'yy' | 'MM' | 'dd' | 'HH';
 /** A date format such as yyyy.MM.dd: tokens and separators (UTC). */
@@ -137,7 +136,8 @@ export class DateFormatter {
 
 /** What a template may read from a record; `value` is the decoded value (undefined: a tombstone). */
 export interface NameContext {
-  record: Pick<SourceRecord, 'topic' | 'timestamp' | 'headers'>;
+  /** The record's parts a template may read (a SourceRecord has them). */
+  record: { topic: string; timestamp: bigint; headers: ReadonlyMap<string, Buffer> };
   /** The key as text in document.keyFormat (null: none); read only by {key}. */
   key: string | null;
   value: Record<string, unknown> | undefined;

@@ -3,7 +3,7 @@
 // so a rotated certificate is used by the next one; an unreadable file is one clear sentence.
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import type { TlsConfig } from '../config/schema.js';
+import type { TlsConfig } from './schema.js';
 
 /** `key` names the setting in messages, e.g. "kafka.tls". */
 export function tlsFileOptions(tls: TlsConfig, key: string): ConnectionOptions {
