@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { setHeapGrowth, threadResourceLimits } from '../../src/cli/thread-limits.js';
+import { setHeapGrowth, threadResourceLimits } from '../../src/service/thread-limits.js';
 import { loadConfig } from '../../src/config/load.js';
 import { buildPipeline } from '../../src/pipeline/build.js';
 import { Metrics } from '../../src/metrics/metrics.js';

@@ -278,8 +278,8 @@ async function run(args: ParsedArgs, shutdown?: AbortSignal): Promise<number> {
   const workers = resolveWorkerCount(config.workers);
   // workers: 1 is the service as it always ran (no pool, the same HTTP server).
   if (workers > 1) return (await import('../workers/pool.js')).runWorkers(config, workers, shutdown, logColor);
-  if (config.maxHeapMb > 0) return (await import('./run-worker.js')).runInWorker(config, config.maxHeapMb, shutdown, logColor);
-  return (await import('./run.js')).runService(config, shutdown, { logColor });
+  if (config.maxHeapMb > 0) return (await import('../service/run-worker.js')).runInWorker(config, config.maxHeapMb, shutdown, logColor);
+  return (await import('../service/run.js')).runService(config, shutdown, { logColor });
 }
 
 function configCheck(args: ParsedArgs): number {

@@ -15,7 +15,7 @@ import { KafkaSource } from '../source/kafka-source.js';
 import { topicSettings } from '../config/topic-settings.js';
 import { compileTopicPattern } from '../source/topic-pattern.js';
 import { dataStreamPart } from '../config/index-name.js';
-import { runService } from '../cli/run.js';
+import { runService } from '../service/run.js';
 import { BoundedSource } from './bounded-source.js';
 import { offsetRange } from './read.js';
 

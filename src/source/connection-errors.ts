@@ -2,7 +2,7 @@
 // client certificate, SASL credentials or mechanism, refused, timed out), with the setting to check.
 // The client's own errors nest (AggregateError → NetworkError → cause); they never carry secrets.
 import type { Config } from '../config/schema.js';
-import { describeNetworkError, errorChain, type ErrorDescription } from '../sink/transport-errors.js';
+import { describeNetworkError, errorChain, type ErrorDescription } from '../util/network-errors.js';
 
 export function describeKafkaError(error: unknown, kafka: Config['kafka']): ErrorDescription & { broker: string } {
   const chain = errorChain(error);

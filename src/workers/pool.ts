@@ -12,10 +12,10 @@ import { redactorFor } from '../config/secrets.js';
 import { defaultInstanceId } from '../util/instance-id.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { VERSION } from '../util/version.js';
-import { Progress, type ProgressSample } from '../cli/progress.js';
-import { startServiceThread, type ServiceThread } from '../cli/run-worker.js';
+import { Progress, type ProgressSample } from '../service/progress.js';
+import { startServiceThread, type ServiceThread } from '../service/run-worker.js';
 import { mergeMetrics, mergeStatus, type MemberReport, type MemberSnapshot, processMetricsRegistry } from './aggregate.js';
-import { isMemberResponse, type MemberQuery } from './protocol.js';
+import { isMemberResponse, type MemberQuery } from '../service/member-protocol.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
 /** How long a member may take to answer the main thread before it counts as not answering. */

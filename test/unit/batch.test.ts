@@ -55,7 +55,7 @@ describe('takeBatch', () => {
   });
 });
 
-import { formatDuration, formatProgress } from '../../src/cli/progress.js';
+import { formatDuration, formatProgress } from '../../src/service/progress.js';
 
 describe('progress line', () => {
   it('shows rate, lag and an ETA', () => {

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { mergeHistory, mergeMetrics, mergeStatus, processMetricsRegistry } from '../../src/workers/aggregate.js';
 import { AUTO_MAX_WORKERS, cgroupCpuLimit, resolveWorkerCount } from '../../src/workers/count.js';
 import { memberConfig } from '../../src/workers/pool.js';
-import { threadResourceLimits } from '../../src/cli/thread-limits.js';
+import { threadResourceLimits } from '../../src/service/thread-limits.js';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 

@@ -69,7 +69,7 @@ if (!isMainThread && parentPort) {
   });
   // Only the worker loads the service: the main thread stays a few MB.
   const { runService } = await import('./run.js');
-  const options = member ? (await import('../workers/member.js')).memberOptions(member, parentPort) : {};
+  const options = member ? (await import('./member.js')).memberOptions(member, parentPort) : {};
   const code = await runService(config, shutdown.signal, { ...options, logColor: logColor === true });
   process.exit(code);
 }

@@ -2,10 +2,10 @@
 // HTTP server it answers the main thread's requests, and its metrics carry a `worker` label so the
 // main thread can merge all members into one /metrics.
 import type { MessagePort } from 'node:worker_threads';
-import type { RunOptions } from '../cli/run.js';
+import type { RunOptions } from './run.js';
 import { Metrics } from '../metrics/metrics.js';
 import type { StatusSource } from '../http/server.js';
-import { isMemberRequest, type MemberQuery, type MemberResponse } from './protocol.js';
+import { isMemberRequest, type MemberQuery, type MemberResponse } from './member-protocol.js';
 
 const json = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
