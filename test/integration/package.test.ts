@@ -35,7 +35,7 @@ function sources(dir: string, prefix = ''): string[] {
 
 describe('the installed package', { skip: skipUnless(npm, 'npm') }, () => {
   let work: string;
-  /** No npm_* variables of the `npm test` running us (they name the checkout's config and cache). */
+  /** No npm_* variables of the `npm test` running us (they name the checkout's config and cache), no K2E_*. */
   let env: NodeJS.ProcessEnv;
   let tarball: string;
   let files: string[];
@@ -52,11 +52,10 @@ describe('the installed package', { skip: skipUnless(npm, 'npm') }, () => {
     prefix = path.join(work, 'prefix');
     emptyDir = path.join(work, 'empty');
     for (const dir of [home, prefix, emptyDir]) mkdirSync(dir);
-    env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+    env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm_|K2E_)/i.test(key)));
     // The installed bin runs on this test's node (#!/usr/bin/env node), from the prefix's bin folder.
     env.PATH = [path.join(prefix, 'bin'), path.dirname(process.execPath), process.env.PATH].join(path.delimiter);
     env.HOME = home;
-    delete env.K2E_CONFIG;
 
     const packed = sh(npm!, ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: repoRoot });
     assert.equal(packed.status, 0, output(packed));
