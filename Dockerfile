@@ -1,5 +1,5 @@
 # The service image: build the TypeScript once, ship the compiled JS with production dependencies.
-# Node 24 (the current LTS; CI runs the unit tests and an end-to-end test under it). Node 20.19+ works too.
+# Node 24 (CI builds and runs the full suite on it; Node 20.19.4+ still works, README "Node.js versions").
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./

@@ -1,5 +1,6 @@
 // The operator documentation links into itself, the manifests and the rules: every relative link of
 // README.md and docs/*.md points at a file that exists, and every #anchor at a heading that exists.
+// And no command in it fetches the package by name from the npm registry, where it is not published.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,5 +24,21 @@ describe('documentation links', () => {
       }
     }
     assert.deepEqual(broken, []);
+  });
+
+  it('no command resolves the unpublished package name from the npm registry', () => {
+    const files = [...documents, 'DEVELOPERS.md', ...readdirSync(path.join(repoRoot, 'examples'), { recursive: true, encoding: 'utf8' }).map((f) => path.join('examples', f))];
+    const byName = [/\bnpx\s+(?:-\S+\s+)*kafka-to-elastic\b/, /\bnpm\s+(?:i|install|add|exec|x)\s+(?:-\S+\s+)*kafka-to-elastic(?:@\S*)?(?=[\s`'"]|$)/];
+    const found: string[] = [];
+    for (const file of files) {
+      const full = path.join(repoRoot, file);
+      if (!file.match(/\.(md|ya?ml|json|txt)$/) || !existsSync(full)) continue;
+      readFileSync(full, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (byName.some((re) => re.test(line))) found.push(`${file}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    assert.deepEqual(found, [], 'install from the tarball or git (README, "Installing it"), never by the bare name');
   });
 });
