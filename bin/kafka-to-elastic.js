@@ -1,14 +1,6 @@
 #!/usr/bin/env node
 // Entry point of the `kafka-to-elastic` command; the TypeScript sources are compiled by `npm ci` (prepare),
 // and an installed package ships them compiled (dist/src).
-import { readFileSync } from 'node:fs';
-
-// --version answers from package.json without loading the service (until the command line handles it).
-if (process.argv[2] === '--version') {
-  console.log(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
-  process.exit(0);
-}
-
 // For `run`, SIGTERM/SIGINT are caught before anything else loads: loading the modules takes about a
 // second, and a signal in that window must stop the service cleanly (exit 0), not kill it.
 const shutdown = new AbortController();
