@@ -58,3 +58,8 @@ export class UnsupportedMessageFormatError extends BatchFormatError {
 export class FetchResponseFormatError extends Error {
   override readonly name = 'FetchResponseFormatError';
 }
+
+/** A codec's frame is cut short: `bytes` more should be at `pos`. */
+export function needBytes(codec: CompressionName, input: Buffer, pos: number, bytes: number, what: string): void {
+  if (pos + bytes > input.length) throw new DecompressionError(codec, 'corrupt', `${what} truncated at byte ${pos} (${input.length} bytes)`);
+}

@@ -4,7 +4,7 @@
 // never shrinks, so the frame's block headers are walked first (no decompression) to bound what it
 // can produce; a frame that could exceed the limit is refused before any byte is decoded.
 import { lz4Decompress as wasmLz4Decompress } from '@platformatic/wasm-utils';
-import { DecompressionError } from './errors.js';
+import { DecompressionError, needBytes } from './errors.js';
 
 const FRAME_MAGIC = 0x184d2204;
 /** 0x184D2A50-0x184D2A5F: skippable frames (any content, skipped). */
@@ -90,8 +90,6 @@ export function lz4FrameBound(input: Buffer): number {
   return total;
 }
 
-function need(input: Buffer, pos: number, bytes: number, what: string): void {
-  if (pos + bytes > input.length) throw corrupt(`${what} truncated at byte ${pos} (${input.length} bytes)`);
-}
+const need = (input: Buffer, pos: number, bytes: number, what: string): void => needBytes('lz4', input, pos, bytes, what);
 
 const corrupt = (detail: string) => new DecompressionError('lz4', 'corrupt', detail);

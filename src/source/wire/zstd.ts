@@ -5,7 +5,7 @@
 // anything is allocated, the same way on every Node version, and sizes zstddec's output buffer.
 import zlib from 'node:zlib';
 import { ZSTDDecoder } from 'zstddec';
-import { DecompressionError } from './errors.js';
+import { DecompressionError, needBytes } from './errors.js';
 
 type ZstdSync = (input: Buffer, options?: { maxOutputLength?: number }) => Buffer;
 /** Undefined on Node 20 (and before 22.15). */
@@ -117,8 +117,6 @@ export function zstdFrameBound(input: Buffer, windowLimit: number): number {
   return total;
 }
 
-function need(input: Buffer, pos: number, bytes: number, what: string): void {
-  if (pos + bytes > input.length) throw corrupt(`${what} truncated at byte ${pos} (${input.length} bytes)`);
-}
+const need = (input: Buffer, pos: number, bytes: number, what: string): void => needBytes('zstd', input, pos, bytes, what);
 
 const corrupt = (detail: string) => new DecompressionError('zstd', 'corrupt', detail);
