@@ -18,7 +18,15 @@ import { SearchClient } from '../sink/search-client.js';
 import { kafkaClientOptions } from '../source/connection.js';
 import { KafkaSource } from '../source/kafka-source.js';
 import type { Logger } from '../util/logger.js';
+import { Committer } from '../offsets/committer.js';
+import { BulkDispatcher } from '../sink/bulk-dispatcher.js';
+import { MemberPartitions } from './assignment.js';
+import { BufferGate } from './buffer-gate.js';
+import { FailurePolicy } from './failure-policy.js';
+import type { PartitionWorker } from './partition-worker.js';
 import { Pipeline } from './pipeline.js';
+import { RecordPreparer } from './prepare-record.js';
+import { PipelineTally } from './tally.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
 
 /** What the pipeline talks to: the real ones unless replaced (tests, the CPU benchmark, re-drives). */
@@ -54,14 +62,47 @@ export function buildPipeline(config: Config, logger: Logger, metrics: PipelineM
   const indexAdmin = overrides.indices ?? (sink instanceof SearchClient ? sink : undefined);
   const registry = indexAdmin === undefined ? undefined : indexRegistry(config, indexAdmin, logger);
   const plans = new TopicPlans(config);
+  const decoders = new RecordDecoders(config, logger, stop.signal, plans);
+  const tally = new PipelineTally(metrics, logger);
+  const partitions = new MemberPartitions<PartitionWorker>();
+  const gate: BufferGate = new BufferGate(
+    { maxRecords: config.batch.maxBufferedRecords, maxBytes: config.batch.maxBufferedBytes },
+    {
+      pause: () => {
+        logger.debug({ buffered: gate.records, bufferedBytes: gate.bytes }, 'buffer full: pausing fetch');
+        source.pause();
+      },
+      resume: () => source.resume(),
+    },
+  );
   return new Pipeline(config, logger, metrics, {
     source,
     sink,
     deadLetters,
-    decoders: new RecordDecoders(config, logger, stop.signal, plans),
+    decoders,
     plans,
     indices: registry === undefined ? undefined : { registry, routed: routesIndices(config) },
     stop,
+    partitions,
+    tally,
+    dispatcher: new BulkDispatcher(sink, {
+      maxDocs: config.batch.maxDocs,
+      maxBytes: config.batch.maxBytes,
+      maxInFlight: config.batch.maxInFlight,
+      compression: config.elastic.compression === 'gzip',
+      onRequest: (seconds, documents, bytes) => tally.requestAnswered(seconds, documents, bytes),
+    }),
+    failures: new FailurePolicy(config.errors.policy, deadLetters, tally, logger),
+    committer: new Committer(source, partitions, {
+      minIntervalMs: config.commitIntervalMs,
+      onError: (error) => logger.warn({ err: error }, 'offset commit failed; will retry with the next acknowledgement'),
+      onCommitted: (offsets, seconds) => {
+        metrics.commitDuration.observe(seconds);
+        for (const o of offsets) metrics.committedOffset.set({ topic: o.topic, partition: String(o.partition) }, Number(o.offset));
+      },
+    }),
+    gate,
+    preparer: new RecordPreparer(config, decoders, plans, stop.signal),
   });
 }
 

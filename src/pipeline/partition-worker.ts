@@ -8,6 +8,10 @@
 // the request in flight, its records go back to the head of the queue); retired when the partition
 // moved away or the service stops (the same, and the worker is dropped). A worker that continues
 // after a rebalance keeps everything it holds, so nothing is re-read and nothing is skipped.
+//
+// Why one file of ~500 lines: a partition's batches, their attempts, and what must wait for what (a
+// predecessor's last bulk, a bulk in flight sharing a document, an unanswered bulk) are one loop's
+// state; what an answer decides is pure and apart (settle.ts, batch.ts).
 import type { Config } from '../config/schema.js';
 import { PartitionWatermark } from '../offsets/watermark.js';
 import type { EncodedOperation } from '../sink/encoder.js';

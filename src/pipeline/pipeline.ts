@@ -1,73 +1,35 @@
 // Wires the stages: Kafka source → prepare (decode, transform) → the partition's worker → the bulk
 // dispatcher → the engine; acknowledgements flow back one way: worker → watermark → the member's
-// partitions (assignment.ts) → committer → source. Every part is made by build.ts.
-//
-// Group membership, as this instance sees it (the eager classic protocol), decided by assignment.ts:
-// - rebalance starts: every worker is suspended (no new bulk, no retry after the request in flight)
-//   and nothing is committed until the join;
-// - join: a partition that stays with the same member in the next generation keeps its worker, which
-//   goes on with everything it holds (the source resumes fetching right after it); every other worker
-//   is retired, and a later worker of that partition waits for its last bulk before sending;
-// - a member that lost its membership keeps nothing.
-// Memory is bounded by a gate that pauses fetching (BufferGate), re-decided on every change.
+// partitions → committer → source. Every part is made by build.ts. Which workers go on across a
+// rebalance is assignment.ts's to decide (a retired worker's successor waits for its last bulk);
+// memory is bounded by a gate that pauses fetching (BufferGate), re-decided on every change.
 import type { Config } from '../config/schema.js';
-import type { DeadLetterSink, DeadLetterState } from '../dead-letter/failure.js';
-import type { RecordDecoders } from '../decode/decoders.js';
-import type { TopicPlans } from '../transform/topic-plan.js';
-import { Committer } from '../offsets/committer.js';
-import { BulkDispatcher, type BulkTransport } from '../sink/bulk-dispatcher.js';
-import type { IndexRegistry } from '../sink/index-registry.js';
-import type { Assignment, RecordSource } from '../source/kafka-source.js';
+import type { DeadLetterState } from '../dead-letter/failure.js';
+import type { Assignment } from '../source/kafka-source.js';
 import { partitionKey, type SourceRecord } from '../source/record.js';
 import { type TransformOptions, transformOptions } from '../transform/to-operation.js';
 import { defaultInstanceId } from '../util/instance-id.js';
 import type { Logger } from '../util/logger.js';
-import { MemberPartitions } from './assignment.js';
 import { prepare } from './batch.js';
-import { BufferGate } from './buffer-gate.js';
-import { describeFailure, FailurePolicy, PermanentFailure } from './failure-policy.js';
+import { describeFailure, PermanentFailure } from './failure-policy.js';
 import type { PartitionWorker } from './partition-worker.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
-import { RecordPreparer } from './prepare-record.js';
+import type { PipelineParts } from './parts.js';
 import { type PipelineStats, pipelineStats } from './stats.js';
-import { PipelineTally } from './tally.js';
 import { WorkerFactory } from './workers.js';
 
 export type { PartitionStats, PipelineStats } from './stats.js';
-
-/** Everything a pipeline is made of (see build.ts). */
-export interface PipelineParts {
-  source: RecordSource;
-  sink: BulkTransport & { close(): Promise<void> };
-  deadLetters: DeadLetterSink;
-  decoders: RecordDecoders;
-  /** Each topic's plan: how its records are decoded and transformed. */
-  plans: TopicPlans;
-  /** Indices created on first use and again when deleted while running (none for data streams); `routed`: records name indices other than the fixed one. */
-  indices: { registry: IndexRegistry; routed: boolean } | undefined;
-  /** Aborted when the pipeline stops (the parts made with its signal end their waits). */
-  stop: AbortController;
-}
+export type { PipelineParts } from './parts.js';
 
 export class Pipeline {
-  /** This member's partitions and their workers across rebalances (created at their first record). */
-  readonly #partitions = new MemberPartitions<PartitionWorker>();
   /** Retired workers still finishing their last bulk, by partition. */
   readonly #retiring = new Map<string, Promise<void>>();
   readonly #parts: PipelineParts;
-  readonly #source: RecordSource;
   readonly #workers: WorkerFactory;
-  readonly #committer: Committer;
-  readonly #gate: BufferGate;
-  /** What flows through, for /status and /metrics. */
-  readonly #tally: PipelineTally;
-  /** Decode + transform of each record, contained: whatever one record makes throw is its own failure. */
-  readonly #preparer: RecordPreparer;
-  readonly #transform: TransformOptions;
   readonly #failed: Promise<Error>;
   #fail!: (error: Error) => void;
   #stopping = false;
-  /** The partition of the last record and its key (see #onRecord). */
+  /** The partition of the last record and its key (see #workerFor). */
   readonly #recentPartition = { topic: '', partition: -1, key: '' };
 
   constructor(
@@ -77,70 +39,41 @@ export class Pipeline {
     parts: PipelineParts,
   ) {
     this.#parts = parts;
-    this.#source = parts.source;
-    this.#tally = new PipelineTally(metrics, logger);
-    const dispatcher = new BulkDispatcher(parts.sink, {
-      maxDocs: config.batch.maxDocs,
-      maxBytes: config.batch.maxBytes,
-      maxInFlight: config.batch.maxInFlight,
-      compression: config.elastic.compression === 'gzip',
-      onRequest: (seconds, documents, bytes) => this.#tally.requestAnswered(seconds, documents, bytes),
-    });
     this.#workers = new WorkerFactory({
       config,
       plans: parts.plans,
-      sink: dispatcher,
-      events: this.#tally,
-      failures: new FailurePolicy(config.errors.policy, parts.deadLetters, this.#tally, logger),
+      sink: parts.dispatcher,
+      events: parts.tally,
+      failures: parts.failures,
       indices: parts.indices,
       logger,
       stopSignal: parts.stop.signal,
       onAcked: (worker, records, bytes) => this.#onAcked(worker, records, bytes),
       onFatal: (error) => this.#fail(error),
       // at-most-once: the batch's offsets are committed before it is sent.
-      commitBeforeSend: config.delivery === 'at-most-once' ? (w, offset) => this.#source.commit([{ topic: w.topic, partition: w.partition, offset }]) : undefined,
-    });
-    this.#gate = new BufferGate(
-      { maxRecords: config.batch.maxBufferedRecords, maxBytes: config.batch.maxBufferedBytes },
-      {
-        pause: () => {
-          this.logger.debug({ buffered: this.#gate.records, bufferedBytes: this.#gate.bytes }, 'buffer full: pausing fetch');
-          this.#source.pause();
-        },
-        resume: () => this.#source.resume(),
-      },
-    );
-    this.#committer = new Committer(this.#source, this.#partitions, {
-      minIntervalMs: config.commitIntervalMs,
-      onError: (error) => this.logger.warn({ err: error }, 'offset commit failed; will retry with the next acknowledgement'),
-      onCommitted: (offsets, seconds) => {
-        this.metrics.commitDuration.observe(seconds);
-        for (const o of offsets) this.metrics.committedOffset.set({ topic: o.topic, partition: String(o.partition) }, Number(o.offset));
-      },
+      commitBeforeSend: config.delivery === 'at-most-once' ? (w, offset) => parts.source.commit([{ topic: w.topic, partition: w.partition, offset }]) : undefined,
     });
     this.#failed = new Promise((resolve) => (this.#fail = resolve));
-    this.#transform = transformOptions(config);
-    this.#preparer = new RecordPreparer(config, parts.decoders, parts.plans, parts.stop.signal);
   }
 
   /** The resolved transform settings of the first configured topic (e.g. which version strategy `auto` chose). */
   get transform(): Readonly<TransformOptions> {
-    return this.#transform;
+    return transformOptions(this.config);
   }
 
   /** The topics consumed now (kafka.topics, or what kafka.topicPattern matched so far). */
   get topics(): readonly string[] {
-    return this.#source.topics ?? this.config.kafka.topics;
+    return this.#parts.source.topics ?? this.config.kafka.topics;
   }
 
   /** Joins the group and starts consuming; resolves early, without consuming, when `signal` aborts. */
   async start(signal?: AbortSignal): Promise<void> {
-    await this.#source.start(
+    await this.#parts.source.start(
       {
         onRecord: (record) => this.#onRecord(record),
         onRevoking: () => this.#onRevoking(),
         onAssigned: (assignment) => this.#onAssigned(assignment),
-        onPositioned: (positions) => this.#partitions.positioned(positions),
+        onPositioned: (positions) => this.#parts.partitions.positioned(positions),
         onLost: () => this.#onLost(),
         onPoison: (record, reason) => this.#onPoison(record, reason),
         onSkipped: (topic, partition, next) => this.#workerFor(topic, partition)?.skipTo(next),
@@ -151,7 +84,7 @@ export class Pipeline {
 
   /** The member lost its membership, or the group has not answered it for a session, and it has not joined (or been answered) again. */
   get memberLost(): boolean {
-    return this.#partitions.isLost || this.#source.silent === true;
+    return this.#parts.partitions.isLost || this.#parts.source.silent === true;
   }
 
   /** Settles if the pipeline must stop (a record that may not be skipped failed, or a bug). */
@@ -160,14 +93,14 @@ export class Pipeline {
   }
 
   #onRevoking(): void {
-    if (this.#partitions.rebalancing) return;
-    this.#partitions.revoking();
-    this.logger.info({ generation: this.#partitions.generation }, 'group rebalancing: suspending work on all partitions');
+    if (this.#parts.partitions.rebalancing) return;
+    this.#parts.partitions.revoking();
+    this.logger.info({ generation: this.#parts.partitions.generation }, 'group rebalancing: suspending work on all partitions');
   }
 
   /** Decides which workers continue; returns their positions (the source starts them there). */
   #onAssigned(join: Assignment): ReadonlyMap<string, bigint> {
-    const { continued, retired } = this.#partitions.assigned(join, Date.now());
+    const { continued, retired } = this.#parts.partitions.assigned(join, Date.now());
     this.#afterJoin(retired);
     const { partitions, generation, memberId } = join;
     if (partitions.length === 0) this.logger.warn({ generation, memberId }, 'no partitions assigned: this instance is idle (the group has more instances than partitions)');
@@ -177,26 +110,26 @@ export class Pipeline {
 
   /** The membership is gone: every partition is released until the group is joined again. */
   #onLost(): void {
-    this.#afterJoin(this.#partitions.lost().retired);
-    this.logger.warn({ generation: this.#partitions.generation }, 'membership lost: released every partition until the group is joined again');
+    this.#afterJoin(this.#parts.partitions.lost().retired);
+    this.logger.warn({ generation: this.#parts.partitions.generation }, 'membership lost: released every partition until the group is joined again');
   }
 
   #afterJoin(retired: [string, PartitionWorker][]): void {
     for (const [key, worker] of retired) this.#retire(key, worker);
     // Remembered commits may be stale (another member may have committed meanwhile): commit afresh.
-    this.#committer.forget(() => true);
-    if (this.config.delivery === 'at-least-once') void this.#committer.request();
+    this.#parts.committer.forget(() => true);
+    if (this.config.delivery === 'at-least-once') void this.#parts.committer.request();
   }
 
   /** Stops a worker for good: its unacknowledged records are redelivered to whoever owns the partition next. */
   #retire(key: string, worker: PartitionWorker): void {
-    const generation = this.#partitions.generation;
+    const generation = this.#parts.partitions.generation;
     const done = worker.retire().then(() => {
-      this.#gate.release(worker.watermark.pendingCount, worker.pendingBytes);
-      this.#tally.retired(worker.indexedRecords, worker.supersededRecords);
+      this.#parts.gate.release(worker.watermark.pendingCount, worker.pendingBytes);
+      this.#parts.tally.retired(worker.indexedRecords, worker.supersededRecords);
       this.logger.info({ partition: key, generation, startedAt: worker.firstBulkAt, lastBulkAt: worker.lastBulkAt, releasedAt: Date.now() }, 'partition released');
       // Its owner now reports it; a series left here would show a stale offset for ever.
-      if (!this.#partitions.worker(key)) this.metrics.committedOffset.remove({ topic: worker.topic, partition: String(worker.partition) });
+      if (!this.#parts.partitions.worker(key)) this.metrics.committedOffset.remove({ topic: worker.topic, partition: String(worker.partition) });
     });
     this.#retiring.set(key, done);
     void done.finally(() => {
@@ -208,13 +141,13 @@ export class Pipeline {
     const worker = this.#workerFor(record.topic, record.partition);
     if (!worker) return;
     if (record.offset <= worker.watermark.highest) {
-      this.#tally.duplicates++;
+      this.#parts.tally.duplicates++;
       return;
     }
-    const prepared = this.#preparer.prepare(record);
+    const prepared = this.#parts.preparer.prepare(record);
     worker.push(prepared);
-    this.#tally.consumedOne(record.topic);
-    this.#gate.add(1, prepared.bytes);
+    this.#parts.tally.consumedOne(record.topic);
+    this.#parts.gate.add(1, prepared.bytes);
   }
 
   /**
@@ -231,8 +164,8 @@ export class Pipeline {
     if (!worker || record.offset <= worker.watermark.highest) return;
     const prepared = prepare(record, { failure }, this.config.batch.maxBytes);
     worker.push(prepared);
-    this.#tally.consumed++;
-    this.#gate.add(1, prepared.bytes);
+    this.#parts.tally.consumed++;
+    this.#parts.gate.add(1, prepared.bytes);
   }
 
   /**
@@ -249,21 +182,21 @@ export class Pipeline {
       recent.key = partitionKey(topic, partition);
     }
     const key = recent.key;
-    if (!this.#partitions.owns(key)) return undefined;
-    let worker = this.#partitions.worker(key);
-    if (!worker) this.#partitions.add(key, (worker = this.#workers.create(topic, partition, this.#retiring.get(key))));
+    if (!this.#parts.partitions.owns(key)) return undefined;
+    let worker = this.#parts.partitions.worker(key);
+    if (!worker) this.#parts.partitions.add(key, (worker = this.#workers.create(topic, partition, this.#retiring.get(key))));
     return worker;
   }
 
   #onAcked(worker: PartitionWorker, records: number, bytes: number): void {
-    this.#gate.release(records, bytes);
-    if (this.config.delivery === 'at-least-once' && this.#partitions.worker(partitionKey(worker.topic, worker.partition)) === worker) void this.#committer.request();
+    this.#parts.gate.release(records, bytes);
+    if (this.config.delivery === 'at-least-once' && this.#parts.partitions.worker(partitionKey(worker.topic, worker.partition)) === worker) void this.#parts.committer.request();
   }
 
   /** Assigned partitions with lag that made no progress for `stallTimeoutMs` ("topic:partition"). */
   stalledPartitions(endOffsets: ReadonlyMap<string, bigint>, now = Date.now()): string[] {
     if (this.#stopping) return [];
-    return this.#partitions.stalled(endOffsets, now, this.config.stallTimeoutMs, (key) => this.#committer.committed.get(key));
+    return this.#parts.partitions.stalled(endOffsets, now, this.config.stallTimeoutMs, (key) => this.#parts.committer.committed.get(key));
   }
 
   /** unavailable: a dead-letter topic has not acknowledged a send for errors.dlqTimeoutMs (/ready is false). */
@@ -274,11 +207,11 @@ export class Pipeline {
   stats(): PipelineStats {
     return pipelineStats({
       instanceId: this.config.instanceId ?? defaultInstanceId(),
-      partitions: this.#partitions,
-      tally: this.#tally,
-      committed: this.#committer.committed,
-      buffered: { records: this.#gate.records, bytes: this.#gate.bytes },
-      paused: this.#source.paused,
+      partitions: this.#parts.partitions,
+      tally: this.#parts.tally,
+      committed: this.#parts.committer.committed,
+      buffered: { records: this.#parts.gate.records, bytes: this.#parts.gate.bytes },
+      paused: this.#parts.source.paused,
       deadLetterQueue: this.deadLetterState,
     });
   }
@@ -290,21 +223,21 @@ export class Pipeline {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    this.#gate.freeze();
-    this.#source.pause();
+    this.#parts.gate.freeze();
+    this.#parts.source.pause();
     let commitError: Error | undefined;
     try {
       // Workers stay in the map: their watermarks are what the final commit sends.
       await Promise.all(
-        [...this.#partitions.workers].map(([key, w]) =>
-          w.retire().then(() => this.logger.info({ partition: key, generation: this.#partitions.generation, startedAt: w.firstBulkAt, lastBulkAt: w.lastBulkAt, releasedAt: Date.now() }, 'partition released')),
+        [...this.#parts.partitions.workers].map(([key, w]) =>
+          w.retire().then(() => this.logger.info({ partition: key, generation: this.#parts.partitions.generation, startedAt: w.firstBulkAt, lastBulkAt: w.lastBulkAt, releasedAt: Date.now() }, 'partition released')),
         ),
       );
       await Promise.all(this.#retiring.values());
-      if (this.config.delivery === 'at-least-once' && !this.#partitions.rebalancing) await this.#committer.finalCommit(this.config.retry).catch((error: Error) => (commitError = error));
+      if (this.config.delivery === 'at-least-once' && !this.#parts.partitions.rebalancing) await this.#parts.committer.finalCommit(this.config.retry).catch((error: Error) => (commitError = error));
     } finally {
       this.#parts.stop.abort();
-      await this.#source.close();
+      await this.#parts.source.close();
       await this.#parts.deadLetters.close();
       await this.#parts.decoders.close();
       await this.#parts.sink.close();

@@ -20,6 +20,10 @@
 // connections (a fetch long-polls and must not queue heartbeats behind it); a yield to the event loop
 // between rounds (an empty answer already waited maxWaitTime on the broker, so it never spins); pause
 // (no new fetch), close (nothing delivered, fetches in flight awaited, connections closed).
+//
+// Why one file of ~500 lines: the round, the fetch, and each answer's per-partition outcome share one
+// loop's state (positions, holds, leaders in flight); the wire format, the error classes and the
+// records are apart (wire/, fetch-errors.ts, record-batches.ts).
 import { ConnectionPool, type Consumer, type ConnectionOptions } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../util/logger.js';

@@ -13,6 +13,10 @@
 //   With kafka.topicPattern the same timer lists the topics, and new ones start at their beginning.
 // - A throw while handing a record to the pipeline (a bug) makes every partition start over from the
 //   committed offsets, without touching the group; errors.poisonAfter ends a loop of those.
+//
+// Why one file of ~500 lines: membership events, start positions and partition discovery all move the
+// same generation's state (epoch, loop, owned partitions); the protocol, the fetching and the
+// assignor are apart (group/, fetch-loop.ts, sticky-assignor.ts).
 import { Admin, Consumer } from '@platformatic/kafka';
 import type { Config } from '../config/schema.js';
 import { retryWithBackoff } from '../util/backoff.js';

@@ -19,6 +19,10 @@
 //      by at most 1, like round robin). Per topic this is a preference, not a guarantee.
 // The result depends only on the content of the inputs (everything is sorted first, member ids by UTF-16
 // code units, never by locale), so any leader computes the same assignment.
+//
+// Why one file of ~500 lines: it is one algorithm (keep, balance, place, order), each phase leaning on
+// the invariants the one before established; split, the invariants would lose their place. Pure, and
+// table-tested in test/unit/sticky-assignor.test.ts.
 import type {
   ClusterMetadata,
   ExtendedGroupProtocolSubscription,
