@@ -26,6 +26,9 @@ export interface PreparedRecord {
 }
 
 export type Skip = 'tombstone' | 'change_event';
+
+/** A record with its operation settled: what a slot holds, and what a bulk body is written from. */
+export type WritableRecord = PreparedRecord & { op: BulkOperation; opBytes: number };
 export type Outcome = { op: BulkOperation } | { failure: Failure } | { skip: Skip };
 
 /**
@@ -35,7 +38,7 @@ export type Outcome = { op: BulkOperation } | { failure: Failure } | { skip: Ski
  * one is written, the rest are done too (overwritten, or no-ops for `create`).
  */
 export interface Slot {
-  candidates: PreparedRecord[];
+  candidates: WritableRecord[];
   /**
    * Every candidate is applied, in offset order, one per request: the slot holds a partial update
    * (`update`), which only means something on top of what came before it.
@@ -113,10 +116,10 @@ export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: nu
     if (prepared.pending !== undefined) break;
     const next = prepared.opBytes ?? prepared.bytes;
     if (count > 0 && bytes + next > maxBytes) break;
-    const op = prepared.op;
-    if (op === undefined) {
+    if (!isWritable(prepared)) {
       (prepared.failure ? failed : skipped).push(prepared);
     } else {
+      const op = prepared.op;
       const byId = op.id === undefined ? undefined : slotsByIndex.of(op.index);
       const slot = byId?.get(op.id!);
       if (slot === undefined) {
@@ -131,7 +134,7 @@ export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: nu
       } else if (op.action !== 'create') {
         // index and delete decide the document whatever came before: the newest goes first.
         slot.candidates.unshift(prepared);
-      } else if (slot.candidates[0]!.op!.action === 'delete') {
+      } else if (slot.candidates[0]!.op.action === 'delete') {
         // A create after a delete would have to become an index to mean the same: send it in the next batch.
         break;
       } else {
@@ -144,6 +147,9 @@ export function takeBatch(queue: PreparedRecord[], maxDocs: number, maxBytes: nu
   const taken = queue.splice(0, count);
   return { slots, failed, skipped, bytes, records: taken.length, lastOffset: taken.at(-1)!.offset };
 }
+
+/** A settled record with an operation (settle() sets op and opBytes together). */
+const isWritable = (prepared: PreparedRecord): prepared is WritableRecord => prepared.op !== undefined;
 
 /** The slots of a batch by index, then id (no key string built per record); usually one index. */
 class SlotsByIndex {
@@ -160,4 +166,4 @@ class SlotsByIndex {
   }
 }
 
-const byOffset = (a: PreparedRecord, b: PreparedRecord): number => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0);
+const byOffset = (a: WritableRecord, b: WritableRecord): number => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0);

@@ -337,7 +337,7 @@ export class PartitionWorker {
     const ensure = this.ctx.indices?.ensure;
     if (!ensure || slots.length === 0) return true;
     const names = new Set<string>();
-    for (const slot of slots) for (const c of slot.candidates) if (c.op!.action !== 'delete') names.add(c.op!.index);
+    for (const slot of slots) for (const c of slot.candidates) if (c.op.action !== 'delete') names.add(c.op.index);
     for (let attempt = 0; ; attempt++) {
       if (this.#halted(mustFinish)) return false;
       try {
@@ -366,7 +366,7 @@ export class PartitionWorker {
       this.#ambiguous = undefined;
       return true;
     }
-    const overlaps = slots.some((s) => s.candidates.some((c) => c.op!.version === undefined && c.op!.id !== undefined && ambiguous.ids.has(c.op!.id)));
+    const overlaps = slots.some((s) => s.candidates.some((c) => c.op.version === undefined && c.op.id !== undefined && ambiguous.ids.has(c.op.id)));
     if (!overlaps) return true;
     this.ctx.logger.warn({ topic: this.topic, partition: this.partition, waitMs: wait }, 'a newer write of documents an unanswered bulk also wrote waits, so a late landing of that bulk cannot overwrite it');
     await sleep(wait, undefined, { signal: this.#backoffSignal(mustFinish) }).catch(() => undefined);
@@ -399,7 +399,7 @@ export class PartitionWorker {
     for (let attempt = 0; slots.length > 0; ) {
       if (this.#halted(mustFinish)) return slots.flatMap((s) => s.candidates);
       // A slot's head is a settled record: it has its operation and action line.
-      const ops = slots.map((s) => s.candidates[0] as EncodedOperation);
+      const ops: EncodedOperation[] = slots.map((s) => s.candidates[0]!);
       let outcomes: ItemOutcome[];
       this.#lastBulkAt = Date.now();
       try {
@@ -501,7 +501,7 @@ function recordsOf(batch: Batch): PreparedRecord[] {
 
 function idsOf(slots: readonly Slot[]): Set<string> {
   const ids = new Set<string>();
-  for (const slot of slots) for (const c of slot.candidates) if (c.op!.id !== undefined) ids.add(c.op!.id);
+  for (const slot of slots) for (const c of slot.candidates) if (c.op.id !== undefined) ids.add(c.op.id);
   return ids;
 }
 

@@ -4,7 +4,7 @@
 // cluster refused), and what a 413 for the whole request means. The worker performs what they decide.
 import type { Failure } from '../dead-letter/failure.js';
 import type { ItemOutcome } from '../sink/bulk-response.js';
-import type { PreparedRecord, Slot } from './batch.js';
+import type { PreparedRecord, Slot, WritableRecord } from './batch.js';
 
 /** A slot still to send; `retry` when it failed retriably and waits for a backoff first. */
 export type OpenSlot = Slot & { retry?: boolean };
@@ -15,7 +15,7 @@ export interface Settlement {
   /** A newer version is in the index (external versioning): done, nothing to write. */
   superseded: PreparedRecord[];
   /** Refused for good, with why: the errors policy (dead letter, fail, skip) takes them. */
-  rejected: { prepared: PreparedRecord; failure: Failure }[];
+  rejected: { prepared: WritableRecord; failure: Failure }[];
   /** To send again: `retry` after a backoff; without it at once (a slot's next candidate). */
   next: OpenSlot[];
   /** Items the engine pushed back (429, 5xx) or the cluster refused (systemic). */
@@ -42,7 +42,7 @@ export function settle(slots: readonly OpenSlot[], outcomes: readonly ItemOutcom
       }
       case 'systemic':
         s.systemic ??= `${outcome.status} ${outcome.errorType}: ${outcome.reason}`;
-        if (outcome.errorType === 'index_not_found_exception') (s.missingIndices ??= new Set()).add(slot.candidates[0]!.op!.index);
+        if (outcome.errorType === 'index_not_found_exception') (s.missingIndices ??= new Set()).add(slot.candidates[0]!.op.index);
         s.next.push({ ...slot, retry: true });
         s.retrying++;
         break;
@@ -68,7 +68,7 @@ export function settle(slots: readonly OpenSlot[], outcomes: readonly ItemOutcom
  * own; one slot's head document is too large whatever it travels with: it is rejected (class
  * oversize) and the slot's next candidate (an older version may fit) goes instead.
  */
-export function tooLarge(slots: readonly OpenSlot[], reason: string): { halves: [OpenSlot[], OpenSlot[]] } | { rejected: { prepared: PreparedRecord; failure: Failure }; rest: OpenSlot[] } {
+export function tooLarge(slots: readonly OpenSlot[], reason: string): { halves: [OpenSlot[], OpenSlot[]] } | { rejected: { prepared: WritableRecord; failure: Failure }; rest: OpenSlot[] } {
   if (slots.length > 1) {
     const half = Math.ceil(slots.length / 2);
     return { halves: [slots.slice(0, half), slots.slice(half)] };

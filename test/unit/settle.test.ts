@@ -1,13 +1,13 @@
 // What one bulk answer means for each slot, as a table.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PreparedRecord } from '../../src/pipeline/batch.js';
+import type { WritableRecord } from '../../src/pipeline/batch.js';
 import { type OpenSlot, settle, tooLarge } from '../../src/pipeline/settle.js';
 import type { ItemOutcome } from '../../src/sink/bulk-response.js';
 
-const rec = (offset: number, action: 'index' | 'update' | 'create' = 'index', index = 'i'): PreparedRecord =>
-  ({ offset: BigInt(offset), bytes: 1, op: { action, index, id: 'd' }, record: { topic: 't', partition: 0, offset: BigInt(offset), timestamp: 0n, key: null, value: null, headers: new Map() } }) as PreparedRecord;
-const offsets = (records: readonly PreparedRecord[]): number[] => records.map((r) => Number(r.offset));
+const rec = (offset: number, action: 'index' | 'update' | 'create' = 'index', index = 'i'): WritableRecord =>
+  ({ offset: BigInt(offset), bytes: 1, op: { action, index, id: 'd' }, opBytes: 1, record: { topic: 't', partition: 0, offset: BigInt(offset), timestamp: 0n, key: null, value: null, headers: new Map() } }) as WritableRecord;
+const offsets = (records: readonly { offset: bigint }[]): number[] => records.map((r) => Number(r.offset));
 const fail = (kind: 'retriable' | 'systemic' | 'rejected' | 'superseded', errorType = 'x', status = 400): ItemOutcome => ({ kind, status, errorType, reason: 'why' });
 
 describe('settle', () => {
