@@ -5,18 +5,17 @@
 //   The client (@platformatic/kafka) is used for metadata, offsets and its request writers only; it
 //   never joins a group itself.
 // - Fetching is ours too (fetch-loop.ts over wire/), one loop per generation: every rebalance and join
-//   retires the loop (its records are dropped from then on) and starts a new one at positions this
-//   module chooses: the pipeline's own position for partitions it keeps working, the group's committed
-//   offset for the others. Nothing that happens while fetching makes the member rejoin.
-// - Partitions added to a topic are never announced: a timer re-reads partition counts; when they grew,
-//   this member joins again with changed subscription metadata, which makes the coordinator rebalance.
-//   With kafka.topicPattern the same timer lists the topics, and new ones start at their beginning.
+//   retires the loop (its records are dropped from then on) and starts a new one at positions
+//   start-positions.ts chooses. Nothing that happens while fetching makes the member rejoin.
+// - Partitions added to a topic are never announced: a timer asks subscription.ts to look; when it
+//   found some (or new topics for kafka.topicPattern), this member joins again with changed
+//   subscription metadata, which makes the coordinator rebalance.
 // - A throw while handing a record to the pipeline (a bug) makes every partition start over from the
 //   committed offsets, without touching the group; errors.poisonAfter ends a loop of those.
 //
-// Why one file of ~500 lines: membership events, start positions and partition discovery all move the
-// same generation's state (epoch, loop, owned partitions); the protocol, the fetching and the
-// assignor are apart (group/, fetch-loop.ts, sticky-assignor.ts).
+// Why one file of ~400 lines: the membership events all move the same generation's state (epoch,
+// loop, owned partitions); the protocol, the fetching, start positions, discovery and the assignor
+// are apart (group/, fetch-loop.ts, start-positions.ts, subscription.ts, sticky-assignor.ts).
 import { Admin, Consumer } from '@platformatic/kafka';
 import type { Config } from '../config/schema.js';
 import { retryWithBackoff } from '../util/backoff.js';
@@ -29,7 +28,8 @@ import { KafkaGroupProtocol } from './group/group-protocol.js';
 import { PoisonStrikes } from './poison-strikes.js';
 import { type CommitRequest, partitionKey, type SourceRecord, splitPartitionKey } from './record.js';
 import { encodeMemberData, stickyAssigner } from './sticky-assignor.js';
-import { compileTopicPattern, matchingTopics } from './topic-pattern.js';
+import { EARLIEST, LATEST, type LogBounds, StartPositions } from './start-positions.js';
+import { Subscription } from './subscription.js';
 
 export type { CommitRequest } from './record.js';
 
@@ -93,10 +93,6 @@ export interface SourceOptions {
   poisonAfter?: number;
 }
 
-/** ListOffsets' special timestamps. */
-const EARLIEST = -2n;
-const LATEST = -1n;
-
 export class KafkaSource implements RecordSource {
   /** Metadata, offsets, API versions and connections; it never joins a group itself. */
   #client: Consumer | undefined;
@@ -112,8 +108,6 @@ export class KafkaSource implements RecordSource {
   #paused = false;
   #closing = false;
   #discovery: NodeJS.Timeout | undefined;
-  /** Partition counts this member last told the group about (in its subscription metadata). */
-  #knownCounts = new Map<string, number>();
   /** This member's last assignment, advertised at the next join so the leader can keep it here. */
   #owned: { generation: number; partitions: string[] } = { generation: -1, partitions: [] };
   /**
@@ -123,13 +117,11 @@ export class KafkaSource implements RecordSource {
    */
   readonly #protocol: { name: string; metadata: Buffer } = { name: 'roundrobin', metadata: Buffer.alloc(0) };
   readonly #stopSignal = new AbortController();
-  /** The topics subscribed: kafka.topics, or what kafka.topicPattern matched so far (it only grows). */
-  #topics: string[];
-  readonly #pattern: RegExp | undefined;
+  /** The topics subscribed and the partition counts told to the group. */
+  readonly #subscription: Subscription;
+  readonly #starts: StartPositions;
   /** Lists topics for the pattern (the consumer's metadata requests name their topics). */
   #admin: Admin | undefined;
-  /** Topics the pattern matched after this member started: they start at their beginning. */
-  readonly #addedLater = new Set<string>();
   readonly #strikes: PoisonStrikes;
   /** The Fetch version negotiated with the brokers. */
   #fetchVersion: number | undefined;
@@ -142,21 +134,28 @@ export class KafkaSource implements RecordSource {
     private readonly retry: { initialDelayMs: number; maxDelayMs: number } = { initialDelayMs: 500, maxDelayMs: 10_000 },
     private readonly options: SourceOptions = {},
   ) {
-    this.#topics = [...config.topics];
     this.#strikes = new PoisonStrikes(options.poisonAfter ?? 3);
-    this.#pattern = config.topicPattern === undefined ? undefined : compileTopicPattern(config.topicPattern);
+    this.#subscription = new Subscription(
+      {
+        listTopics: () => (this.#admin ??= new Admin({ ...kafkaClientOptions(this.config, '-topics'), timeout: 5000, retries: 1 })).listTopics(),
+        partitionCounts: (topics, fresh) => this.#partitionCounts(topics, fresh),
+      },
+      { topics: config.topics, topicPattern: config.topicPattern, dlqTopic: options.dlqTopic, onTopicsAdded: options.onTopicsAdded, logger },
+    );
+    const subscription = this.#subscription;
+    this.#starts = new StartPositions(
+      {
+        partitionCounts: () => subscription.partitionCounts(false),
+        committed: (topics) => this.#member!.committed(topics),
+        bounds: (keys) => this.#logBounds(keys),
+      },
+      { autoOffsetReset: config.autoOffsetReset, pattern: subscription.pattern, topics: () => subscription.topics, addedLater: () => subscription.addedLater },
+      logger,
+    );
   }
 
   get topics(): readonly string[] {
-    return this.#topics;
-  }
-
-  /** Topics the pattern matches now that are not subscribed yet. */
-  async #newlyMatched(): Promise<string[]> {
-    if (!this.#pattern) return [];
-    this.#admin ??= new Admin({ ...kafkaClientOptions(this.config, '-topics'), timeout: 5000, retries: 1 });
-    const known = new Set(this.#topics);
-    return matchingTopics(await this.#admin.listTopics(), this.#pattern, this.options.dlqTopic ?? '{topic}.dlq').filter((t) => !known.has(t));
+    return this.#subscription.topics;
   }
 
   async start(handlers: SourceHandlers, signal?: AbortSignal): Promise<void> {
@@ -169,8 +168,7 @@ export class KafkaSource implements RecordSource {
       maxBytesPerPartition: this.config.maxBytesPerPartition,
     });
     this.#client = client;
-    if (this.#pattern) this.#topics.push(...(await this.#newlyMatched().catch(() => [])));
-    this.#knownCounts = await this.#partitionCounts(false).catch(() => new Map<string, number>());
+    await this.#subscription.start();
     this.#updateSubscription();
     // The coordinator may hold a JoinGroup for the whole rebalance timeout: the requests to it wait as long.
     const protocol = new KafkaGroupProtocol(client, kafkaClientOptions(this.config, '-group'), Math.max(30_000, this.config.rebalanceTimeoutMs + 5_000));
@@ -182,7 +180,7 @@ export class KafkaSource implements RecordSource {
         rebalanceTimeoutMs: this.config.rebalanceTimeoutMs,
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
         protocol: () => this.#protocol,
-        topics: () => this.#topics,
+        topics: () => this.#subscription.topics,
         // Sticky: a rebalance moves only what balance needs, so fewer partitions restart and re-read.
         assignor: stickyAssigner,
         metadata: (topics) => client.metadata({ topics }),
@@ -263,7 +261,7 @@ export class KafkaSource implements RecordSource {
         retryable: () => !superseded(),
         onRetry: (error, n) => this.logger.warn({ err: error, attempt: n }, `${what} failed; retrying`),
       });
-    const positions = await untilAnswered('reading start offsets', () => this.#startPositions(assignment.partitions, continued));
+    const positions = await untilAnswered('reading start offsets', () => this.#starts.choose(assignment.partitions, continued));
     if (positions === undefined || epoch !== this.#epoch) return; // another rebalance began meanwhile
     this.#handlers!.onPositioned(positions);
     if (this.#closing) return;
@@ -279,8 +277,8 @@ export class KafkaSource implements RecordSource {
       isolationLevel: this.config.isolationLevel,
       retry: this.retry,
       logger: this.logger,
-      resolveOutOfRange: (key, position) => this.#resolveOutOfRange(key, position),
-      topics: [...this.#topics],
+      resolveOutOfRange: (key, position) => this.#starts.resolveOutOfRange(key, position),
+      topics: [...this.#subscription.topics],
       positions,
       maxBytes: this.config.maxBytes,
       maxBytesPerPartition: this.config.maxBytesPerPartition,
@@ -308,82 +306,6 @@ export class KafkaSource implements RecordSource {
     loop.start();
   }
 
-  /**
-   * Continued partitions start where the pipeline is; the others at the group's committed offset.
-   * A partition without one starts at `autoOffsetReset`, unless the group has committed other
-   * partitions of its topic: then the partition was added later and starts at its beginning, so
-   * nothing written to it before this member picked it up is skipped.
-   */
-  async #startPositions(partitions: string[], continued: ReadonlyMap<string, bigint>): Promise<Map<string, bigint>> {
-    const positions = new Map<string, bigint>();
-    const unknown = new Map<string, number[]>();
-    for (const key of partitions) {
-      const known = continued.get(key);
-      if (known !== undefined) {
-        positions.set(key, known);
-        continue;
-      }
-      const { topic, partition } = splitPartitionKey(key);
-      unknown.set(topic, [...(unknown.get(topic) ?? []), partition]);
-    }
-    if (unknown.size === 0) return positions;
-    const counts = await this.#partitionCounts(false);
-    // With a pattern, commits on any topic tell a running group from a new one (below).
-    const asked = this.#pattern ? [...new Set([...unknown.keys(), ...this.#topics])] : [...unknown.keys()];
-    const byKey = await this.#member!.committed(
-      asked.map((topic) => ({ topic, partitions: Array.from({ length: Math.max(counts.get(topic) ?? 0, ...(unknown.get(topic) ?? []).map((p) => p + 1)) }, (_, i) => i) })),
-    );
-    const committed = new Map<string, bigint[]>();
-    for (const [key, offset] of byKey) {
-      const { topic, partition } = splitPartitionKey(key);
-      let list = committed.get(topic);
-      if (!list) committed.set(topic, (list = []));
-      list[partition] = offset;
-    }
-    const hasCommits = (topic: string): boolean => (committed.get(topic) ?? []).some((o) => o !== undefined && o >= 0n);
-    // A topic the group never committed, while it committed others of the pattern, appeared after the
-    // group started: it starts at its beginning, like a topic this member saw appear.
-    const groupRuns = this.#pattern !== undefined && asked.some(hasCommits);
-    const fallback = new Map<string, bigint>(); // key → EARLIEST | LATEST
-    for (const [topic, list] of unknown) {
-      const offsets = committed.get(topic) ?? [];
-      const groupKnowsTopic = hasCommits(topic) || groupRuns || this.#addedLater.has(topic);
-      for (const partition of list) {
-        const offset = offsets[partition];
-        if (offset !== undefined && offset >= 0n) positions.set(partitionKey(topic, partition), offset);
-        else fallback.set(partitionKey(topic, partition), groupKnowsTopic || this.config.autoOffsetReset === 'earliest' ? EARLIEST : LATEST);
-      }
-    }
-    // One pair of requests serves both: committed offsets checked against the log, and the fallbacks.
-    const committedKeys = [...positions.keys()].filter((key) => !continued.has(key));
-    const bounds = await this.#logBounds([...committedKeys, ...fallback.keys()]);
-    for (const key of committedKeys) {
-      const reset = this.#withinLog(key, positions.get(key)!, bounds.get(key));
-      if (reset === undefined) continue;
-      positions.delete(key);
-      fallback.set(key, reset);
-    }
-    for (const [key, timestamp] of fallback) {
-      const offset = timestamp === EARLIEST ? bounds.get(key)?.start : bounds.get(key)?.end;
-      if (offset === undefined) throw new Error(`no ${timestamp === EARLIEST ? 'earliest' : 'latest'} offset for ${key}`);
-      positions.set(key, offset);
-    }
-    return positions;
-  }
-
-  /**
-   * Where a partition goes on when its position left the log while it was being read (retention
-   * deleted the records, the topic was truncated or re-created): the same rule as at the start.
-   */
-  async #resolveOutOfRange(key: string, position: bigint): Promise<bigint> {
-    const bounds = (await this.#logBounds([key])).get(key);
-    const reset = this.#withinLog(key, position, bounds);
-    if (reset === undefined) return position; // back in range (a leader that had not caught up)
-    const offset = reset === EARLIEST ? bounds?.start : bounds?.end;
-    if (offset === undefined) throw new Error(`no ${reset === EARLIEST ? 'earliest' : 'latest'} offset for ${key}`);
-    return offset;
-  }
-
   /** Stops the current loop; it delivers nothing more (and its epoch is over anyway). */
   #retireLoop(): void {
     const loop = this.#loop;
@@ -393,9 +315,9 @@ export class KafkaSource implements RecordSource {
   }
 
   /** The earliest and the next (latest) offset of each partition's log: one pair of requests for all. */
-  async #logBounds(keys: string[]): Promise<Map<string, { start?: bigint; end?: bigint }>> {
+  async #logBounds(keys: string[]): Promise<Map<string, LogBounds>> {
     const consumer = this.#client!;
-    const bounds = new Map<string, { start?: bigint; end?: bigint }>();
+    const bounds = new Map<string, LogBounds>();
     if (keys.length === 0) return bounds;
     const byTopic: Record<string, number[]> = {};
     for (const key of keys) {
@@ -412,65 +334,19 @@ export class KafkaSource implements RecordSource {
     return bounds;
   }
 
-  /**
-   * A committed offset outside the partition's log cannot be fetched (OFFSET_OUT_OF_RANGE, and the
-   * client gives up on the consumer): below the log start, retention or deleteRecords removed those
-   * records, and the partition starts at the earliest one left; past the end, the topic was re-created
-   * or truncated, and kafka.autoOffsetReset decides, as Kafka's own consumers do. Logged, once per start.
-   * Returns where to start instead (EARLIEST | LATEST), or undefined when the offset is in the log.
-   */
-  #withinLog(key: string, offset: bigint, bounds: { start?: bigint; end?: bigint } | undefined): bigint | undefined {
-    const { start, end } = bounds ?? {};
-    if (start !== undefined && offset < start) {
-      this.logger.warn({ partition: key, committed: offset.toString(), logStart: start.toString() }, 'the committed offset is below the log start (records deleted by retention): starting at the earliest record left');
-      return EARLIEST;
-    }
-    if (end !== undefined && offset > end) {
-      this.logger.warn({ partition: key, committed: offset.toString(), end: end.toString(), autoOffsetReset: this.config.autoOffsetReset }, 'the committed offset is past the log end (topic re-created or truncated): starting where kafka.autoOffsetReset says');
-      return this.config.autoOffsetReset === 'earliest' ? EARLIEST : LATEST;
-    }
-    return undefined;
-  }
-
-  async #partitionCounts(fresh: boolean): Promise<Map<string, number>> {
-    if (this.#topics.length === 0 || !this.#client) return new Map();
-    const topics = [...this.#topics];
+  async #partitionCounts(topics: string[], fresh: boolean): Promise<Map<string, number>> {
+    if (!this.#client) return new Map();
     const metadata = await this.#client.metadata({ topics, forceUpdate: fresh });
     return new Map(topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]));
   }
 
-  /** Topics the pattern newly matched join the subscription (the caller rejoins). */
-  async #topicsAdded(added: string[]): Promise<void> {
-    this.logger.info({ topics: added, topicPattern: this.config.topicPattern }, 'new topics match kafka.topicPattern: subscribing (read from their beginning)');
-    // Their dead-letter topics first, so a failure in their first records has somewhere to go.
-    await this.options.onTopicsAdded?.(added).catch((error: unknown) => this.logger.warn({ err: error, topics: added }, 'preparing newly matched topics failed; going on'));
-    for (const topic of added) this.#addedLater.add(topic);
-    this.#topics.push(...added);
-  }
-
-  /**
-   * Partitions added at runtime, and with a pattern new matching topics: join again with the new counts
-   * (and subscription), which makes the group rebalance.
-   */
+  /** Partitions added at runtime, and with a pattern new matching topics: join again, which rebalances. */
   async #discoverPartitions(): Promise<void> {
     if (!this.#joined || this.#closing) return;
-    let counts;
-    let added: string[] = [];
-    try {
-      added = await this.#newlyMatched();
-      if (added.length > 0 && !this.#closing) await this.#topicsAdded(added);
-      counts = await this.#partitionCounts(true);
-    } catch (error) {
-      this.logger.debug({ err: error }, 'partition discovery: metadata request failed');
-      if (added.length === 0) return;
-      counts = new Map<string, number>();
-    }
-    const grown = [...counts].filter(([topic, count]) => count > (this.#knownCounts.get(topic) ?? 0));
-    if ((grown.length === 0 && added.length === 0) || this.#closing) return;
-    if (grown.length > 0) this.logger.info({ partitions: Object.fromEntries(grown), before: Object.fromEntries(this.#knownCounts) }, 'partitions added to a topic: rejoining the group so they get assigned');
-    for (const [topic, count] of grown) this.#knownCounts.set(topic, count);
+    const reason = await this.#subscription.discover(() => this.#closing);
+    if (reason === undefined || this.#closing) return;
     this.#updateSubscription();
-    this.#member?.rejoin(grown.length > 0 ? 'partitions added' : 'topics added');
+    this.#member?.rejoin(reason);
   }
 
   /**
@@ -488,7 +364,7 @@ export class KafkaSource implements RecordSource {
     this.#protocol.metadata = encodeMemberData({
       generation: this.#owned.generation,
       owned: [...owned].map(([topic, partitions]) => ({ topic, partitions })),
-      partitionCounts: Object.fromEntries(this.#knownCounts),
+      partitionCounts: Object.fromEntries(this.#subscription.knownCounts),
     });
   }
 
