@@ -22,7 +22,7 @@ const READ = `  summary and show need only the Kafka settings (and the decoding 
   neither kafka.topics nor elastic.index has to be set.
   --timeout-ms N   how long to wait for a broker (default ${DEFAULT_TIMEOUT_MS})`;
 
-export const DLQ_HELP: Record<string, string> = {
+const DLQ_HELP: Record<string, string> = {
   dlq: `usage: kafka-to-elastic dlq <summary|show|redrive> [options]
 The dead-letter topic (errors.dlqTopic, default <topic>.dlq) of a configured source topic:
   summary   counts by error class and type and by source partition
