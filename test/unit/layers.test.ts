@@ -19,7 +19,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['pipeline'],
   ['http'],
   ['service'],
-  ['dlq', 'workers'],
+  ['dead-letter-admin', 'workers'],
   ['cli'],
 ];
 const floorOf = new Map(FLOORS.flatMap((folders, floor) => folders.map((f) => [f, floor] as const)));
