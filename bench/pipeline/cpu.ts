@@ -17,64 +17,15 @@ import { setHeapGrowth, threadResourceLimits } from '../../src/service/thread-li
 import { loadConfig } from '../../src/config/load.js';
 import { buildPipeline } from '../../src/pipeline/build.js';
 import { Metrics } from '../../src/metrics/metrics.js';
-import type { CommitRequest } from '../../src/source/kafka-source.js';
-import { NO_HEADERS } from '../../src/source/record-batches.js';
-import type { SourceRecord } from '../../src/source/record.js';
 import { createLogger } from '../../src/util/logger.js';
-import { FakeSource } from '../../test/helpers/fake-source.js';
 import { tweet, tweetKey } from '../lib/data.js';
+import { type PartitionData, ReplaySource } from './replay-source.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const count = Number(args.get('count') ?? 200_000);
 const repeats = Number(args.get('repeat') ?? 3);
 const partitions = 6;
 const flags = [...args].filter(([k]) => k !== 'count' && k !== 'repeat').map(([k, v]) => `--${k}=${v}`);
-
-/** One partition's keys and values, back to back in one buffer (as a fetched batch holds them). */
-interface PartitionData {
-  bytes: Buffer;
-  /** Per record: key start, key end (= value start), value end. */
-  bounds: Uint32Array;
-  count: number;
-}
-
-/** Delivers fresh records partition by partition in fetch-sized runs, honouring pause(). */
-class ReplaySource extends FakeSource {
-  committed = new Map<number, bigint>();
-  #wake: (() => void) | undefined;
-  constructor(private readonly data: PartitionData[]) {
-    super();
-  }
-  override resume(): void {
-    super.resume();
-    this.#wake?.();
-  }
-  async commit(offsets: readonly CommitRequest[]): Promise<void> {
-    for (const o of offsets) this.committed.set(o.partition, o.offset);
-  }
-  /** Like the fetch loop: runs of ~1,000 records per partition, round robin, yielding between runs. */
-  async replay(): Promise<void> {
-    this.handlers.onAssigned({ partitions: this.data.map((_, p) => `t:${p}`), generation: 1, memberId: 'bench' });
-    const next = this.data.map(() => 0);
-    const timestamp = BigInt(Date.now());
-    for (let more = true; more; ) {
-      more = false;
-      for (let partition = 0; partition < this.data.length; partition++) {
-        const { bytes, bounds, count } = this.data[partition]!;
-        const end = Math.min(count, next[partition]! + 1000);
-        for (let i = next[partition]!; i < end; i++) {
-          const at = i * 3;
-          const record: SourceRecord = { topic: 't', partition, offset: BigInt(i), timestamp, key: bytes.subarray(bounds[at], bounds[at + 1]), value: bytes.subarray(bounds[at + 1], bounds[at + 2]), headers: NO_HEADERS as Map<string, Buffer> };
-          this.handlers.onRecord(record);
-        }
-        next[partition] = end;
-        if (end < count) more = true;
-        while (this.paused) await new Promise<void>((resolve) => (this.#wake = resolve));
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
-  }
-}
 
 function buildData(): PartitionData[] {
   const lists: Buffer[][] = Array.from({ length: partitions }, () => []);
@@ -97,7 +48,7 @@ type Run = { cpuMicros: number; seconds: number; heapMb: number };
 
 async function runOnce(url: string, data: PartitionData[]): Promise<Run> {
   const config = loadConfig({ env: { K2E_TOPICS: 't', K2E_INDEX: 'bench', K2E_ELASTIC_URL: url }, flags });
-  const source = new ReplaySource(data);
+  const source = new ReplaySource('t', data);
   const pipeline = buildPipeline(config, createLogger('warn'), new Metrics(), { source });
   await pipeline.start();
   const ends = data.map((d) => BigInt(d.count));

@@ -13,7 +13,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export interface OptionSpec {
+interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
 }
@@ -44,7 +44,7 @@ function isBooleanKey(name: string): boolean {
 }
 
 /** Whether -h/--help comes before a `--` terminator: help wins over any other mistake on the line. */
-export const wantsHelp = (argv: readonly string[]): boolean => {
+const wantsHelp = (argv: readonly string[]): boolean => {
   for (const arg of argv) {
     if (arg === '--') return false;
     if (arg === '--help' || arg === '-h') return true;

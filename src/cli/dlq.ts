@@ -2,10 +2,10 @@
 // read with the service's own configuration (the same --config / K2E_* / flags as `run`).
 import { loadConfig, loadReaderConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { readDeadLetters } from '../dlq/read.js';
-import { chooseSourceTopic, defaultRedriveGroup, executeRedrive, planRedrive, redriveConfig, versionNote } from '../dlq/redrive.js';
-import { formatShown, shownRecord, ValueDecoder } from '../dlq/show.js';
-import { formatSummary, SummaryBuilder } from '../dlq/summary.js';
+import { readDeadLetters } from '../dead-letter-admin/read.js';
+import { chooseSourceTopic, defaultRedriveGroup, executeRedrive, planRedrive, redriveConfig, versionNote } from '../dead-letter-admin/redrive.js';
+import { formatShown, shownRecord, ValueDecoder } from '../dead-letter-admin/show.js';
+import { formatSummary, SummaryBuilder } from '../dead-letter-admin/summary.js';
 import { dlqTopicFor } from '../dead-letter/failure.js';
 import { colorOutput, createLogger } from '../util/logger.js';
 import { redactorFor } from '../config/secrets.js';
@@ -22,7 +22,7 @@ const READ = `  summary and show need only the Kafka settings (and the decoding 
   neither kafka.topics nor elastic.index has to be set.
   --timeout-ms N   how long to wait for a broker (default ${DEFAULT_TIMEOUT_MS})`;
 
-export const DLQ_HELP: Record<string, string> = {
+const DLQ_HELP: Record<string, string> = {
   dlq: `usage: kafka-to-elastic dlq <summary|show|redrive> [options]
 The dead-letter topic (errors.dlqTopic, default <topic>.dlq) of a configured source topic:
   summary   counts by error class and type and by source partition

@@ -27,7 +27,7 @@ function unreachable(error: unknown): boolean {
 }
 
 /** An error of the Kafka client or of the network under it (not one of this tool's own). */
-export const isKafkaClientError = (error: unknown): boolean =>
+const isKafkaClientError = (error: unknown): boolean =>
   errorChain(error).some((e) => e.code?.startsWith('PLT_KFK_') === true || /^E[A-Z]+$/.test(e.code ?? '')) || unreachable(error);
 
 /** One line for an error of a Kafka client: which brokers, what went wrong, the setting to check. */

@@ -292,7 +292,7 @@ function configCheck(args: ParsedArgs): number {
 
 /** `dlq ...`, loaded only when used: `run` starts no slower for it. */
 async function runDlq(argv: string[]): Promise<number> {
-  const [{ dlqCommand, DlqUsageError }, { DlqReadError }, { RedriveError }] = await Promise.all([import('./dlq.js'), import('../dlq/read.js'), import('../dlq/redrive.js')]);
+  const [{ dlqCommand, DlqUsageError }, { DlqReadError }, { RedriveError }] = await Promise.all([import('./dlq.js'), import('../dead-letter-admin/read.js'), import('../dead-letter-admin/redrive.js')]);
   try {
     return await dlqCommand(argv);
   } catch (error) {

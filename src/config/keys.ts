@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { configSchema, SECRET_KEYS } from './schema.js';
 import { didYouMean } from '../util/suggest.js';
 
-export function unwrap(node: z.ZodType | undefined): z.ZodType | undefined {
+function unwrap(node: z.ZodType | undefined): z.ZodType | undefined {
   while (node instanceof z.ZodDefault || node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
   return node;
 }

@@ -23,7 +23,7 @@ export class ConfigError extends Error {
 }
 
 /** Environment variables and the config key each sets. */
-export const ENV_KEYS: Readonly<Record<string, string>> = {
+const ENV_KEYS: Readonly<Record<string, string>> = {
   K2E_BROKERS: 'kafka.brokers',
   K2E_TOPICS: 'kafka.topics',
   K2E_GROUP_ID: 'kafka.groupId',
@@ -94,10 +94,10 @@ const SECRET_FILE_VARIABLES: Readonly<Record<string, string>> = Object.fromEntri
 );
 
 /** Variables starting with this are not settings: reserved for the project's own tests and tools. */
-export const NON_CONFIG_PREFIX = 'K2E_TEST_';
+const NON_CONFIG_PREFIX = 'K2E_TEST_';
 
 /** Every K2E_ variable the service reads. */
-export const KNOWN_VARIABLES: readonly string[] = ['K2E_CONFIG', ...Object.keys(ENV_KEYS), ...Object.keys(SECRET_FILE_VARIABLES)];
+const KNOWN_VARIABLES: readonly string[] = ['K2E_CONFIG', ...Object.keys(ENV_KEYS), ...Object.keys(SECRET_FILE_VARIABLES)];
 
 /**
  * An unknown K2E_ variable is a mistake (K2E_BROKER for K2E_BROKERS would silently fall back to the

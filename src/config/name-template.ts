@@ -5,9 +5,9 @@
 
 type DateToken = 'yyyy' | 'yy' | 'MM' | 'dd' | 'HH';
 /** A date format such as yyyy.MM.dd: tokens and separators (UTC). */
-export type DateFormat = readonly (DateToken | { sep: string })[];
+type DateFormat = readonly (DateToken | { sep: string })[];
 
-export type Part =
+type Part =
   | { kind: 'literal'; text: string }
   | { kind: 'topic' }
   | { kind: 'key' }
@@ -110,7 +110,7 @@ const HOUR_MS = 3_600_000;
 
 /** Formats instants in UTC. Every token is at most hourly, so the last hour's text is kept: records
  *  arrive in bursts from the same hour, and most need no Date object at all. */
-export class DateFormatter {
+class DateFormatter {
   #hour = Number.NaN;
   #text = '';
   constructor(readonly tokens: DateFormat) {}
@@ -204,7 +204,7 @@ export function readPath(value: Record<string, unknown> | undefined, path: reado
 }
 
 /** Epoch millis (a number or digits) or date text the engines would parse (ISO-8601). */
-export function dateMillis(value: unknown): number | undefined {
+function dateMillis(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value === 'bigint') return Number(value);
   if (typeof value !== 'string' || value === '') return undefined;

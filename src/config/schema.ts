@@ -23,13 +23,13 @@ const tlsOptions = {
   /** false accepts any server certificate: for tests only, never against a real cluster. */
   rejectUnauthorized: z.boolean().default(true),
 };
-export const tlsSchema = z.strictObject(tlsOptions);
+const tlsSchema = z.strictObject(tlsOptions);
 export type TlsConfig = z.infer<typeof tlsSchema>;
 
-export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
+const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
 
 /** `key` | `coordinate` | `none` | `field:<dotted.path>`: where a document's _id comes from. */
-export const idStrategy = z.union(
+const idStrategy = z.union(
   [z.enum(['key', 'coordinate', 'none']), z.string().regex(/^field:[^.\s][^\s]*$/, 'expected key, coordinate, none or field:<path>')],
   { error: 'expected key, coordinate, none or field:<path>' },
 );
@@ -314,4 +314,4 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 
 // The secret keys live in a module without zod: the service thread masks with them without loading the schema.
-export { REREAD_SECRET_FILES, SECRET_HEADER, SECRET_KEYS, URL_KEYS } from './secret-keys.js';
+export { REREAD_SECRET_FILES, SECRET_KEYS } from './secret-keys.js';

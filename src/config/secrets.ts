@@ -48,7 +48,7 @@ function maskTree(value: unknown, headers = false): unknown {
 }
 
 /** Whether a value at this dotted key is printed as "***" (validation errors). */
-export function isSecretKey(key: string): boolean {
+function isSecretKey(key: string): boolean {
   if (SECRET_KEYS.has(key)) return true;
   const header = /^elastic\.headers\.(.+)$/.exec(key);
   return header !== null && SECRET_HEADER.test(header[1]!);

@@ -3,10 +3,9 @@
 // writes with create, a tombstone in a data stream or a Debezium topic writes nothing, and `auto`
 // versioning is on only where offsets can order an index's documents.
 import type { Config } from './schema.js';
+import type { NullValues, WriteAction } from './vocabulary.js';
 
-export type Format = 'json' | 'avro' | 'string' | 'bytes';
-export type WriteAction = 'index' | 'create' | 'update' | 'upsert';
-export type NullValues = 'delete' | 'ignore' | 'fail';
+type Format = 'json' | 'avro' | 'string' | 'bytes';
 
 export interface TopicSettings {
   topic: string;
@@ -59,7 +58,7 @@ export function topicSettings(config: SettingsConfig, topic: string): TopicSetti
  * event it compacts, which has already removed the document. There `delete` acknowledges it without
  * a write, as `ignore` does; `fail` still fails it.
  */
-export function effectiveNullValues(configured: NullValues, dataStream: boolean, envelope: 'none' | 'debezium'): NullValues {
+function effectiveNullValues(configured: NullValues, dataStream: boolean, envelope: 'none' | 'debezium'): NullValues {
   return configured === 'delete' && (dataStream || envelope === 'debezium') ? 'ignore' : configured;
 }
 
@@ -108,7 +107,7 @@ export type VersionStrategy = string;
  * engines refuse versions on updates.
  * @param oneTopicPerIndex whether the index receives this topic's records only (see topic-settings)
  */
-export function resolveVersionStrategy(configured: string, id: string, action: string, oneTopicPerIndex: boolean): VersionStrategy {
+function resolveVersionStrategy(configured: string, id: string, action: string, oneTopicPerIndex: boolean): VersionStrategy {
   if (configured !== 'auto') return configured;
   if (action === 'create' || action === 'update' || action === 'upsert' || id === 'none' || id === 'coordinate') return 'none';
   return oneTopicPerIndex ? 'offset' : 'none';

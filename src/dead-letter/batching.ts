@@ -13,7 +13,7 @@ export interface SizedMessage {
 /** A record batch's own header (base offset … record count), v2. */
 export const BATCH_HEADER_BYTES = 61;
 /** Kept free under the limit for what the estimate does not know about (none expected: it is an upper bound). */
-export const SAFETY_MARGIN_BYTES = 512;
+const SAFETY_MARGIN_BYTES = 512;
 /** Kafka's default message.max.bytes (what a topic without an override and a broker left alone allow). */
 export const BROKER_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 

@@ -8,7 +8,7 @@
 export type DlqHeaders = 'all' | 'none' | readonly string[] | undefined;
 
 /** Dropped by default (unset errors.dlqHeaders): names containing any of these, in any case. */
-export const CREDENTIAL_HEADER = /authorization|cookie|token|secret|password|passwd|credential|api[-_]?key|session/i;
+const CREDENTIAL_HEADER = /authorization|cookie|token|secret|password|passwd|credential|api[-_]?key|session/i;
 
 /** A predicate on header names: true for a header the dead letter keeps. */
 export function dlqHeaderFilter(setting: DlqHeaders, configured: ReadonlySet<string> = new Set()): (name: string) => boolean {

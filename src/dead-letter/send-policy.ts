@@ -30,7 +30,7 @@ interface ErrorLike {
 }
 
 /** The protocol error ids (apiId) anywhere in the error's tree (MultipleErrors → ResponseError → ProtocolError). */
-export function kafkaErrorIds(error: unknown, ids = new Set<string>(), depth = 0): Set<string> {
+function kafkaErrorIds(error: unknown, ids = new Set<string>(), depth = 0): Set<string> {
   if (depth > 8 || typeof error !== 'object' || error === null) return ids;
   const e = error as ErrorLike;
   if (typeof e.apiId === 'string') ids.add(e.apiId);

@@ -16,7 +16,7 @@ export function parseWireHeader(value: Buffer): { schemaId: number } | { error: 
 }
 
 /** decode.maxItems and decode.maxDepth's defaults. */
-export const DEFAULT_AVRO_LIMITS: AvroLimits = { maxItems: 1_000_000, maxDepth: 256 };
+const DEFAULT_AVRO_LIMITS: AvroLimits = { maxItems: 1_000_000, maxDepth: 256 };
 
 export class AvroDecoder {
   readonly #types = new Map<number, avro.Type>();

@@ -5,7 +5,7 @@
 // schemas carry the envelope itself. The record key holds the table's primary key, the same way.
 import { canonicalJson } from './keys.js';
 
-export type ChangeEvent =
+type ChangeEvent =
   /** c, r, u: the row as it is now. */
   | { kind: 'write'; after: Record<string, unknown> }
   /** d: the row is gone; `before` is its last image when the connector sends one. */

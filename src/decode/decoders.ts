@@ -17,7 +17,7 @@ import { type Decoded, decodeJson, looksLikeOneLineObject, UNREAD } from './json
 import { decodeKeyBytes, type DecodedKey, type DecodedRecord, NO_KEY } from './keys.js';
 import { RegistryUnavailableError, SchemaRegistryClient } from './schema-registry.js';
 
-export type Format = 'json' | 'avro' | 'string' | 'bytes';
+type Format = 'json' | 'avro' | 'string' | 'bytes';
 
 /** How one topic's records are decoded (the part of a topic's plan decoding reads). */
 export interface DecodePlan {

@@ -3,7 +3,7 @@
 export type Decoded = { ok: true; value: Record<string, unknown> } | { ok: false; errorType: string; reason: string };
 
 /** decode.maxDepth's default: far deeper than any real document, far shallower than the stack. */
-export const DEFAULT_MAX_DEPTH = 256;
+const DEFAULT_MAX_DEPTH = 256;
 
 export function decodeJson(value: Buffer, maxDepth = DEFAULT_MAX_DEPTH): Decoded {
   // An empty value is not a tombstone (that is null): it is bad input.

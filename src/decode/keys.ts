@@ -6,7 +6,6 @@ import type { Decoded } from './json.js';
 
 import type { KeyFormat } from '../config/vocabulary.js';
 
-export { KEY_FORMATS, type KeyFormat } from '../config/vocabulary.js';
 /** The formats decoded without the schema registry. */
 export type BytesKeyFormat = Exclude<KeyFormat, 'avro'>;
 
@@ -54,7 +53,7 @@ export function decodeKeyBytes(key: Buffer | null, format: BytesKeyFormat): Deco
 const invalid = (reason: string): DecodedKey => ({ ok: false, errorType: 'invalid_key_encoding', reason });
 
 /** Length and the first bytes in hex, for reasons (a key can be long or secret-ish: never all of it). */
-export function describeBytes(bytes: Buffer): string {
+function describeBytes(bytes: Buffer): string {
   const head = bytes.subarray(0, 16).toString('hex');
   return `${bytes.length} bytes: ${head}${bytes.length > 16 ? '…' : ''}`;
 }

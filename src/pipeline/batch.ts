@@ -25,7 +25,7 @@ export interface PreparedRecord {
   pending?: Promise<void> | undefined;
 }
 
-export type Skip = 'tombstone' | 'change_event';
+type Skip = 'tombstone' | 'change_event';
 
 /** A record with its operation settled: what a slot holds, and what a bulk body is written from. */
 export type WritableRecord = PreparedRecord & { op: BulkOperation; opBytes: number };

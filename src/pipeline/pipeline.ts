@@ -18,7 +18,7 @@ import type { PipelineParts } from './parts.js';
 import { type PipelineStats, pipelineStats } from './stats.js';
 import { WorkerFactory } from './workers.js';
 
-export type { PartitionStats, PipelineStats } from './stats.js';
+export type { PipelineStats } from './stats.js';
 export type { PipelineParts } from './parts.js';
 
 export class Pipeline {

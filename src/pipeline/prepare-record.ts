@@ -20,7 +20,7 @@ const outcomeOf = (t: Transformed): Outcome =>
  * may shrink a record below batch.maxBytes, so that is no bound), far below what parsing could cost a
  * 128 MiB heap.
  */
-export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 export class RecordPreparer {
   readonly #maxBytes: number;

@@ -27,7 +27,7 @@ export interface PipelineStats {
   partitions: PartitionStats[];
 }
 
-export interface PartitionStats {
+interface PartitionStats {
   topic: string;
   partition: number;
   owner: string;

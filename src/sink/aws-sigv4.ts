@@ -1,7 +1,7 @@
 // AWS Signature Version 4 for Amazon OpenSearch Service (`es`) and OpenSearch Serverless (`aoss`),
 // with the AWS SDK's own signer and default credential chain (environment, shared config/credentials
 // files and profiles, SSO, web identity / IRSA, ECS and EC2 instance roles), loaded only when used.
-export interface SignableRequest {
+interface SignableRequest {
   method: string;
   protocol: 'http:' | 'https:';
   hostname: string;

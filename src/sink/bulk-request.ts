@@ -4,8 +4,9 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { type EncodedOperation, writeActionLine } from './encoder.js';
 
-export type { BulkOperation, EncodedOperation } from './encoder.js';
-export { actionLine, encode } from './encoder.js';
+// encode: bench/clients/bulk-transport.mjs builds bodies with it.
+export type { EncodedOperation } from './encoder.js';
+export { encode } from './encoder.js';
 
 const NEWLINE = 0x0a;
 

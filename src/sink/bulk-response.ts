@@ -6,10 +6,7 @@
 // dead-letter topic: a permissions or cluster mistake must hold the stream, never drain it.
 // Pure functions; the bodies they were written against are in test/unit/fixtures/bulk-errors.json.
 
-/** What an error means for the record; also the values of `errors.classify` overrides. */
 import type { ErrorClass } from '../config/vocabulary.js';
-
-export { ERROR_CLASSES, type ErrorClass } from '../config/vocabulary.js';
 
 /** `errors.classify`: engine error type (e.g. `mapper_parsing_exception`, or `http_<status>` when
  *  the item has none) → class, replacing the default for every item of that type. */
@@ -43,7 +40,7 @@ export interface SentOperation {
   readonly pipelineFromRecord?: boolean | undefined;
 }
 
-export interface BulkItemError {
+interface BulkItemError {
   type?: string;
   reason?: string;
   caused_by?: { type?: string; reason?: string };

@@ -2,7 +2,7 @@
 // adaptive request concurrency: additive increase while the engine keeps up, multiplicative decrease
 // when it pushes back (429/503, items rejected with 429) or when its latency per document rises well
 // above its recent average (queueing inside the engine: more concurrency would only add latency).
-export const AUTO_MIN = 1;
+const AUTO_MIN = 1;
 export const AUTO_MAX = 16;
 const AUTO_START = 2;
 /** Latency per document this far above its average counts as the engine queueing. */

@@ -34,17 +34,6 @@ export interface EncodedOperation {
   readonly opBytes: number;
 }
 
-/** The action line as a string (the reference the byte writer below must match; tests, logs). */
-export function actionLine(op: BulkOperation): string {
-  let meta = `"_index":${JSON.stringify(op.index)}`;
-  if (op.id !== undefined) meta += `,"_id":${JSON.stringify(op.id)}`;
-  if (op.routing !== undefined) meta += `,"routing":${JSON.stringify(op.routing)}`;
-  if (op.pipeline !== undefined) meta += `,"pipeline":${JSON.stringify(op.pipeline)}`;
-  if (op.retryOnConflict !== undefined) meta += `,"retry_on_conflict":${op.retryOnConflict}`;
-  if (op.version !== undefined) meta += `,"version":${op.version},"version_type":"external_gte"`;
-  return `{"${op.action}":{${meta}}}`;
-}
-
 export function encode(op: BulkOperation): EncodedOperation {
   return { op, opBytes: operationBytes(op) };
 }

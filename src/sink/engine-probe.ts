@@ -8,7 +8,7 @@ import { SearchHttpError, type SearchClient } from './search-client.js';
 import { TransportError } from './transport.js';
 import { describeStatus } from './transport-errors.js';
 
-export type IndexState = 'exists' | 'missing' | 'unknown';
+type IndexState = 'exists' | 'missing' | 'unknown';
 
 export interface ProbeResult {
   /** undefined when usable, else one sentence naming the endpoint and the cause. */

@@ -35,7 +35,7 @@ export async function installTemplates(engine: TemplateAdmin, config: Pick<Confi
 }
 
 /** The name elastic.templateFile is installed under: the index, or the literal text of its template. */
-export function indexTemplateName(config: Pick<Config, 'elastic' | 'kafka'>): string {
+function indexTemplateName(config: Pick<Config, 'elastic' | 'kafka'>): string {
   const ds = config.elastic.dataStream;
   const text = config.elastic.index ?? (ds ? `${ds.type}-${ds.dataset}-${ds.namespace}` : '');
   if (!text.includes('{')) return text || `k2e-${config.kafka.groupId.toLowerCase()}`;

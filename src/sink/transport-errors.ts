@@ -2,7 +2,7 @@
 // instead of data (401, 403, a gateway's HTML page) into one short sentence with the likely fix.
 // Never includes credentials: messages come from Node/undici errors and the engine's error reason.
 
-export { describeNetworkError, type ErrorDescription, errorChain } from '../util/network-errors.js';
+export { describeNetworkError, errorChain } from '../util/network-errors.js';
 
 /** "401 (security_exception: unable to authenticate user [x])", "400 (No required SSL certificate was sent)". */
 export function describeStatus(status: number, body: unknown): string {

@@ -4,11 +4,11 @@
 // never overwrite a newer value or bring a deleted document back.
 import type { SourceRecord } from '../source/record.js';
 
-export { resolveVersionStrategy, type VersionStrategy } from '../config/topic-settings.js';
+export type { VersionStrategy } from '../config/topic-settings.js';
 import type { VersionStrategy } from '../config/topic-settings.js';
 
 /** One epoch spans 10^12 offsets: epoch 2, offset 17 → version 2000000000017 (readable in the index). */
-export const EPOCH_SPAN = 1_000_000_000_000n;
+const EPOCH_SPAN = 1_000_000_000_000n;
 /** Engines store versions as a signed 64-bit long; external versions must be below this. */
 const MAX_VERSION = 9_223_372_036_854_775_807n;
 

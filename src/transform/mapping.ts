@@ -5,8 +5,6 @@ import type { SourceRecord } from '../source/record.js';
 
 import type { Converter } from '../config/vocabulary.js';
 
-export { CONVERTERS, type Converter } from '../config/vocabulary.js';
-
 export interface Mapping {
   keep?: string[] | undefined;
   drop?: string[] | undefined;

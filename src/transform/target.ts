@@ -4,9 +4,7 @@
 import { dataStreamPart, indexNameProblem, lowerCase } from '../config/index-name.js';
 import { expandTemplate, type NameContext, type NameTemplate, parseTemplate } from '../config/name-template.js';
 
-export { dataStreamProblem, fallbackIndexProblem, indexTemplateProblem, pipelineTemplateProblem } from '../config/template-checks.js';
-
-export interface DataStreamTarget {
+interface DataStreamTarget {
   type: string;
   dataset: NameTemplate;
   namespace: NameTemplate;
@@ -38,7 +36,7 @@ export interface TargetSettings {
 }
 
 /** elastic.allowedIndices as a whole-name regular expression. */
-export const compileAllowedIndices = (pattern: string): RegExp => new RegExp(`^(?:${pattern})$`);
+const compileAllowedIndices = (pattern: string): RegExp => new RegExp(`^(?:${pattern})$`);
 
 /** Compiles checked settings (configChecks refused the bad ones, so parsing cannot fail here). */
 export function compileTarget(settings: TargetSettings): Target {

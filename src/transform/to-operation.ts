@@ -6,8 +6,8 @@
 import type { Config } from '../config/schema.js';
 import { topicSettings } from '../config/topic-settings.js';
 import { unwrapDebezium } from '../decode/debezium.js';
-import { decodeJson, looksLikeOneLineObject } from '../decode/json.js';
-import { type BytesKeyFormat, decodeKeyBytes, type DecodedKey, type DecodedRecord } from '../decode/keys.js';
+import { decodeJson } from '../decode/json.js';
+import type { DecodedKey, DecodedRecord } from '../decode/keys.js';
 import type { BulkOperation } from '../sink/encoder.js';
 import type { SourceRecord } from '../source/record.js';
 import { documentId, type IdStrategy, tombstoneId } from './document-id.js';
@@ -19,7 +19,6 @@ import { compileTarget, fixedIndex, resolveDeleteIndex, resolveTarget, type Targ
 
 import { type NullValues, WRITE_ACTIONS, type WriteAction } from '../config/vocabulary.js';
 
-export { NULL_VALUES, type NullValues, WRITE_ACTIONS, type WriteAction } from '../config/vocabulary.js';
 /** What a record's action field may say. */
 const RECORD_ACTIONS: ReadonlySet<string> = new Set([...WRITE_ACTIONS, 'delete']);
 
@@ -213,7 +212,7 @@ function timestampText(field: unknown): string | undefined {
 }
 
 /** Epoch millis → ISO 8601, or undefined outside what a date can hold (±8.64e15 ms). */
-export function isoDate(ms: number): string | undefined {
+function isoDate(ms: number): string | undefined {
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
@@ -281,12 +280,3 @@ function requireKey(key: DecodedKey | undefined): DecodedKey {
 }
 
 const keyFailure = (key: DecodedKey & { ok: false }): Transformed => ({ ok: false, errorClass: 'transform', errorType: key.errorType, reason: key.reason });
-
-/** JSON records with keys in a registry-free format, decoded and built in one step (tests and simple callers). */
-export function toOperation(record: SourceRecord, options: TransformOptions & { keyFormat?: BytesKeyFormat | undefined }): Transformed {
-  const key = decodeKeyBytes(record.key, options.keyFormat ?? 'string');
-  if (record.value === null) return buildOperation(record, { value: null, key }, options);
-  const value = decodeJson(record.value);
-  const asIs = value.ok && !options.mapping && options.envelope === undefined && looksLikeOneLineObject(record.value);
-  return buildOperation(record, { value, key, raw: asIs ? record.value : undefined }, options);
-}

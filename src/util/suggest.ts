@@ -3,7 +3,7 @@
 import { distance } from 'fastest-levenshtein';
 
 /** The known name closest to `given`, or undefined when none is within a typo's reach. */
-export function closestName(given: string, known: Iterable<string>): string | undefined {
+function closestName(given: string, known: Iterable<string>): string | undefined {
   const lower = given.toLowerCase();
   // A third of the length, at least 2 edits (short names: K2E_BROKER → K2E_BROKERS, grupId → groupId).
   const reach = Math.max(2, Math.floor(given.length / 3));

@@ -1,7 +1,7 @@
-// What every in-process stand-in for the Kafka source shares (the pipeline unit tests' scripted
-// source, the CPU benchmark's replay source): it keeps the pipeline's handlers, so the fake can call
-// them, and its pause state, which the pipeline sets for backpressure. Subclasses say what a commit
-// does and how records arrive.
+// What the unit tests' in-process stand-ins for the Kafka source share (pipeline.test.ts,
+// dead-letter-hold.test.ts): it keeps the pipeline's handlers, so the fake can call them, and its
+// pause state, which the pipeline sets for backpressure. Subclasses say what a commit does and how
+// records arrive. (The CPU benchmark has its own, bench/pipeline/replay-source.ts.)
 import type { CommitRequest, RecordSource, SourceHandlers } from '../../src/source/kafka-source.js';
 
 export abstract class FakeSource implements RecordSource {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../../scripts/stack/layout.js';
 import { untilCommittedToEnd } from './kafka.js';
+import { testRandom } from './random.js';
 
 export interface ServiceStatus {
   ready: boolean;
@@ -130,10 +131,12 @@ export interface CrashCount {
  * kill -9, `kills` times in a row (with FAST_GROUP_FLAGS, so the next instance gets the partitions
  * soon): each instance must start consuming; it is killed while it works through the backlog (records
  * buffered, bulks in flight), a random moment up to 60 ms after it indexed its first records, or, when
- * it never gets busy within 15 s, a random moment up to `idleKillMs`.
+ * it never gets busy within 15 s, a random moment up to `idleKillMs` (the moments are seeded:
+ * K2E_TEST_SEED replays them).
  */
 export async function killRepeatedly(env: Record<string, string>, kills: number, idleKillMs: number): Promise<CrashCount> {
   const count: CrashCount = { kills: 0, inFlightKills: 0 };
+  const random = testRandom('kill moments');
   for (; count.kills < kills; count.kills++) {
     const service = startService(env, FAST_GROUP_FLAGS);
     assert.ok(await service.consuming(), `instance ${count.kills} did not start:\n${service.output().slice(-2000)}`);
@@ -141,7 +144,7 @@ export async function killRepeatedly(env: Record<string, string>, kills: number,
       const status = await service.status();
       return status !== undefined && status.indexed > 0 && status.buffered > 0;
     }, 15_000, 20);
-    await sleep(Math.random() * (busy ? 60 : idleKillMs));
+    await sleep(random.int(0, busy ? 60 : idleKillMs));
     if (busy) count.inFlightKills++;
     await service.kill();
   }

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { retiringKeyWaves } from '../helpers/events.js';
 import { startFaultProxy, isBulk } from '../helpers/fault-proxy.js';
 import { createTopic, groupCommittedOffsets, produce, readTopic, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
+import { testRandom } from '../helpers/random.js';
 import { allDocuments, refreshAndCount } from '../helpers/search.js';
 import { FAST_GROUP_FLAGS, type RunningService, type ServiceStatus, startService, type StopResult, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -97,18 +98,6 @@ interface ChurnOutcome {
   stuckStatus: string[];
 }
 
-/** Deterministic choices (the timing is not): the seed is printed, CHURN_SEED replays the choices. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const partitionOf = (key: string): number => Number(key.slice('key-'.length)) % PARTITIONS;
 
 /** The newest generation whose assignment an instance logged: the group completed that rebalance. */
@@ -130,8 +119,9 @@ function phaseOf(service: RunningService): Phase {
 async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
   const topic = uniqueName('churn');
   const groupId = uniqueName('churn-group');
-  const seed = Number(process.env.CHURN_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  const random = seededRandom(seed);
+  // Deterministic choices (the timing is not): CHURN_SEED (or K2E_TEST_SEED) replays them.
+  const random = testRandom('churn', ['CHURN_SEED', 'K2E_TEST_SEED']);
+  const seed = random.seed;
   await createTopic(topic, PARTITIONS);
   const { waves, lastSeq } = retiringKeyWaves(DISTINCT_KEYS, WAVES, PARTITIONS);
   const proxy = await startFaultProxy(engineUrl);
@@ -145,7 +135,6 @@ async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
   const now = (): number => Date.now() - t0;
   const log = (text: string): void => void timeline.push(`${(now() / 1000).toFixed(1).padStart(6)}s ${text}`);
   const sleepUntil = (ms: number): Promise<void> => sleep(Math.max(0, ms - now()));
-  const pickOne = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
 
   const spawn = (role: Role): Instance => {
     const instance: Instance = { name: `#${instances.length + 1}`, role, service: startService(env, FLAGS), spawnedAt: now(), phase: 'booting' };
@@ -263,9 +252,9 @@ async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
       instances.filter((i) => i.stop && !i.stop.final && i.stop.how === how && (i.stop.phase === 'consuming') === consumingPhase).length;
     const mixComplete = (): boolean => stopsSoFar('SIGTERM', true) >= 2 && stopsSoFar('SIGTERM', false) >= 2 && stopsSoFar('SIGKILL', true) >= 1;
     while (now() < CHURN_MS || (!mixComplete() && now() < 2 * CHURN_MS)) {
-      await sleep(1_000 + random() * 1_000);
+      await sleep(random.int(1_000, 2_000));
       if (producerError) throw new Error(`producing failed (the test's producer, not the service): ${String(producerError)}`);
-      if (round.length === 0) round = (['join', 'term', 'kill', 'start-up term'] as Action[]).sort(() => random() - 0.5);
+      if (round.length === 0) round = random.shuffle<Action>(['join', 'term', 'kill', 'start-up term']);
       const starting = alive().filter((i) => !i.stop && phaseOf(i.service) !== 'consuming').length;
       const spare = workers().length >= 2;
       const owners = spare ? consuming(workers()) : [];
@@ -289,10 +278,10 @@ async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
       const action = inRound ?? (['join', 'start-up term', 'kill', 'term'] as Action[]).find((a) => possible[a]) ?? 'skip';
 
       if (action === 'join') spawn('worker');
-      else if (action === 'term') background.push(terminate(pickOne(owners)));
+      else if (action === 'term') background.push(terminate(random.pick(owners)));
       else if (action === 'kill') {
         if (owners.length === 0) generationAtJoinerKill = groupGeneration();
-        await crash(pickOne(owners.length > 0 ? owners : joining));
+        await crash(random.pick(owners.length > 0 ? owners : joining));
       }
       else if (action === 'start-up term') {
         const doomed = spawn('start-up');
@@ -301,8 +290,8 @@ async function runChurn(engineUrl: string): Promise<ChurnOutcome> {
         const byClock = startUpTerms++ % 2 === 0;
         background.push(
           (async () => {
-            if (byClock) await sleep(100 + random() * 700);
-            else await waitFor(async () => phaseOf(doomed.service) !== 'booting', 30_000, 20).then(() => sleep(random() * 500));
+            if (byClock) await sleep(random.int(100, 800));
+            else await waitFor(async () => phaseOf(doomed.service) !== 'booting', 30_000, 20).then(() => sleep(random.int(0, 500)));
             await terminate(doomed);
           })(),
         );

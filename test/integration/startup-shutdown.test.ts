@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTopic, groupCommittedOffsets, produce, type TestMessage, topicEndOffsets, untilCommittedToEnd } from '../helpers/kafka.js';
+import { testRandom } from '../helpers/random.js';
 import { allDocuments } from '../helpers/search.js';
 import { FAST_GROUP_FLAGS, type RunningService, type ServiceStatus, startService, waitFor } from '../helpers/service.js';
 import { brokers, stack, uniqueName } from '../helpers/stack.js';
@@ -96,8 +97,10 @@ describe(`SIGTERM during start-up on ${engine.name}`, () => {
       // Moments counted from B's first log line ("http endpoints listening": the process is up, its signal
       // handlers are installed, the initialization check starts): at once; right after A logs that the
       // group rebalances (B's JoinGroup arrived: B is in the middle of its join); at random moments
-      // 50-450 ms later (B usually consumes about half a second after that line on this machine).
-      const moments: ('listening' | 'join' | number)[] = ['listening', 'join', 'join', 50 + Math.floor(Math.random() * 400), 50 + Math.floor(Math.random() * 400)];
+      // 50-450 ms later (B usually consumes about half a second after that line on this machine;
+      // K2E_TEST_SEED replays them).
+      const random = testRandom('start-up moments');
+      const moments: ('listening' | 'join' | number)[] = ['listening', 'join', 'join', random.int(50, 449), random.int(50, 449)];
       for (const [round, moment] of moments.entries()) {
         const rebalancesBefore = countLines(a.output(), 'group rebalancing');
         const b = startService(env, [...FAST_GROUP_FLAGS, '--shutdownTimeoutMs=5000']);

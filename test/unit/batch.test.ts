@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { prepare, takeBatch } from '../../src/pipeline/batch.js';
-import type { BulkOperation } from '../../src/sink/bulk-request.js';
+import type { BulkOperation } from '../../src/sink/encoder.js';
 
 const indexOp = (id: string, seq: number): BulkOperation => ({ action: 'index', index: 'i', id, source: JSON.stringify({ seq }) });
 const rec = (offset: bigint) => ({ topic: 't', partition: 0, offset, timestamp: 0n, key: null, value: Buffer.from('{}'), headers: new Map<string, Buffer>() });

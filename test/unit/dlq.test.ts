@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
-import { BoundedSource } from '../../src/dlq/bounded-source.js';
-import { parseDeadLetter } from '../../src/dlq/records.js';
-import { chooseSourceTopic, RedriveError, redriveConfig } from '../../src/dlq/redrive.js';
-import { SummaryBuilder } from '../../src/dlq/summary.js';
+import { BoundedSource } from '../../src/dead-letter-admin/bounded-source.js';
+import { parseDeadLetter } from '../../src/dead-letter-admin/records.js';
+import { chooseSourceTopic, RedriveError, redriveConfig } from '../../src/dead-letter-admin/redrive.js';
+import { SummaryBuilder } from '../../src/dead-letter-admin/summary.js';
 import type { RecordSource, SourceHandlers } from '../../src/source/kafka-source.js';
 import type { SourceRecord } from '../../src/source/record.js';
 import { coordinateId, documentId } from '../../src/transform/document-id.js';

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeJson } from '../../src/decode/json.js';
-import { decodeKeyBytes } from '../../src/decode/keys.js';
+import { decodeJson, looksLikeOneLineObject } from '../../src/decode/json.js';
+import { type BytesKeyFormat, decodeKeyBytes } from '../../src/decode/keys.js';
+import type { SourceRecord } from '../../src/source/record.js';
 import { documentId, MAX_ID_BYTES } from '../../src/transform/document-id.js';
-import { toOperation, type Transformed } from '../../src/transform/to-operation.js';
+import { buildOperation, type TransformOptions, type Transformed } from '../../src/transform/to-operation.js';
 import { backoffDelay } from '../../src/util/backoff.js';
 
 const record = (key: string | Buffer | null, value: string | null) => ({
@@ -16,6 +17,15 @@ const record = (key: string | Buffer | null, value: string | null) => ({
   headers: new Map<string, Buffer>(),
 });
 const coord = record(null, null);
+
+/** A JSON record decoded as the service's decoders do (a one-line object untouched travels as its bytes), then built. */
+function toOperation(record: SourceRecord, options: TransformOptions & { keyFormat?: BytesKeyFormat }): Transformed {
+  const key = decodeKeyBytes(record.key, options.keyFormat ?? 'string');
+  if (record.value === null) return buildOperation(record, { value: null, key }, options);
+  const value = decodeJson(record.value);
+  const asIs = value.ok && !options.mapping && options.envelope === undefined && looksLikeOneLineObject(record.value);
+  return buildOperation(record, { value, key, raw: asIs ? record.value : undefined }, options);
+}
 
 describe('documentId', () => {
   it('uses the key, else topic-partition-offset', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bulkBody } from '../../src/sink/bulk-request.js';
-import { actionLine, actionLineBytes, type BulkOperation, encode, writeActionLine } from '../../src/sink/encoder.js';
+import { actionLineBytes, type BulkOperation, encode, writeActionLine } from '../../src/sink/encoder.js';
 
 // Text that takes each path of the byte writer: plain ASCII (copied as is), characters JSON escapes,
 // multi-byte UTF-8, a lone surrogate, the empty string.
@@ -18,6 +18,17 @@ function operations(): BulkOperation[] {
   ops.push({ action: 'index', index: 'no-id', source: '{}' });
   ops.push({ action: 'index', index: 'all', id: 'i', routing: 'r', pipeline: 'p', version: 0n, source: '{}' });
   return ops;
+}
+
+/** The action line the obvious way, with JSON.stringify: the reference the byte writer must match. */
+function actionLine(op: BulkOperation): string {
+  let meta = `"_index":${JSON.stringify(op.index)}`;
+  if (op.id !== undefined) meta += `,"_id":${JSON.stringify(op.id)}`;
+  if (op.routing !== undefined) meta += `,"routing":${JSON.stringify(op.routing)}`;
+  if (op.pipeline !== undefined) meta += `,"pipeline":${JSON.stringify(op.pipeline)}`;
+  if (op.retryOnConflict !== undefined) meta += `,"retry_on_conflict":${op.retryOnConflict}`;
+  if (op.version !== undefined) meta += `,"version":${op.version},"version_type":"external_gte"`;
+  return `{"${op.action}":{${meta}}}`;
 }
 
 describe('encoder', () => {

@@ -19,7 +19,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['pipeline'],
   ['http'],
   ['service'],
-  ['dlq', 'workers'],
+  ['dead-letter-admin', 'workers'],
   ['cli'],
 ];
 const floorOf = new Map(FLOORS.flatMap((folders, floor) => folders.map((f) => [f, floor] as const)));
@@ -28,8 +28,9 @@ const src = path.join(repoRoot, 'src');
 function* sourceFiles(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* sourceFiles(full);
-    else if (entry.name.endsWith('.ts')) yield full;
+    if (entry.isDirectory()) {
+      if (!entry.name.startsWith('.') && entry.name !== 'node_modules') yield* sourceFiles(full);
+    } else if (/\.(ts|mjs)$/.test(entry.name)) yield full;
   }
 }
 
@@ -86,5 +87,17 @@ describe('the layout of src/', () => {
     };
     for (const file of graph.keys()) visit(file, []);
     assert.deepEqual(circles, []);
+  });
+
+  it('src/, bench/ and scripts/ import nothing from test/ (tests depend on them, not the other way)', () => {
+    const wrong: string[] = [];
+    for (const top of ['src', 'bench', 'scripts']) {
+      for (const file of sourceFiles(path.join(repoRoot, top))) {
+        for (const spec of importSpecs(file)) {
+          if (path.relative(repoRoot, path.resolve(path.dirname(file), spec)).split(path.sep)[0] === 'test') wrong.push(`${path.relative(repoRoot, file)} imports ${spec}`);
+        }
+      }
+    }
+    assert.deepEqual(wrong, []);
   });
 });

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load.js';
 import { buildPipeline } from '../../src/pipeline/build.js';
-import type { BulkOperation, EncodedOperation } from '../../src/sink/bulk-request.js';
+import type { BulkOperation, EncodedOperation } from '../../src/sink/encoder.js';
 import type { ItemOutcome } from '../../src/sink/bulk-response.js';
 import { SearchHttpError } from '../../src/sink/search-client.js';
 import type { DeadLetter } from '../../src/dead-letter/failure.js';

@@ -16,9 +16,9 @@ import { RecordPreparer } from '../../src/pipeline/prepare-record.js';
 import { bulkBody, encode } from '../../src/sink/bulk-request.js';
 import type { SourceRecord } from '../../src/source/record.js';
 import { createLogger } from '../../src/util/logger.js';
+import { testSeed } from '../helpers/random.js';
 
-const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Date.now() % 2_147_483_647;
-console.log(`prepare properties: fast-check seed ${seed} (replay with FC_SEED=${seed})`);
+const seed = testSeed('prepare properties (fast-check)', ['FC_SEED']);
 const runs = (numRuns: number) => ({ seed, numRuns });
 
 /** Configurations that read records in every way the transform can. */

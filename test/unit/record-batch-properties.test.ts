@@ -8,9 +8,9 @@ import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { parseRecordBatches } from '../../src/source/wire/record-batch-parser.js';
 import { batchArb, check, write } from '../helpers/batch-arbitraries.js';
+import { testSeed } from '../helpers/random.js';
 
-const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : Date.now() % 2 ** 31;
-console.log(`fast-check seed ${seed} (FC_SEED=${seed} replays it)`);
+const seed = testSeed('record-batch properties (fast-check)', ['FC_SEED']);
 
 describe('record batches: properties', () => {
   it('random records written with every codec read back field by field', { timeout: 30_000 }, () => {

@@ -5,9 +5,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../scripts/stack/layout.js';
+import { indexTemplateProblem } from '../../src/config/template-checks.js';
 import { dataStreamTemplate } from '../../src/sink/index-setup.js';
 import { compileTopicPattern, matchingTopics } from '../../src/source/topic-pattern.js';
-import { compileTarget, indexTemplateProblem, resolveTarget } from '../../src/transform/target.js';
+import { compileTarget, resolveTarget } from '../../src/transform/target.js';
 
 const headers = new Map([['tenant', Buffer.from('Acme')]]);
 const record = (timestamp: number, topic = 'Orders') => ({ topic, timestamp: BigInt(timestamp), headers });

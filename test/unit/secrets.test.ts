@@ -9,9 +9,9 @@ import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, loadHttpConfig, maskSecrets } from '../../src/config/load.js';
 import { secretValues, shownValue } from '../../src/config/secrets.js';
 import { escapeControl, escapeJsonControl, maskUrl, Redactor, redactUrls, splitUrlCredentials } from '../../src/util/redact.js';
-import { formatShown, shownRecord } from '../../src/dlq/show.js';
-import { formatSummary, SummaryBuilder } from '../../src/dlq/summary.js';
-import { parseDeadLetter } from '../../src/dlq/records.js';
+import { formatShown, shownRecord } from '../../src/dead-letter-admin/show.js';
+import { formatSummary, SummaryBuilder } from '../../src/dead-letter-admin/summary.js';
+import { parseDeadLetter } from '../../src/dead-letter-admin/records.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'k2e-secrets-unit-'));
 const file = (name: string, text: string): string => {

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClusterMetadata, ExtendedGroupProtocolSubscription, GroupPartitionsAssignments } from '@platformatic/kafka';
 import { decodeMemberData, encodeMemberData, stickyAssigner, type MemberData } from '../../src/source/sticky-assignor.js';
+import { seededRandom } from '../helpers/random.js';
+
+// Random cases come from fixed seeds (seededRandom), so every run checks the same ones.
 
 // ---- helpers ------------------------------------------------------------------------------------
 
@@ -172,27 +175,6 @@ function assertNoImprovingChain(specs: Spec[], l: Layout): void {
   }
 }
 
-/** Seeded PRNG (mulberry32), so every run checks the same cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
 // ---- tests --------------------------------------------------------------------------------------
 
 describe('sticky assignor member data', () => {
@@ -261,9 +243,9 @@ describe('sticky assignor member data', () => {
     // Every truncation of a valid encoding is rejected.
     for (let n = 0; n < valid.length; n++) assert.equal(decodeMemberData(valid.subarray(0, n)), undefined);
     // Random bytes, with and without a valid header.
-    const random = prng(42);
+    const random = seededRandom(42);
     for (let i = 0; i < 2000; i++) {
-      const bytes = Buffer.from(Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256)));
+      const bytes = Buffer.from(Array.from({ length: random.int(0, 63) }, () => random.int(0, 255)));
       assert.equal(decodeMemberData(bytes), undefined);
       assert.doesNotThrow(() => decodeMemberData(Buffer.concat([header, bytes])));
     }
@@ -285,11 +267,11 @@ describe('stickyAssigner', () => {
     assert.deepEqual(['a', 'b', 'c'].map((id) => l[id]!['users']!.length).sort(), [1, 1, 2]);
 
     // Any size: totals and every topic's per-member counts differ by at most 1.
-    const random = prng(3);
+    const random = seededRandom(3);
     for (let c = 0; c < 100; c++) {
-      const topics = range(0, 1 + Math.floor(random() * 4)).map((i) => `t${i}`);
-      const sizes = Object.fromEntries(topics.map((t) => [t, Math.floor(random() * 20)]));
-      const group: Spec[] = range(0, 2 + Math.floor(random() * 8)).map((i) => ({ id: `m${i}`, topics }));
+      const topics = range(0, random.int(1, 4)).map((i) => `t${i}`);
+      const sizes = Object.fromEntries(topics.map((t) => [t, random.int(0, 19)]));
+      const group: Spec[] = range(0, random.int(2, 9)).map((i) => ({ id: `m${i}`, topics }));
       const fresh = assertValid(group, effectiveCounts(group, sizes), assign(group, sizes));
       const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
       assert.ok(spread(group.map((m) => loadOf(fresh, m.id))) <= 1);
@@ -442,17 +424,17 @@ describe('stickyAssigner', () => {
   });
 
   it('is deterministic: the members Map order does not matter', () => {
-    const random = prng(7);
+    const random = seededRandom(7);
     const specs: Spec[] = [];
     for (let i = 0; i < 9; i++) {
-      const topics = ['x', 'y', 'z'].filter(() => random() < 0.8);
-      const data = random() < 0.7 ? owned(1 + Math.floor(random() * 3), { x: [i, i + 9], y: [i % 5], z: [] }) : null;
+      const topics = ['x', 'y', 'z'].filter(() => random.next() < 0.8);
+      const data = random.next() < 0.7 ? owned(random.int(1, 3), { x: [i, i + 9], y: [i % 5], z: [] }) : null;
       specs.push({ id: `member-${(i * 7919) % 23}`, topics: topics.length > 0 ? topics : ['x'], data });
     }
     const counts = { x: 20, y: 7, z: 13 };
     const expected = assign(specs, counts);
     for (let i = 0; i < 20; i++) {
-      const shuffled = shuffle(specs, random);
+      const shuffled = random.shuffle(specs);
       assert.deepEqual(assign(shuffled, counts), expected);
     }
   });
@@ -483,8 +465,8 @@ describe('stickyAssigner', () => {
   });
 
   it('random groups: each partition once, balanced, and no more moves than needed', (t) => {
-    const random = prng(20240601);
-    const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+    const random = seededRandom(20240601);
+    const int = random.int;
     let oracleChecked = 0;
     let homogeneousChecked = 0;
     for (let c = 0; c < 500; c++) {
@@ -494,13 +476,13 @@ describe('stickyAssigner', () => {
       for (const t of topicNames) metaCounts[t] = homogeneous ? int(1, 12) : int(1, 3);
       const memberCount = homogeneous ? int(2, 7) : int(2, 4);
       const pool = range(0, memberCount + 3).map((i) => `m${int(0, 99)}-${i}`);
-      const ids = shuffle(pool, random).slice(0, memberCount);
+      const ids = random.shuffle(pool).slice(0, memberCount);
       const departed = pool.filter((id) => !ids.includes(id));
-      const allTopicsOf = () => (homogeneous ? topicNames : topicNames.filter(() => random() < 0.6));
+      const allTopicsOf = () => (homogeneous ? topicNames : topicNames.filter(() => random.next() < 0.6));
 
       // Previous state: an earlier assignment of a partly different group, some members stale or
       // without userData, some claims invalid (unsubscribed topic, partition beyond the count).
-      const prevIds = [...ids.filter(() => random() < 0.8), ...departed.filter(() => random() < 0.5)];
+      const prevIds = [...ids.filter(() => random.next() < 0.8), ...departed.filter(() => random.next() < 0.5)];
       const prevCounts = Object.fromEntries(topicNames.map((t) => [t, Math.max(1, metaCounts[t]! - int(0, 1))]));
       const prevSpecs: Spec[] = (prevIds.length > 0 ? prevIds : [ids[0]!]).map((id) => ({ id, topics: topicNames }));
       const prev = prevSpecs.length > 1 ? layout(assign(prevSpecs, prevCounts)) : { [prevSpecs[0]!.id]: Object.fromEntries(topicNames.map((t) => [t, range(0, prevCounts[t]!)])) };
@@ -515,21 +497,21 @@ describe('stickyAssigner', () => {
       }
       const specs: Spec[] = ids.map((id, i) => {
         const topics = subscriptions[i]!;
-        const roll = random();
-        const advertised = Object.fromEntries(topicNames.filter(() => random() < 0.3).map((t) => [t, metaCounts[t]! + int(0, 2)]));
+        const roll = random.next();
+        const advertised = Object.fromEntries(topicNames.filter(() => random.next() < 0.3).map((t) => [t, metaCounts[t]! + int(0, 2)]));
         let data: Spec['data'];
         if (roll < 0.1) data = null;
         else if (roll < 0.15) data = Buffer.from([int(0, 255), int(0, 255), int(0, 255)]);
         else if (roll < 0.3) {
           // Stale or arbitrary claims, possibly overlapping others.
-          const claims = Object.fromEntries(topicNames.map((t) => [t, range(0, metaCounts[t]! + 2).filter(() => random() < 0.4)]));
+          const claims = Object.fromEntries(topicNames.map((t) => [t, range(0, metaCounts[t]! + 2).filter(() => random.next() < 0.4)]));
           data = owned(generation - int(0, 2), claims, advertised);
         } else data = dataFrom(prev, id, generation, advertised);
         return { id, topics, data };
       });
 
       const counts = effectiveCounts(specs, metaCounts);
-      const result = assign(shuffle(specs, random), metaCounts);
+      const result = assign(random.shuffle(specs), metaCounts);
       const l = assertValid(specs, counts, result);
       assertNoImprovingChain(specs, l);
       const claims = winningClaims(specs, counts);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PartitionWatermark } from '../../src/offsets/watermark.js';
+import { seededRandom } from '../helpers/random.js';
 
 describe('PartitionWatermark', () => {
   it('has nothing to commit before any record', () => {
@@ -59,27 +60,23 @@ describe('PartitionWatermark across a revocation', () => {
 
 describe('PartitionWatermark against a model', () => {
   it('agrees with "the lowest offset not acknowledged" over random tracks and acks, in and out of order', () => {
-    let seed = 7;
-    const random = (): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(7); // fixed: every run checks the same cases
     for (let round = 0; round < 20; round++) {
       const w = new PartitionWatermark();
       const pending = new Set<bigint>();
       const acked = new Set<bigint>();
-      let next = BigInt(Math.floor(random() * 1000));
+      let next = BigInt(random.int(0, 999));
       let highest = -1n;
       for (let step = 0; step < 5000; step++) {
-        if (random() < 0.55) {
-          next += 1n + BigInt(Math.floor(random() * 3)); // gaps, as compaction leaves them
+        if (random.next() < 0.55) {
+          next += BigInt(random.int(1, 3)); // gaps, as compaction leaves them
           w.track(next);
           pending.add(next);
           highest = next;
         } else if (pending.size > 0) {
           // Mostly the oldest first (a batch in order), sometimes any one (a retried or fallback item).
           const list = [...pending];
-          const offset = random() < 0.7 ? list[0]! : list[Math.floor(random() * list.length)]!;
+          const offset = random.next() < 0.7 ? list[0]! : random.pick(list);
           w.ack(offset);
           pending.delete(offset);
           acked.add(offset);

@@ -2,7 +2,7 @@
 // codec modules for snappy, lz4 and zstd. Every decoder is bounded by `maxSize` (a decompression
 // bomb is refused, not allocated) and throws only DecompressionError.
 import zlib from 'node:zlib';
-import { type CompressionName, DecompressionError } from './errors.js';
+import { DecompressionError } from './errors.js';
 import { lz4Decompress } from './lz4.js';
 import { snappyDecompress } from './snappy.js';
 import { zstdDecompress } from './zstd.js';
@@ -10,8 +10,6 @@ import { zstdDecompress } from './zstd.js';
 /** Codec ids as in a record batch's attributes (bits 0-2). */
 export const Compression = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 export type CompressionCodec = (typeof Compression)[keyof typeof Compression];
-
-export const COMPRESSION_NAMES: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 /** The default bound on one batch's decompressed records (64 MiB: 64x Kafka's default max.message.bytes). */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 << 20;

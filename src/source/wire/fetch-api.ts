@@ -28,15 +28,15 @@ import {
 import { FetchResponseFormatError } from './errors.js';
 import type { AbortedTransaction } from './transactions.js';
 
-export const FETCH_API_KEY = 1;
+const FETCH_API_KEY = 1;
 export const MIN_FETCH_VERSION = 12;
 export const MAX_FETCH_VERSION = 17;
 /** KIP-227: no fetch session (INVALID_SESSION_ID) and FINAL_EPOCH, a sessionless full fetch. */
-export const SESSIONLESS = { sessionId: 0, sessionEpoch: -1 } as const;
+const SESSIONLESS = { sessionId: 0, sessionEpoch: -1 } as const;
 
 export const IsolationLevel = { READ_UNCOMMITTED: 0, READ_COMMITTED: 1 } as const;
 
-export interface FetchPartitionArgs {
+interface FetchPartitionArgs {
   partition: number;
   fetchOffset: bigint;
   partitionMaxBytes: number;
@@ -46,7 +46,7 @@ export interface FetchPartitionArgs {
   lastFetchedEpoch?: number;
 }
 
-export interface FetchTopicArgs {
+interface FetchTopicArgs {
   /** The topic's name: sent by v12. */
   topic: string;
   /** The topic's id (as the client's metadata gives it): sent by v13+. */
@@ -63,12 +63,12 @@ export interface FetchArgs {
   rackId?: string;
 }
 
-export interface LeaderIdAndEpoch {
+interface LeaderIdAndEpoch {
   leaderId: number;
   leaderEpoch: number;
 }
 
-export interface EpochEndOffset {
+interface EpochEndOffset {
   epoch: number;
   endOffset: bigint;
 }
@@ -91,7 +91,7 @@ export interface RawFetchPartition {
   divergingEpoch: EpochEndOffset | null;
 }
 
-export interface RawFetchTopic {
+interface RawFetchTopic {
   /** v12: the topic's name (null in v13+). */
   topic: string | null;
   /** v13+: the topic's id (null in v12). */
@@ -99,7 +99,7 @@ export interface RawFetchTopic {
   partitions: RawFetchPartition[];
 }
 
-export interface NodeEndpoint {
+interface NodeEndpoint {
   nodeId: number;
   host: string;
   port: number;

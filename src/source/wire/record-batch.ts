@@ -5,8 +5,8 @@
 import type { CompressionCodec } from './compression.js';
 
 /** Attribute bits (KIP-98, KIP-32). */
-export const TIMESTAMP_TYPE_BIT = 0x08;
-export const TRANSACTIONAL_BIT = 0x10;
+const TIMESTAMP_TYPE_BIT = 0x08;
+const TRANSACTIONAL_BIT = 0x10;
 export const CONTROL_BIT = 0x20;
 
 /** The type of a control record (its key's second int16). */

@@ -72,7 +72,7 @@ export class BoundedSource implements RecordSource {
 }
 
 /** The original record a dead letter names in its k2e.source.* headers, when it is one of `sourceTopic`'s. */
-export function originOf(record: Pick<SourceRecord, 'headers'>, sourceTopic: string): RecordOrigin | undefined {
+function originOf(record: Pick<SourceRecord, 'headers'>, sourceTopic: string): RecordOrigin | undefined {
   const text = (name: string): string | undefined => record.headers.get(name)?.toString('utf8');
   if (text(DLQ_HEADERS.topic) !== sourceTopic) return undefined;
   const partition = text(DLQ_HEADERS.partition);
